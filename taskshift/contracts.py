@@ -1,0 +1,329 @@
+"""Contracts: `schema/raw/*.yaml` and `schema/tables/*.yaml` turned into the things that use them.
+
+A contract is declared once and drives
+- type coercion and pandera validation (lazy: every failure is collected, then reported together),
+- the SQLite DDL (types, NOT NULL, primary and foreign keys, indexes, full-text search),
+- the column descriptions shown by Datasette and written to datapackage.json.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from .resources import schema_files, yaml_files
+
+TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL"}
+EXAMPLES = 3  # failing values shown per (column, rule)
+
+
+class ContractError(Exception):
+    """Validation failures of one raw file or output table.
+
+    `failures` is a list of dicts: where (file or table), column, rule, count, examples
+    (a list of (row, value)). `str()` gives one readable line per failure.
+    """
+
+    def __init__(self, failures: list[dict]):
+        self.failures = failures
+        super().__init__("\n".join(format_failure(f) for f in failures))
+
+
+def format_failure(f: dict) -> str:
+    where = f["where"]
+    column = f" column '{f['column']}'" if f.get("column") else ""
+    examples = ", ".join(f"{row}: {value!r}" for row, value in f.get("examples", []))
+    count = f.get("count", 1)
+    tail = f" ({count} failing; e.g. {examples})" if examples else ""
+    return f"{where}:{column} rule {f['rule']} failed{tail}"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str = ""
+    nullable: bool = False
+    unique: bool = False
+    pattern: str | None = None
+    isin: tuple | None = None
+    min: float | None = None
+    max: float | None = None
+    min_length: int | None = None
+
+    @classmethod
+    def from_yaml(cls, name: str, spec: dict) -> "Column":
+        unknown = set(spec) - {f for f in cls.__dataclass_fields__ if f != "name"}
+        if unknown:
+            raise ValueError(f"column {name!r}: unknown contract keys {sorted(unknown)}")
+        if spec.get("type") not in TYPES:
+            raise ValueError(f"column {name!r}: type must be one of {sorted(TYPES)}, not {spec.get('type')!r}")
+        spec = dict(spec)
+        if "isin" in spec:
+            spec["isin"] = tuple(spec["isin"])
+        return cls(name=name, **spec)
+
+    def checks(self) -> list[pa.Check]:
+        checks = []
+        if self.pattern is not None:
+            checks.append(pa.Check.str_matches(f"(?:{self.pattern})\\Z", name=f"pattern {self.pattern}"))
+        if self.isin is not None:
+            checks.append(pa.Check.isin(list(self.isin), name=f"one of {list(self.isin)}"))
+        if self.min is not None:
+            checks.append(pa.Check.ge(self.min, name=f">= {self.min}"))
+        if self.max is not None:
+            checks.append(pa.Check.le(self.max, name=f"<= {self.max}"))
+        if self.min_length is not None:
+            checks.append(pa.Check.str_length(min_value=self.min_length, name=f"length >= {self.min_length}"))
+        return checks
+
+    def sql(self) -> str:
+        return f'"{self.name}" {TYPES[self.type]}' + ("" if self.nullable else " NOT NULL")
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    kind: str  # "raw" or "table"
+    columns: tuple[Column, ...]
+    description: str = ""
+    title: str = ""
+    unique: tuple[tuple[str, ...], ...] = ()
+    rows: int | None = None
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+    fts: tuple[str, ...] = ()
+    facets: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    sort: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_yaml(cls, name: str, kind: str, spec: dict) -> "Contract":
+        spec = dict(spec)
+        columns = tuple(Column.from_yaml(n, c) for n, c in (spec.pop("columns") or {}).items())
+
+        def tuples(key):
+            return tuple(tuple([v] if isinstance(v, str) else v) for v in spec.pop(key, []) or [])
+
+        def strings(key):
+            v = spec.pop(key, []) or []
+            return tuple([v] if isinstance(v, str) else v)
+
+        fks = tuple(
+            ForeignKey(tuple(fk["columns"]), fk["table"], tuple(fk.get("ref_columns", fk["columns"])))
+            for fk in spec.pop("foreign_keys", []) or []
+        )
+        contract = cls(
+            name=name,
+            kind=kind,
+            columns=columns,
+            description=spec.pop("description", ""),
+            title=spec.pop("title", ""),
+            unique=tuples("unique"),
+            rows=spec.pop("rows", None),
+            primary_key=strings("primary_key"),
+            foreign_keys=fks,
+            indexes=tuples("indexes"),
+            fts=strings("fts"),
+            facets=strings("facets"),
+            sources=strings("sources"),
+            sort=strings("sort"),
+            extra=spec,
+        )
+        contract._check_names()
+        return contract
+
+    def _check_names(self) -> None:
+        names = set(self.column_names)
+        used = [*self.primary_key, *self.fts, *self.facets, *self.sort]
+        used += [c for u in (*self.unique, *self.indexes) for c in u]
+        used += [c for fk in self.foreign_keys for c in fk.columns]
+        missing = sorted(set(used) - names)
+        if missing:
+            raise ValueError(f"contract {self.name}: keys name undeclared columns {missing}")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    # --- validation -------------------------------------------------------------------------
+    def validate(self, df: pd.DataFrame, where: str) -> pd.DataFrame:
+        """Coerce `df` to the declared types and check it; raise ContractError listing every failure.
+
+        Returns only the declared columns, in declared order. For raw files the index is the
+        line (or sheet row) number, so failures name the row a person would open.
+        """
+        failures: list[dict] = []
+        missing = [c for c in self.column_names if c not in df.columns]
+        for name in missing:
+            failures.append({"where": where, "column": name, "rule": "column present", "count": 1,
+                             "examples": [("header", list(map(str, df.columns))[:12])]})
+        present = [c for c in self.columns if c.name not in missing]
+        out = pd.DataFrame(index=df.index)
+        for col in present:
+            out[col.name], bad = coerce(df[col.name], col.type)
+            if bad.any():
+                failures.append(_failure(where, col.name, f"type {col.type}", df[col.name][bad]))
+        if self.rows is not None and len(df) != self.rows:
+            failures.append({"where": where, "column": None, "rule": f"row count {self.rows}",
+                             "count": 1, "examples": [("rows", len(df))]})
+        if failures and missing:
+            raise ContractError(failures)
+        schema = pa.DataFrameSchema(
+            {c.name: pa.Column(None, c.checks(), nullable=c.nullable, unique=c.unique, required=True)
+             for c in present},
+            unique=[list(u) for u in self.unique] if len(self.unique) == 1 else None,
+            strict=False,
+        )
+        try:
+            schema.validate(out, lazy=True)
+        except SchemaErrors as err:
+            failures += _pandera_failures(err, where)
+        for key in self.unique if len(self.unique) > 1 else ():
+            dup = out.duplicated(list(key), keep=False)
+            if dup.any():
+                failures.append(_failure(where, ", ".join(key), "unique", out.loc[dup, list(key)].apply(tuple, axis=1)))
+        if self.primary_key and not missing:
+            dup = out.duplicated(list(self.primary_key), keep=False)
+            if dup.any():
+                failures.append(_failure(where, ", ".join(self.primary_key), "primary key unique",
+                                         out.loc[dup, list(self.primary_key)].apply(tuple, axis=1)))
+        if failures:
+            raise ContractError(failures)
+        return out[self.column_names]
+
+    # --- SQLite ------------------------------------------------------------------------------
+    def ddl(self) -> list[str]:
+        parts = [c.sql() for c in self.columns]
+        if self.primary_key:
+            parts.append("PRIMARY KEY (" + ", ".join(f'"{c}"' for c in self.primary_key) + ")")
+        for fk in self.foreign_keys:
+            cols = ", ".join(f'"{c}"' for c in fk.columns)
+            refs = ", ".join(f'"{c}"' for c in fk.ref_columns)
+            parts.append(f'FOREIGN KEY ({cols}) REFERENCES "{fk.table}" ({refs})')
+        statements = [f'CREATE TABLE "{self.name}" (\n  ' + ",\n  ".join(parts) + "\n)"]
+        for cols in self.indexes:
+            index = f"idx_{self.name}_" + "_".join(cols)
+            statements.append(f'CREATE INDEX "{index}" ON "{self.name}" (' + ", ".join(f'"{c}"' for c in cols) + ")")
+        return statements
+
+    def descriptions(self) -> dict[str, str]:
+        return {c.name: c.description for c in self.columns if c.description}
+
+
+def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
+    """Convert a column to a declared type; return (converted, mask of values that would not convert)."""
+    present = s.notna() & ~s.astype("string").str.strip().eq("").fillna(False)
+    if type_ == "text":
+        def text(v):
+            if isinstance(v, float) and v.is_integer():
+                return str(int(v))  # codes that a spreadsheet stored as numbers: 31.0 -> "31"
+            return str(v)
+        converted = s.where(present).map(text, na_action="ignore").astype(object)
+        return converted.where(present, None), pd.Series(False, index=s.index)
+    number = pd.to_numeric(s.where(present), errors="coerce")
+    bad = present & number.isna()
+    if type_ == "integer":
+        fractional = number.notna() & (number != np.floor(number.fillna(0)))
+        bad |= fractional
+        number = number.where(~bad).astype("Int64")
+    else:
+        number = number.astype("float64")
+    return number, bad
+
+
+def _failure(where: str, column: str, rule: str, values: pd.Series) -> dict:
+    return {"where": where, "column": column, "rule": rule, "count": int(len(values)),
+            "examples": [(_row(i), _plain(v)) for i, v in values.head(EXAMPLES).items()]}
+
+
+def _pandera_failures(err: SchemaErrors, where: str) -> list[dict]:
+    cases = err.failure_cases
+    out = []
+    for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
+        rule = str(check)
+        if rule == "field_uniqueness":
+            rule = "unique"
+        elif rule == "not_nullable":
+            rule = "not null"
+        elif rule.startswith("column_in_dataframe"):
+            rule = "column present"
+        examples = [(_row(i), _plain(v)) for i, v in zip(group["index"].head(EXAMPLES), group["failure_case"].head(EXAMPLES))]
+        out.append({"where": where, "column": None if pd.isna(column) else column, "rule": rule,
+                    "count": int(len(group)), "examples": examples})
+    return out
+
+
+def _row(index) -> str:
+    if index is None or (isinstance(index, float) and np.isnan(index)):
+        return "row ?"
+    return f"row {index}"
+
+
+def _plain(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    return v
+
+
+def _load(kind: str, folder: str) -> dict[str, Contract]:
+    contracts = {}
+    for name, spec in yaml_files(schema_files() / folder).items():
+        try:
+            contracts[name] = Contract.from_yaml(name, kind, spec)
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            raise ValueError(f"schema/{folder}/{name}.yaml: {err}") from None
+    return contracts
+
+
+@cache
+def raw_contracts() -> dict[str, Contract]:
+    return _load("raw", "raw")
+
+
+@cache
+def table_contracts() -> dict[str, Contract]:
+    return _load("table", "tables")
+
+
+def table_order(contracts: dict[str, Contract]) -> list[str]:
+    """Tables sorted so that every table comes after the tables its foreign keys reference."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            raise ValueError(f"foreign-key cycle through {name}")
+        visiting.add(name)
+        for fk in contracts[name].foreign_keys:
+            if fk.table != name and fk.table in contracts:
+                visit(fk.table)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in sorted(contracts):
+        visit(name)
+    return order
+
