@@ -23,12 +23,15 @@ import sqlite_utils
 from . import __version__
 from .contracts import Contract, ContractError, table_contracts, table_order
 from .resources import project_metadata
-from .sources import Manifest, RawReader, SourceError, load_manifest
+from .sources import Manifest, RawReader, SourceError, load_manifest, verify
 
 # One module per source family, in taskshift/ingest/. Order does not matter: they only read raw files.
-INGEST_MODULES = ("onet",)
+INGEST_MODULES = (
+    "onet", "soc", "crosswalks", "oews", "sectors",
+    "eloundou", "microsoft", "anthropic", "felten", "frs2018", "sml", "daioe", "ilo", "frey_osborne",
+)
 # Steps that derive tables from the ingested frames, in order (each in its own module).
-DERIVE_STEPS = ("taskshift.roles",)
+DERIVE_STEPS = ("taskshift.roles", "taskshift.harmonise", "taskshift.measures")
 
 
 class BuildError(Exception):
@@ -47,6 +50,7 @@ class BuildContext:
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     metadata: dict[str, tuple[str, str]] = field(default_factory=dict)
     excluded: dict[str, str] = field(default_factory=dict)  # source id -> why it was left out
+    sources_read: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     def note(self, key: str, value, description: str) -> None:
@@ -61,6 +65,7 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
     raw = RawReader(ctx.sources_dir, ctx.manifest)
     problems: list[str] = []
 
+    modules = []
     for name in INGEST_MODULES:
         module = importlib.import_module(f"taskshift.ingest.{name}")
         if release:
@@ -70,20 +75,44 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
                     ctx.excluded[s] = f"{ctx.manifest[s].license}: no license that allows redistribution"
                 log(f"release build: leaving out {name} ({', '.join(closed)})")
                 continue
-        started = time.perf_counter()
+        modules.append((name, module))
+
+    # Every file is verified before anything is parsed: one run names every missing or damaged file.
+    needed = sorted({sid for _, module in modules for sid in module.SOURCES})
+    missing = []
+    for sid in needed:
         try:
-            frames = module.load(raw)
-        except ContractError as err:
-            problems += [str(line) for line in str(err).splitlines()]
+            verify(ctx.manifest[sid], ctx.sources_dir)
+        except SourceError as err:
+            missing.append(str(err))
+    if missing:
+        raise SourceError("\n".join(missing))
+
+    for name, module in modules:
+        # Validate each raw file on its own first, so every broken file is reported, not only the first.
+        broken = False
+        for sid in module.SOURCES:
+            try:
+                raw.read(sid)
+            except ContractError as err:
+                problems += [line for line in str(err).splitlines() if line not in problems]
+                broken = True
+        if broken:
             continue
+        started = time.perf_counter()
+        frames = module.load(raw)
         ctx.timings[f"ingest.{name}"] = time.perf_counter() - started
         for key, frame in frames.items():
-            if key in ctx.frames:
+            if key == "metadata":  # facts a module measured (match rates, counts) go to the metadata table
+                for row in frame.itertuples(index=False):
+                    ctx.note(row.key, row.value, row.description)
+            elif key in ctx.frames:
                 ctx.frames[key] = pd.concat([ctx.frames[key], frame], ignore_index=True)
             else:
                 ctx.frames[key] = frame
     if problems:
         raise BuildError(problems)
+    ctx.sources_read = sorted(raw.used)
 
     for step in DERIVE_STEPS:
         started = time.perf_counter()

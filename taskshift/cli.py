@@ -56,10 +56,11 @@ def cmd_build(args) -> int:
 def cmd_fetch(args) -> int:
     from .sources import SourceError, fetch
 
-    root = Path(args.sources or os.environ.get("TASKSHIFT_SOURCES") or "")
-    if not str(root):
+    given = args.sources or os.environ.get("TASKSHIFT_SOURCES")
+    if not given:
         print("taskshift fetch: error: pass --sources DIR or set TASKSHIFT_SOURCES", file=sys.stderr)
         return 2
+    root = Path(given)
     try:
         fetched = fetch(root, ids=args.ids or None, log=lambda m: print(m, file=sys.stderr))
     except (SourceError, OSError) as err:

@@ -175,11 +175,12 @@ class Contract:
             failures.append({"where": where, "column": name, "rule": "column present", "count": 1,
                              "examples": [("header", list(map(str, df.columns))[:12])]})
         present = [c for c in self.columns if c.name not in missing]
-        out = pd.DataFrame(index=df.index)
+        converted = {}
         for col in present:
-            out[col.name], bad = coerce(df[col.name], col.type)
+            converted[col.name], bad = coerce(df[col.name], col.type)
             if bad.any():
                 failures.append(_failure(where, col.name, f"type {col.type}", df[col.name][bad]))
+        out = pd.DataFrame(converted, index=df.index)
         if self.rows is not None and len(df) != self.rows:
             failures.append({"where": where, "column": None, "rule": f"row count {self.rows}",
                              "count": 1, "examples": [("rows", len(df))]})

@@ -1,7 +1,7 @@
 """Where the packaged, non-code files live.
 
 `schema/`, `dataset/` and `api/` are top-level folders in the repository but are installed as
-`taskshift.schema`, `taskshift.dataset` and `taskshift.site`, so they are found the same way from a
+`taskshift.schema`, `taskshift.dataset` and `taskshift.api`, so they are found the same way from a
 checkout, an editable install and a wheel.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ def dataset_files() -> Traversable:
 
 
 def site_files() -> Traversable:
-    return files("taskshift.site")
+    return files("taskshift.api")
 
 
 def _sorted(folder: Traversable, suffix: str) -> list[Traversable]:

@@ -166,15 +166,22 @@ class RawReader:
         self.manifest = manifest or load_manifest()
         self.contracts = raw_contracts() if contracts is None else contracts
         self._cache: dict[str, pd.DataFrame] = {}
+        self._failed: dict[str, Exception] = {}
         self.used: list[str] = []
 
     def read(self, source_id: str) -> pd.DataFrame:
+        if source_id in self._failed:
+            raise self._failed[source_id]
         if source_id not in self._cache:
             source = self.manifest[source_id]
             if source_id not in self.contracts:
                 raise SourceError(f"source {source_id!r} has no contract schema/raw/{source_id}.yaml")
-            frame = read_file(verify(source, self.root), source.read)
-            self._cache[source_id] = self.contracts[source_id].validate(frame, where=source.path)
+            try:
+                frame = read_file(verify(source, self.root), source.read)
+                self._cache[source_id] = self.contracts[source_id].validate(frame, where=source.path)
+            except (ContractError, SourceError) as err:
+                self._failed[source_id] = err
+                raise
             self.used.append(source_id)
         return self._cache[source_id].copy()
 
@@ -196,8 +203,9 @@ def read_file(path: Path, options: dict) -> pd.DataFrame:
         frame.index = frame.index + header + 1
     elif fmt in ("xlsx", "xls"):
         try:
+            # dtype=object keeps text cells as text ('0110' stays '0110'); numbers stay numbers.
             frame = pd.read_excel(path, sheet_name=options.get("sheet", 0), header=header - 1,
-                                  engine="calamine")
+                                  engine="calamine", dtype=object)
         except Exception as err:  # calamine raises its own types for damaged workbooks
             raise SourceError(f"{path.name}: cannot be read as {fmt}: {err}") from None
         frame.index = frame.index + header + 1

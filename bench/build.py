@@ -1,0 +1,56 @@
+#!/usr/bin/env python
+"""Build benchmark: full build wall time vs. the time only to read (and verify) every raw file.
+
+Both are measured in the same run on the same machine; the ratio says how much of the build is
+spent beyond reading its inputs (validation, derivation, SQLite writing, FTS, VACUUM).
+
+    python bench/build.py --sources ../shared/sources [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from taskshift.assemble import build
+from taskshift.sources import load_manifest, read_file, verify
+
+
+def read_everything(root: Path) -> int:
+    """Hash-check and parse every raw file in the manifest (no validation): the floor of any build."""
+    rows = 0
+    for source in load_manifest():
+        rows += len(read_file(verify(source, root), source.read))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", required=True, type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    reads, builds = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            rows = read_everything(args.sources)
+            reads.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            ctx = build(args.sources, Path(tmp) / "taskshift.db", log=lambda *a: None)
+            builds.append(time.perf_counter() - started)
+        size = (Path(tmp) / "taskshift.db").stat().st_size
+    read_s, build_s = statistics.median(reads), statistics.median(builds)
+    print(f"raw files: {len(load_manifest())} ({rows:,} rows)")
+    print(f"read + verify every raw file: median {read_s:.2f}s over {args.repeat} runs")
+    print(f"full build:                  median {build_s:.2f}s over {args.repeat} runs  ({size / 1e6:.1f} MB)")
+    print(f"ratio build / read:          {build_s / read_s:.2f}x")
+    print("slowest steps of the last build:")
+    for step, seconds in sorted(ctx.timings.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"  {step:<32} {seconds:6.2f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Shared fixtures: the real sources directory and one real build of the database per test session."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from taskshift.assemble import build
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCES = Path(os.environ.get("TASKSHIFT_SOURCES") or REPO.parent / "shared" / "sources")
+
+
+@pytest.fixture(scope="session")
+def sources_dir() -> Path:
+    if not SOURCES.is_dir():
+        pytest.fail(f"raw sources not found at {SOURCES}: set TASKSHIFT_SOURCES")
+    return SOURCES
+
+
+@pytest.fixture(scope="session")
+def built_db(tmp_path_factory, sources_dir) -> Path:
+    """The database built from the real sources (research build), shared by the whole session."""
+    prebuilt = os.environ.get("TASKSHIFT_TEST_DB")
+    if prebuilt:
+        return Path(prebuilt)
+    out = tmp_path_factory.mktemp("build") / "taskshift.db"
+    build(sources_dir, out, log=lambda *a: None)
+    return out
+
+
+@pytest.fixture()
+def sources_copy(tmp_path, sources_dir) -> Path:
+    """A sources directory of symlinks to the real files; tests replace one file with a broken copy."""
+    root = tmp_path / "sources"
+    for path in sources_dir.rglob("*"):
+        if path.is_file():
+            target = root / path.relative_to(sources_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    return root
+
+
+def replace_file(root: Path, relative: str, text: str | bytes) -> Path:
+    """Swap a symlinked source for a real file with new content."""
+    path = root / relative
+    path.unlink()
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
