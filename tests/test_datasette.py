@@ -67,3 +67,27 @@ async def test_metadata_carries_attribution_descriptions_and_facets(ds):
 async def test_settings_bound_queries(ds):
     assert ds.setting("sql_time_limit_ms") == SETTINGS["sql_time_limit_ms"]
     assert ds.setting("max_returned_rows") == SETTINGS["max_returned_rows"]
+
+
+@pytest.mark.asyncio
+async def test_canned_query_measures_of_role_matches_role_exposure(ds, built_db):
+    r = await ds.client.get("/taskshift/measures_of_role.json?code=43-4051.00&_shape=objects")
+    rows = {row["measure_id"]: row for row in r.json()["rows"]}
+    with sqlite3.connect(built_db) as conn:
+        expected = dict(conn.execute("select measure_id, score from role_exposure where role_code = '43-4051.00'"))
+    assert {k: v["score"] for k, v in rows.items()} == expected
+    assert rows["eloundou2023_gpt4_beta"]["derivation"] == "native"
+
+
+@pytest.mark.asyncio
+async def test_canned_queries_most_exposed_and_disagreement(ds, built_db):
+    r = await ds.client.get("/taskshift/most_exposed_roles.json?measure_id=eloundou2023_gpt4_beta&_shape=objects")
+    scores = [row["score"] for row in r.json()["rows"]]
+    with sqlite3.connect(built_db) as conn:
+        top = conn.execute("select max(score) from role_exposure where measure_id = 'eloundou2023_gpt4_beta'").fetchone()[0]
+    assert scores[0] == top and scores == sorted(scores, reverse=True)
+    r = await ds.client.get("/taskshift/measures_disagree.json?min_measures=15&_shape=objects")
+    rows = r.json()["rows"]
+    assert rows and all(row["measures"] >= 15 for row in rows)
+    first = rows[0]
+    assert first["spread"] == pytest.approx(first["high_percentile"] - first["low_percentile"], abs=0.11)
