@@ -48,7 +48,7 @@ def main() -> None:
     print(f"full build:                  median {build_s:.2f}s over {args.repeat} runs  ({size / 1e6:.1f} MB)")
     print(f"ratio build / read:          {build_s / read_s:.2f}x")
     print("slowest steps of the last build:")
-    for step, seconds in sorted(ctx.timings.items(), key=lambda kv: -kv[1])[:8]:
+    for step, seconds in sorted(ctx.timings.items(), key=lambda kv: -kv[1])[:10]:
         print(f"  {step:<32} {seconds:6.2f}s")
 
 

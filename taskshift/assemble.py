@@ -91,12 +91,14 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
     for name, module in modules:
         # Validate each raw file on its own first, so every broken file is reported, not only the first.
         broken = False
+        started = time.perf_counter()
         for sid in module.SOURCES:
             try:
                 raw.read(sid)
             except ContractError as err:
                 problems += [line for line in str(err).splitlines() if line not in problems]
                 broken = True
+        ctx.timings[f"read+validate.{name}"] = time.perf_counter() - started
         if broken:
             continue
         started = time.perf_counter()
@@ -121,7 +123,9 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
 
     ctx.frames["sources"] = sources_frame(ctx.manifest, raw.used)
     contracts = table_contracts()
+    started = time.perf_counter()
     tables = validate_tables(ctx, contracts)
+    ctx.timings["validate.tables"] = time.perf_counter() - started
     describe_build(ctx, raw.used)
     ctx.frames["metadata"] = pd.DataFrame(
         [(k, v, d) for k, (v, d) in sorted(ctx.metadata.items())], columns=["key", "value", "description"])
