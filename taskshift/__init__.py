@@ -1,2 +1,98 @@
-"""taskshift: an open, versioned dataset of how AI reshapes work, task by task."""
+"""taskshift: an open, versioned dataset of how AI reshapes work, task by task.
+
+The library mirrors the scoring API (same service functions, same numbers)::
+
+    import taskshift
+    taskshift.score("15-1252.00")                                   # a role, like GET /-/score/{code}
+    taskshift.score(tasks=[(21661, 0.6), ("write unit tests", 0.4)])  # a custom role, like POST /-/score
+    taskshift.score_workforce({"15-1252.00": 40, "43-4051.00": 120})  # like POST /-/score/workforce
+    taskshift.match_title("prompt engineer")                         # like GET /-/match
+    taskshift.score_all()                                            # every role on every measure (DataFrame)
+    taskshift.table("roles")                                         # any table as a DataFrame
+
+The database is `taskshift.db_path()`: the path given, else $TASKSHIFT_DB, else dist/taskshift.db.
+"""
+from __future__ import annotations
+
 __version__ = "0.1.0"
+
+from .db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)
+
+__all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all"]
+
+
+def _conn(conn=None, path=None):
+    if conn is not None:
+        return conn
+    from .db import default_connection
+    return default_connection(path)
+
+
+def table(name: str, *, conn=None, path=None):
+    """A table (or view) of the database as a pandas DataFrame."""
+    import pandas as pd
+
+    c = _conn(conn, path)
+    cur = c.cursor()
+    cur.row_factory = None
+    known = {r[0] for r in cur.execute("select name from sqlite_master where type in ('table', 'view')")}
+    if name not in known:
+        raise ValueError(f"no table {name!r} in the database; tables: {', '.join(sorted(n for n in known if '_fts' not in n))}")
+    return pd.read_sql_query(f'select * from "{name}"', c)
+
+
+def _task_item(item) -> dict:
+    if isinstance(item, dict):
+        return item
+    key, share = item
+    return {"task_id": key, "share": share} if isinstance(key, int) else {"text": key, "share": share}
+
+
+def score(role: str | None = None, *, tasks=None, base_role: str | None = None, measures: list[str] | None = None,
+          conn=None, path=None):
+    """Score a role (an O*NET-SOC code) or a custom role (`tasks`), as `GET /-/score/{code}` / `POST /-/score`.
+
+    `tasks`: a list of `{"task_id": int, "share": float}` / `{"text": str, "share": float}` dicts or
+    `(task_id_or_text, share)` pairs. Returns a `taskshift.models.ScoreResponse`; bad input raises
+    `taskshift.service.InvalidInput` (a ValueError) or `NotFound` (a LookupError) naming the field.
+    """
+    from . import service
+
+    if isinstance(role, (list, tuple)) and tasks is None:
+        role, tasks = None, role
+    c = _conn(conn, path)
+    if tasks is not None:
+        if role is not None:
+            raise service.InvalidInput("role", "give a role code or tasks, not both")
+        body = {"tasks": [_task_item(t) for t in tasks], "base_role": base_role, "measures": measures}
+        return service.score_custom(c, body)
+    if role is None:
+        raise service.InvalidInput("role", "give a role code or tasks")
+    return service.score_role(c, role, measures)
+
+
+def score_workforce(roles, *, measures: list[str] | None = None, rank_by: str | None = None, top: int = 10,
+                    conn=None, path=None):
+    """Score a workforce, as `POST /-/score/workforce`: `roles` is `{code: headcount}`, or a list of
+    `{"role_code", "headcount"}` dicts or `(code, headcount)` pairs."""
+    from . import service
+
+    if isinstance(roles, dict):
+        roles = list(roles.items())
+    entries = [r if isinstance(r, dict) else {"role_code": r[0], "headcount": r[1]} for r in roles]
+    body = {"roles": entries, "measures": measures, "rank_by": rank_by, "top": top}
+    return service.score_workforce(_conn(conn, path), body)
+
+
+def match_title(title: str, *, limit: int = 10, conn=None, path=None):
+    """Roles ranked for a job title, as `GET /-/match?title=...`."""
+    from . import service
+
+    return service.match_title(_conn(conn, path), title, limit)
+
+
+def score_all(measures: list[str] | None = None, *, conn=None, path=None):
+    """Every role on every measure in one long DataFrame (vectorised; the numbers of `score`)."""
+    from . import service
+
+    return service.score_all(_conn(conn, path), measures)

@@ -29,9 +29,11 @@ from .sources import Manifest, RawReader, SourceError, load_manifest, verify
 INGEST_MODULES = (
     "onet", "soc", "crosswalks", "oews", "sectors",
     "eloundou", "microsoft", "anthropic", "felten", "frs2018", "sml", "daioe", "ilo", "frey_osborne",
+    "aijobs",
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
-DERIVE_STEPS = ("taskshift.roles", "taskshift.harmonise", "taskshift.measures")
+DERIVE_STEPS = ("taskshift.roles", "taskshift.harmonise", "taskshift.measures",
+                "taskshift.sector_exposure", "taskshift.emerging", "taskshift.transitions")
 
 
 class BuildError(Exception):

@@ -32,6 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8001)
     p.set_defaults(func=cmd_serve)
 
+    add_release_commands(sub)
+
+    from .cli_api import add_api_commands  # score, match (the scoring API)
+    add_api_commands(sub)
+
+    p = sub.add_parser("transitions", help="rank related, less exposed roles to move to from a role, with the reskilling gap")
+    p.add_argument("code", help="O*NET-SOC code, e.g. 43-4051.00")
+    p.add_argument("--measure", help="measure id (default: the headline measure, eloundou2023_gpt4_beta)")
+    p.add_argument("--max-job-zone-step", type=int, default=1, help="at most this many job zones up (default 1)")
+    p.add_argument("--limit", type=int, default=10, help="pivots listed (default 10)")
+    p.add_argument("--db", help="database file (default: $TASKSHIFT_DB or dist/taskshift.db)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_transitions)
+
     args = parser.parse_args(argv)
     return args.func(args)
 
@@ -80,6 +94,139 @@ def cmd_serve(args) -> int:
     print(" ".join(command), file=sys.stderr)
     os.execvp(command[0], command)
     return 0  # not reached
+
+
+# --- releases: release, verify, diff, download (docs/releases.md) ---------------------------------
+
+def add_release_commands(sub) -> None:
+    p = sub.add_parser("release", help="build the release database and write the whole release (db, gz, CSV, "
+                                       "Parquet, datapackage.json, notes, SHA256SUMS) into a directory")
+    p.add_argument("--sources", help="directory of raw files (default: $TASKSHIFT_SOURCES)")
+    p.add_argument("--out", type=Path, default=Path("dist"), help="release directory (default dist)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("verify", help="check a release (directory, SHA256SUMS, .db or .db.gz): checksums, "
+                                      "integrity, foreign keys, schema version")
+    p.add_argument("path", type=Path)
+    p.add_argument("--ignore-missing", action="store_true", help="do not fail on files SHA256SUMS lists but are absent")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("diff", help="what changed between two releases, per table (by primary key)")
+    p.add_argument("old", type=Path)
+    p.add_argument("new", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--limit", type=int, default=None,
+                   help="keys and changed rows listed per table (default: 5 in text, all in --json; 0: all)")
+    p.add_argument("--movers", type=int, default=10, help="role_exposure movers listed (default 10)")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("download", help="download the release database of this taskshift version and verify it")
+    p.add_argument("--url", help="release directory URL (default: dataset/project.toml [download], or $TASKSHIFT_RELEASE_URL)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="database file to write (default: $TASKSHIFT_DB, else the user data directory)")
+    p.add_argument("--sha256", help="require this sha256 for the database")
+    p.add_argument("--force", action="store_true", help="download even if a verified copy is already there")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_download)
+
+
+def cmd_release(args) -> int:
+    from .assemble import BuildError
+    from .release import ReleaseError, make_release
+    from .sources import SourceError, sources_dir
+
+    log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    started = time.perf_counter()
+    try:
+        release = make_release(sources_dir(args.sources), args.out, log=log)
+    except (BuildError, SourceError, ReleaseError) as err:
+        print(f"taskshift release: error: {err}", file=sys.stderr)
+        print(f"taskshift release: {args.out} was not changed", file=sys.stderr)
+        return 1
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in release.timings.items())
+    log(f"release notes from CHANGELOG.md [{release.notes_section or 'none'}]")
+    log(f"released taskshift {release.version} into {args.out}: {len(release.files)} files + SHA256SUMS "
+        f"in {time.perf_counter() - started:.1f}s ({timings})")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    import json
+
+    from .verify import verify_path
+
+    report = verify_path(args.path, ignore_missing=args.ignore_missing)
+    if args.json:
+        print(json.dumps({"path": str(report.target), "passed": report.passed, "problems": report.problems,
+                          "warnings": report.warnings, "ok": report.ok, "facts": report.facts}, indent=2))
+    else:
+        print(report.text(), file=sys.stdout if report.passed else sys.stderr)
+    return 0 if report.passed else 1
+
+
+def cmd_diff(args) -> int:
+    import json
+    import sqlite3
+
+    from .diff import diff_databases, format_text
+
+    if args.limit is None:  # text: 5 examples per table; JSON: everything
+        limit, examples = (None, 0) if args.json else (5, 5)
+    else:
+        limit = examples = None if args.limit == 0 else args.limit
+    try:
+        result = diff_databases(args.old, args.new, limit=limit, movers=args.movers)
+    except (FileNotFoundError, sqlite3.DatabaseError) as err:
+        print(f"taskshift diff: error: {err}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(format_text(result, examples=examples if examples is not None else 10**9))
+    return 0
+
+
+def cmd_download(args) -> int:
+    from .download import DownloadError, download
+
+    log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    try:
+        path = download(args.url, args.out, sha256=args.sha256, force=args.force, log=log)
+    except DownloadError as err:
+        print(f"taskshift download: error: {err}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
+def cmd_transitions(args) -> int:
+    from . import db
+    from .transitions import rank_transitions
+
+    try:
+        result = rank_transitions(db.connect(args.db), args.code, measure=args.measure,
+                                  max_job_zone_step=args.max_job_zone_step, limit=args.limit)
+    except (LookupError, ValueError, FileNotFoundError) as err:
+        print(f"taskshift transitions: error: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0
+    pct = "unscored" if result.percentile is None else f"percentile {result.percentile:.0f}"
+    print(f"{result.role_code} {result.role_title}: {pct} on {result.measure_id}, job zone {result.job_zone}; "
+          f"{result.candidates} of {result.related_roles} related roles are less exposed within the job-zone step")
+    for p in result.pivots:
+        step = "?" if p.job_zone_step is None else f"{p.job_zone_step:+d}"
+        print(f"{p.rank:>2}. {p.to_code} {p.to_title}  score {p.pivot_score:.3f}  percentile {p.percentile:.0f} "
+              f"({p.percentile_delta:+.0f})  job zone {p.job_zone} ({step})  shared DWAs {p.shared_dwas}")
+        if p.missing_dwas:
+            print(f"      to learn ({p.missing_dwas_total} activities): " + "; ".join(a.title for a in p.missing_dwas[:5]))
+        if p.missing_technologies:
+            print(f"      technologies ({p.missing_technologies_total}): " + ", ".join(
+                t.example + (" [hot]" if t.hot_technology else "") for t in p.missing_technologies[:5]))
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ so a caller can always tell "scored 0" from "not scored".
 - `microsoft_iwa_value`, `microsoft_applicability`: Tomlinson et al. (2025) Equation (1).
 - `percentile_rank`: 0-100 percentile rank, ties averaged, optionally within groups (measures).
 - `spearman`: Spearman rank correlation (average ranks for ties).
+- `group_mean`, `quantile_threshold`, `employment_weighted`: role scores -> OEWS codes -> sectors
+  (employment-weighted score, coverage, exposed employment at or above the 75th percentile).
+- `jaccard`, `transition_score`: shared work activities of two roles; how good a pivot is.
 """
 from __future__ import annotations
 
@@ -154,3 +157,290 @@ def spearman(x: pd.Series, y: pd.Series) -> float:
     ry = ry - ry.mean()
     denom = np.sqrt((rx * rx).sum() * (ry * ry).sum())
     return float((rx * ry).sum() / denom) if denom > 0 else float("nan")
+
+
+# --- aggregation up from roles: OEWS codes and sectors ------------------------------------------
+#: "Exposed" on a measure = at or above this quantile of the measure's role scores (a percentile, so
+#: the definition is the same on every scale: 0-1 shares, z-scores, probabilities, indices).
+EXPOSED_QUANTILE = 0.75
+
+
+def group_mean(values: pd.Series, groups: pd.Series) -> pd.DataFrame:
+    """Equal-weight mean of `values` per group over the rows that have a value.
+
+    Used to put role scores on an OEWS code (the mean over the O*NET roles under the code: O*NET
+    publishes no employment below the OEWS code, so its roles count equally). Returns a frame
+    indexed by group with `score` (NaN if no row has a value) and `n` (rows with a value).
+    """
+    v = pd.Series(np.asarray(values, dtype="float64"))
+    g = pd.Series(np.asarray(groups))
+    grouped = v.groupby(g, sort=True)
+    out = pd.DataFrame({"score": grouped.mean(), "n": grouped.count().astype("int64")})
+    out.index.name = None
+    return out
+
+
+def quantile_threshold(values: pd.Series, q: float = EXPOSED_QUANTILE,
+                       groups: pd.Series | None = None) -> pd.Series | float:
+    """The q-quantile of `values` (linear interpolation, missing values ignored), per group if given.
+
+    Linear interpolation puts quantile q at sorted position q * (n - 1), the same positions as
+    `percentile_rank`, so a value is at or above the 0.75-quantile exactly when its percentile rank
+    is at least 75 (up to tied values, which share an average rank).
+    """
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"q must be in [0, 1], not {q!r}")
+    values = pd.Series(values, dtype="float64")
+    if groups is None:
+        present = values.dropna()
+        return float(present.quantile(q)) if len(present) else float("nan")
+    g = pd.Series(np.asarray(groups), index=values.index)
+    return values.groupby(g, sort=True).quantile(q)
+
+
+def employment_weighted(values: pd.Series, employment: pd.Series, groups: pd.Series,
+                        totals: pd.Series | None = None,
+                        thresholds: pd.Series | float | None = None) -> pd.DataFrame:
+    """Employment-weighted exposure of groups of occupations (e.g. the OEWS codes of a sector).
+
+    Row i is an occupation in group `groups[i]` with `employment[i]` workers and score `values[i]`
+    (NaN: no score; an employment of NaN, i.e. not published, counts nowhere). Per group:
+
+    - `score`: sum(emp * value) / sum(emp) over the rows with both a score and an employment;
+    - `scored_employment`: that sum(emp);
+    - `coverage`: scored_employment / totals[group] (the group's whole employment, which includes
+      occupations with no published employment or no score); if `totals` is None, over the
+      employment of the group's rows;
+    - `exposed_employment` (if `thresholds` is given: one number, or a Series per group):
+      sum(emp) over the scored rows whose value is at or above the threshold;
+    - `exposed_share`: exposed_employment / scored_employment.
+    """
+    v = np.asarray(values, dtype="float64")
+    e = np.asarray(employment, dtype="float64")
+    if v.shape != e.shape:
+        raise ValueError("values and employment differ in length")
+    if (e[~np.isnan(e)] < 0).any():
+        raise ValueError("employment must be >= 0")
+    g = np.asarray(groups)
+    use = ~np.isnan(v) & ~np.isnan(e)
+    frame = pd.DataFrame({
+        "g": g,
+        "we": np.where(use, e, 0.0),
+        "wv": np.where(use, e * np.where(use, v, 0.0), 0.0),
+        "e_all": np.where(np.isnan(e), 0.0, e),
+    })
+    if thresholds is not None:
+        t = (pd.Series(g).map(thresholds).to_numpy(dtype="float64") if isinstance(thresholds, pd.Series)
+             else np.full(len(v), float(thresholds)))
+        frame["wx"] = np.where(use & (np.where(use, v, -np.inf) >= t), e, 0.0)
+    sums = frame.groupby("g", sort=True).sum()
+    denominator = sums["e_all"] if totals is None else pd.Series(totals, dtype="float64").reindex(sums.index)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({
+            "score": (sums["wv"] / sums["we"]).where(sums["we"] > 0),
+            "scored_employment": sums["we"],
+            "coverage": (sums["we"] / denominator).where(denominator > 0),
+        })
+        if thresholds is not None:
+            out["exposed_employment"] = sums["wx"]
+            out["exposed_share"] = (sums["wx"] / sums["we"]).where(sums["we"] > 0)
+    out.index.name = None
+    return out
+
+
+# --- transitions between roles -------------------------------------------------------------------
+def jaccard(shared, size_a, size_b):
+    """Jaccard similarity |A & B| / |A | B| from the intersection size and the two set sizes.
+
+    Vectorised (numbers or arrays); NaN where both sets are empty.
+    """
+    shared = np.asarray(shared, dtype="float64")
+    union = np.asarray(size_a, dtype="float64") + np.asarray(size_b, dtype="float64") - shared
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(union > 0, shared / np.where(union > 0, union, 1.0), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+#: O*NET lists up to 20 related occupations per role, ranked 1 (most related) .. 20.
+RELATED_MAX_RANK = 20
+
+
+def transition_score(percentile_delta, related_rank, target_overlap):
+    """How good a pivot from one role to a related, less exposed role is: 0 (none) .. 1.
+
+    score = exposure_drop * fit, where
+    - exposure_drop = -percentile_delta / 100 (the fall in percentile rank on the measure, 0..1;
+      0 where the target is not less exposed),
+    - fit = (relatedness + target_overlap) / 2, relatedness = (21 - O*NET rank) / 20 (1 for rank 1,
+      0.05 for rank 20) and target_overlap = the share of the target role's detailed work activities
+      that the source role already does (0..1; 0 where unknown).
+
+    A pivot ranks high when it lowers exposure a lot and the worker already does much of the work.
+    """
+    drop = np.clip(-np.asarray(percentile_delta, dtype="float64") / 100.0, 0.0, 1.0)
+    rank = np.asarray(related_rank, dtype="float64")
+    relatedness = np.clip((RELATED_MAX_RANK + 1 - rank) / RELATED_MAX_RANK, 0.0, 1.0)
+    overlap = np.nan_to_num(np.clip(np.asarray(target_overlap, dtype="float64"), 0.0, 1.0), nan=0.0)
+    out = np.nan_to_num(drop, nan=0.0) * (relatedness + overlap) / 2.0
+    return float(out) if out.ndim == 0 else out
+
+
+# --- bundles, profiles and outlooks (the scoring API: taskshift.service) -----------------------
+#: Eloundou et al. task weight ("coreweight"): Core tasks 2, Supplemental or unrated tasks 1.
+CORE_WEIGHT = 2.0
+OTHER_WEIGHT = 1.0
+
+#: A task is *exposed* when its GPT-4 exposure label is one of these (E1 direct, E2 with tools).
+EXPOSED_LABELS = ("E1", "E2")
+#: An exposed task is *mostly automatable* when its GPT-4 automation value is at least this
+#: (T3 = 0.75, T4 = 1.0); below it (T0-T2) the task is *assisted / augmented*.
+AUTOMATABLE_MIN = 0.75
+#: Outlook: a role is under pressure when at least this share of its task weight is exposed ...
+EXPOSED_SHARE_MIN = 0.5
+#: ... and that pressure is *elimination* when at least this share of the exposed weight is mostly
+#: automatable, else *compression* (the exposed work is mostly augmented: fewer people do it with AI).
+AUTOMATABLE_SHARE_MIN = 0.5
+#: Below the exposure threshold, *expansion* when employment is projected to grow by more than this
+#: (BLS EP 2024-34 change, %), else *limited*.
+GROWTH_MIN_PCT = 0.0
+#: Workforce: a role's headcount counts as exposed on a measure when the role's percentile is at least this.
+EXPOSED_PERCENTILE = 75.0
+
+OUTLOOKS = ("elimination", "compression", "expansion", "limited", "unknown")
+
+
+def core_weight(task_type) -> np.ndarray:
+    """Eloundou et al. task weight from O*NET Task Type: Core 2, Supplemental or missing 1."""
+    types = np.asarray(task_type, dtype=object)
+    return np.where(types == "Core", CORE_WEIGHT, OTHER_WEIGHT).astype("float64")
+
+
+def grouped_weighted_mean(values, weights, groups=None, n_groups: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`weighted_mean` in numpy for many value columns at once (the fast path of the API).
+
+    `values`: (n,) or (n, k) floats, NaN where a row has no value; `weights`: (n,) >= 0; `groups`:
+    (n,) integer group numbers in [0, n_groups) (all rows in group 0 if None). Returns `(score,
+    coverage)`, each (n_groups, k) (or (n_groups,) for 1-d values), with the definitions of
+    `weighted_mean`: score = sum(w * v) / sum(w) over rows with a value (NaN if none), coverage =
+    that weight / all the group's weight (NaN if the group's weight is 0).
+    """
+    v = np.asarray(values, dtype="float64")
+    one = v.ndim == 1
+    if one:
+        v = v[:, None]
+    w = np.asarray(weights, dtype="float64")
+    n, k = v.shape
+    if w.shape != (n,):
+        raise ValueError("values and weights differ in length")
+    if np.isnan(w).any() or (w < 0).any():
+        raise ValueError("weights must be finite and >= 0")
+    g = np.zeros(n, dtype="int64") if groups is None else np.asarray(groups, dtype="int64")
+    if n_groups is None:
+        n_groups = int(g.max()) + 1 if n else 1
+    has = ~np.isnan(v)
+    wide = np.broadcast_to(w[:, None], v.shape)
+    cells = (g[:, None] * k + np.arange(k)[None, :]).ravel()
+    size = n_groups * k
+    wv = np.bincount(cells, weights=np.where(has, wide * np.where(has, v, 0.0), 0.0).ravel(), minlength=size)
+    w_has = np.bincount(cells, weights=np.where(has, wide, 0.0).ravel(), minlength=size)
+    w_all = np.bincount(g, weights=w, minlength=n_groups)
+    wv, w_has = wv.reshape(n_groups, k), w_has.reshape(n_groups, k)
+    # a mean of equal values is that value exactly (no rounding): a workforce of one role, or a
+    # bundle of one role's tasks, gets the role's score to the last bit, and so its percentile
+    flat = np.where(has, v, np.nan).ravel()
+    lo = np.full(size, np.inf)
+    hi = np.full(size, -np.inf)
+    np.fmin.at(lo, cells, flat)
+    np.fmax.at(hi, cells, flat)
+    lo, hi = lo.reshape(n_groups, k), hi.reshape(n_groups, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(w_has > 0, np.where(lo == hi, lo, wv / w_has), np.nan)
+        coverage = np.where(w_all[:, None] > 0, w_has / w_all[:, None], np.nan)
+    return (score[:, 0], coverage[:, 0]) if one else (score, coverage)
+
+
+def percentile_of(values, reference, tol: float = 0.0, presorted: bool = False) -> np.ndarray:
+    """Percentile a score would have among `reference` scores (the roles), on `percentile_rank`'s scale.
+
+    pct = 100 * (less + (equal - 1) / 2) / (n - 1), clipped to [0, 100], with n the number of
+    reference scores, `less` how many are below the value and `equal` how many equal it (exactly, as
+    `percentile_rank` counts ties, or within `tol` relative): a value equal to a role's score gets
+    exactly that role's percentile; a value between two roles lands half a rank below the upper one.
+    NaN for NaN values; 50 if n == 1.
+    """
+    v = np.atleast_1d(np.asarray(values, dtype="float64"))
+    ref = np.asarray(reference, dtype="float64")
+    if not presorted:  # presorted: `reference` is already sorted and free of NaN
+        ref = np.sort(ref[~np.isnan(ref)])
+    n = len(ref)
+    out = np.full(v.shape, np.nan)
+    ok = ~np.isnan(v)
+    if n == 0:
+        return out
+    if n == 1:
+        out[ok] = 50.0
+        return out
+    slack = tol * np.maximum(1.0, np.abs(v[ok]))
+    less = np.searchsorted(ref, v[ok] - slack, side="left")
+    equal = np.searchsorted(ref, v[ok] + slack, side="right") - less
+    out[ok] = np.clip(100.0 * (less + (equal - 1) / 2.0) / (n - 1), 0.0, 100.0)
+    return out
+
+
+def task_profile(exposure_labels, automation, weights, groups=None, n_groups: int | None = None) -> dict[str, np.ndarray]:
+    """Automation vs augmentation profile of tasks, per group (a role, a custom bundle).
+
+    `exposure_labels`: GPT-4 E0/E1/E2 label per task (None where unlabelled); `automation`: the task's
+    GPT-4 automation value 0..1 (NaN where unlabelled); `weights`: task weights (coreweight or time
+    shares). Returns arrays per group:
+    `labelled_share` (weight with an exposure label / all weight), `exposed_share` (E1/E2 weight /
+    labelled weight), `automatable_share` (exposed weight with automation >= AUTOMATABLE_MIN /
+    exposed weight with an automation value) and `augmented_share` = 1 - automatable_share.
+    """
+    labels = np.asarray(exposure_labels, dtype=object)
+    has_label = np.array([isinstance(x, str) for x in labels], dtype=bool)
+    exposed = np.where(has_label, np.isin(labels, EXPOSED_LABELS).astype("float64"), np.nan)
+    auto = np.asarray(automation, dtype="float64")
+    automatable = np.where((exposed == 1.0) & ~np.isnan(auto), (auto >= AUTOMATABLE_MIN).astype("float64"), np.nan)
+    both, coverage = grouped_weighted_mean(np.column_stack([exposed, automatable]), weights, groups, n_groups)
+    return {"labelled_share": coverage[:, 0], "exposed_share": both[:, 0],
+            "automatable_share": both[:, 1], "augmented_share": 1.0 - both[:, 1]}
+
+
+def outlook(exposed_share, automatable_share, employment_change_pct) -> np.ndarray:
+    """Outlook from a profile and the projected employment change (see the threshold constants).
+
+    elimination: exposed_share >= EXPOSED_SHARE_MIN and automatable_share >= AUTOMATABLE_SHARE_MIN;
+    compression: exposed_share >= EXPOSED_SHARE_MIN, exposed work mostly augmented;
+    expansion: exposed_share < EXPOSED_SHARE_MIN and employment_change_pct > GROWTH_MIN_PCT;
+    limited: exposed_share < EXPOSED_SHARE_MIN otherwise (no growth, or no projection);
+    unknown: no exposure labels (exposed_share NaN).
+    """
+    es = np.atleast_1d(np.asarray(exposed_share, dtype="float64"))
+    auto = np.atleast_1d(np.asarray(automatable_share, dtype="float64"))
+    growth = np.atleast_1d(np.asarray(employment_change_pct, dtype="float64"))
+    pressure = es >= EXPOSED_SHARE_MIN
+    return np.select(
+        [np.isnan(es), pressure & (auto >= AUTOMATABLE_SHARE_MIN), pressure,
+         growth > GROWTH_MIN_PCT],
+        ["unknown", "elimination", "compression", "expansion"], default="limited").astype(object)
+
+
+def percentile_of_each(values, references) -> np.ndarray:
+    """`percentile_of` for one value per reference: `values[j]` among `references[j]` (each sorted, NaN-free).
+
+    The fast path for a score on many measures at once; the same numbers as `percentile_of` (tol 0).
+    """
+    v = np.asarray(values, dtype="float64")
+    less = np.zeros(len(v))
+    equal = np.zeros(len(v))
+    n = np.zeros(len(v))
+    for j, ref in enumerate(references):
+        n[j] = len(ref)
+        if v[j] == v[j] and len(ref):
+            less[j] = ref.searchsorted(v[j], "left")
+            equal[j] = ref.searchsorted(v[j], "right") - less[j]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = np.clip(100.0 * (less + (equal - 1) / 2.0) / (n - 1), 0.0, 100.0)
+    pct = np.where(n == 1, 50.0, pct)
+    return np.where(np.isnan(v) | (n == 0), np.nan, pct)

@@ -1,0 +1,153 @@
+"""`taskshift score` and `taskshift match`: the scoring API on the command line (same service functions).
+
+    taskshift score 15-1252.00 [--measures a,b] [--json]
+    taskshift score --custom bundle.json [--json]      # the body of POST /-/score (file or - for stdin)
+    taskshift score --workforce team.json [--json]     # the body of POST /-/score/workforce
+    taskshift match "prompt engineer" [--limit 10] [--json]
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def add_api_commands(sub) -> None:
+    p = sub.add_parser("score", help="score a role, a custom role (--custom) or a workforce (--workforce)")
+    p.add_argument("role", nargs="?", help="O*NET-SOC code, e.g. 15-1252.00")
+    p.add_argument("--custom", metavar="FILE", help="JSON body of POST /-/score (tasks with shares); - reads stdin")
+    p.add_argument("--workforce", metavar="FILE", help="JSON body of POST /-/score/workforce; - reads stdin")
+    p.add_argument("--measures", help="comma-separated measure ids (default: all)")
+    p.add_argument("--db", help="database file (default: $TASKSHIFT_DB or dist/taskshift.db)")
+    p.add_argument("--json", action="store_true", help="print the JSON response instead of tables")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("match", help="rank roles for a job title")
+    p.add_argument("title")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--db", help="database file (default: $TASKSHIFT_DB or dist/taskshift.db)")
+    p.add_argument("--json", action="store_true", help="print the JSON response instead of a table")
+    p.set_defaults(func=cmd_match)
+
+
+def _read(file: str) -> bytes:
+    return sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+
+
+def _fail(command: str, err: Exception) -> int:
+    from .service import ServiceError
+
+    if isinstance(err, ServiceError):
+        for e in err.errors:
+            print(f"taskshift {command}: error: {e['field']}: {e['problem']}", file=sys.stderr)
+        return 2 if err.status == 400 else 1
+    print(f"taskshift {command}: error: {err}", file=sys.stderr)
+    return 1
+
+
+def cmd_score(args) -> int:
+    from . import db, service
+
+    given = [x for x in (args.role, args.custom, args.workforce) if x]
+    if len(given) != 1:
+        print("taskshift score: error: give one of ROLE, --custom FILE or --workforce FILE", file=sys.stderr)
+        return 2
+    measures = [x for x in args.measures.split(",") if x.strip()] if args.measures else None
+    try:
+        conn = db.connect(args.db)
+        if args.role:
+            result = service.score_role(conn, args.role, measures)
+        else:
+            raw = json.loads(_read(args.custom or args.workforce))
+            if measures is not None and isinstance(raw, dict):
+                raw["measures"] = measures
+            result = service.score_custom(conn, raw) if args.custom else service.score_workforce(conn, raw)
+    except (service.ServiceError, FileNotFoundError, json.JSONDecodeError, OSError) as err:
+        return _fail("score", err)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    elif args.workforce:
+        print(render_workforce(result))
+    else:
+        print(render_score(result))
+    return 0
+
+
+def cmd_match(args) -> int:
+    from . import db, service
+
+    try:
+        result = service.match_title(db.connect(args.db), args.title, args.limit)
+    except (service.ServiceError, FileNotFoundError) as err:
+        return _fail("match", err)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(render_match(result))
+    return 0
+
+
+# --- plain-text tables -----------------------------------------------------------------------------
+def _fmt(x, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def table(headers: list[str], rows: list[list], right: set[int] = frozenset()) -> str:
+    cells = [[str(h) for h in headers]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(r):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+    return "\n".join([line(cells[0]), line(["-" * w for w in widths])] + [line(r) for r in cells[1:]])
+
+
+def _profile_lines(p) -> list[str]:
+    return [
+        f"profile: exposed share {_fmt(p.exposed_share)}, of which automatable {_fmt(p.automatable_share)} / "
+        f"augmented {_fmt(p.augmented_share)}; employment change {_fmt(p.employment_change_pct, 1)}%",
+        f"outlook: {p.outlook} ({p.outlook_reason})",
+    ]
+
+
+def render_score(r) -> str:
+    if r.kind == "role":
+        head = [f"{r.role.code}  {r.role.title}"]
+    else:
+        head = ["custom role" + (f" (base role {r.base_role.code} {r.base_role.title})" if r.base_role else "")]
+    rows = [[x.measure_id, x.score, x.percentile, x.coverage, x.derivation] for x in r.measures]
+    out = head + [""] + [table(["measure", "score", "percentile", "coverage", "derivation"], rows, {1, 2, 3})]
+    out += [""] + _profile_lines(r.profile) + [""]
+    trows = []
+    for t in r.tasks:
+        text = t.statement if len(t.statement) <= 70 else t.statement[:67] + "..."
+        if t.match is not None:
+            text = f"[{t.match.query[:30]}] -> {text}"
+        trows.append([t.task_id, t.role_code, t.share, t.exposure_label, t.automation_label, text])
+    out.append(table(["task", "role", "share", "exp", "auto", "statement"], trows, {2}))
+    return "\n".join(out)
+
+
+def render_workforce(r) -> str:
+    rows = [[x.measure_id, x.score, x.percentile, x.coverage, x.exposed_headcount] for x in r.measures]
+    out = [f"workforce: {r.headcount} people in {r.roles} roles", "",
+           table(["measure", "score", "percentile", "coverage", "exposed headcount"], rows, {1, 2, 3, 4}), ""]
+    out += _profile_lines(r.profile)
+    out += ["headcount by outlook: " + ", ".join(f"{k} {v}" for k, v in r.profile.headcount_by_outlook.items() if v), "",
+            f"most exposed (by {r.rank_by}):"]
+    out.append(table(["role", "title", "headcount", "score", "percentile", "outlook"],
+                     [[x.role_code, x.title[:50], x.headcount, x.score, x.percentile, x.outlook] for x in r.most_exposed],
+                     {2, 3, 4}))
+    return "\n".join(out)
+
+
+def render_match(r) -> str:
+    rows = [[i + 1, x.role_code, x.role_title[:50], x.matched_title[:40], x.matched_kind, x.relevance]
+            for i, x in enumerate(r.matches)]
+    if not rows:
+        return f"no role matches {r.query!r}"
+    return table(["#", "role", "title", "matched title", "kind", "relevance"], rows, {0, 5})

@@ -1,0 +1,251 @@
+"""Transitions between roles: the `transitions` table and `rank_transitions`, the ranked pivots from
+an exposed role to related, less exposed ones with the reskilling gap of each.
+
+`transitions` (built here, one row per O*NET Related Occupations pair): the O*NET tier and rank,
+the detailed work activities (DWAs) the two roles share (through their tasks: tasks ->
+task_activities), their Jaccard similarity and the share of the target's DWAs the source already
+does, and the change in the headline exposure measure, job zone and median wage.
+
+Headline measure: `eloundou2023_gpt4_beta` (Eloundou et al. GPT-4 beta: core-weighted share of a
+role's tasks exposed to LLMs, E1 + 0.5 x E2): published natively on O*NET-SOC 2019 codes (no
+crosswalk), covers the 923 roles with O*NET task data, redistributable (MIT), and the measure the
+scoring API ranks by. Deltas are target minus source: a negative percentile_delta is a pivot to a
+less exposed role.
+
+`rank_transitions(conn, role_code, measure=None, ...)` ranks the related roles of a role that are
+less exposed on a measure (default the headline) and at most `max_job_zone_step` job zones more
+demanding, by `scoring.transition_score` = exposure drop x fit (fit = mean of O*NET relatedness and
+the share of the target's DWAs the source already does). Each pivot lists the reskilling gap: the
+target's DWAs the source role lacks (most frequent in the target's tasks first) and the technology
+skills the target uses that the source does not (O*NET Hot Technologies first, then In Demand).
+"""
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import scoring
+
+HEADLINE_MEASURE = "eloundou2023_gpt4_beta"
+DEFAULT_LIMIT = 10
+GAP_LIMIT = 10  # DWAs and technologies listed per pivot (the totals are always given)
+
+
+# --- the table (a derive step of the build) ---------------------------------------------------------
+def role_dwas(tasks: pd.DataFrame, task_activities: pd.DataFrame) -> pd.DataFrame:
+    """Distinct (role_code, dwa_id) pairs: the DWAs of a role's tasks."""
+    links = task_activities.merge(tasks[["task_id", "role_code"]], on="task_id")
+    return links[["role_code", "dwa_id"]].drop_duplicates()
+
+
+def transitions_table(relations: pd.DataFrame, roles: pd.DataFrame, dwas: pd.DataFrame,
+                      exposure: pd.DataFrame, measure_id: str = HEADLINE_MEASURE) -> pd.DataFrame:
+    out = relations.rename(columns={"role_code": "from_code", "related_code": "to_code"})[
+        ["from_code", "to_code", "tier", "rank"]].copy()
+    size = dwas.groupby("role_code").size()
+    shared = (dwas.rename(columns={"role_code": "from_code"})
+              .merge(dwas.rename(columns={"role_code": "to_code"}), on="dwa_id")
+              .groupby(["from_code", "to_code"]).size().rename("shared_dwas").reset_index())
+    out = out.merge(shared, on=["from_code", "to_code"], how="left")
+    out["shared_dwas"] = out["shared_dwas"].fillna(0).astype(int)
+    out["from_dwas"] = out["from_code"].map(size).fillna(0).astype(int)
+    out["to_dwas"] = out["to_code"].map(size).fillna(0).astype(int)
+    out["dwa_jaccard"] = scoring.jaccard(out["shared_dwas"], out["from_dwas"], out["to_dwas"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["target_overlap"] = np.where(out["to_dwas"] > 0, out["shared_dwas"] / out["to_dwas"].where(out["to_dwas"] > 0, 1), np.nan)
+
+    head = exposure[exposure["measure_id"] == measure_id].set_index("role_code")
+    out["measure_id"] = measure_id
+    for side in ("from", "to"):
+        out[f"{side}_score"] = out[f"{side}_code"].map(head["score"])
+        out[f"{side}_percentile"] = out[f"{side}_code"].map(head["percentile"])
+    out["score_delta"] = out["to_score"] - out["from_score"]
+    out["percentile_delta"] = out["to_percentile"] - out["from_percentile"]
+
+    info = roles.set_index("code")
+    for side in ("from", "to"):
+        out[f"{side}_job_zone"] = out[f"{side}_code"].map(info["job_zone"]).astype("Int64")
+        out[f"{side}_median_wage"] = out[f"{side}_code"].map(info["median_wage"]).astype("Int64")
+    out["job_zone_step"] = (out["to_job_zone"] - out["from_job_zone"]).astype("Int64")
+    out["wage_delta"] = (out["to_median_wage"] - out["from_median_wage"]).astype("Int64")
+    score = scoring.transition_score(out["percentile_delta"], out["rank"], out["target_overlap"])
+    out["pivot_score"] = np.where(out["percentile_delta"].notna(), score, np.nan)
+    columns = ["from_code", "to_code", "tier", "rank", "from_dwas", "to_dwas", "shared_dwas", "dwa_jaccard",
+               "target_overlap", "measure_id", "from_score", "to_score", "score_delta", "from_percentile",
+               "to_percentile", "percentile_delta", "from_job_zone", "to_job_zone", "job_zone_step",
+               "from_median_wage", "to_median_wage", "wage_delta", "pivot_score"]
+    return out[columns].sort_values(["from_code", "rank"], ignore_index=True)
+
+
+def derive(ctx) -> None:
+    if "role_relations" not in ctx.frames:
+        return
+    exposure = ctx.frames.get("role_exposure", pd.DataFrame(columns=["role_code", "measure_id", "score", "percentile"]))
+    dwas = role_dwas(ctx.frames["tasks"], ctx.frames["task_activities"])
+    ctx.frames["transitions"] = transitions_table(ctx.frames["role_relations"], ctx.frames["roles"], dwas, exposure)
+    ctx.note("transitions_method", {
+        "headline_measure": HEADLINE_MEASURE,
+        "dwa_overlap": "DWAs of a role = the DWAs linked to its O*NET 29.3 tasks; dwa_jaccard = shared / union; target_overlap = shared / the target's DWAs",
+        "deltas": "target minus source (negative percentile_delta: the target is less exposed)",
+        "pivot_score": scoring.transition_score.__doc__.split("\n\n")[1].strip(),
+    }, "how the transitions table and rank_transitions compare two related roles")
+
+
+# --- the ranking (library; reads a built database) ---------------------------------------------------
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    def to_dict(self) -> dict:
+        return self.model_dump()
+
+
+class ActivityGap(_Model):
+    dwa_id: str
+    title: str
+    target_tasks: int = Field(description="How many of the target role's tasks involve this activity")
+
+
+class TechnologyGap(_Model):
+    example: str
+    commodity_title: str
+    hot_technology: bool
+    in_demand: bool
+
+
+class Pivot(_Model):
+    rank: int = Field(description="Position in this ranking (1 = best pivot)")
+    to_code: str
+    to_title: str
+    tier: str = Field(description="O*NET Related Occupations tier")
+    related_rank: int = Field(description="O*NET relatedness rank (1 = most related)")
+    pivot_score: float = Field(description="exposure drop x fit, 0..1 (taskshift.scoring.transition_score)")
+    score: float
+    percentile: float
+    score_delta: float = Field(description="target minus source score on the measure")
+    percentile_delta: float = Field(description="target minus source percentile (negative = less exposed)")
+    job_zone: int | None
+    job_zone_step: int | None
+    median_wage: int | None
+    wage_delta: int | None
+    shared_dwas: int
+    dwa_jaccard: float | None
+    target_overlap: float | None = Field(description="share of the target's DWAs the source role already does")
+    missing_dwas_total: int
+    missing_dwas: list[ActivityGap]
+    missing_technologies_total: int
+    missing_technologies: list[TechnologyGap]
+
+
+class Transitions(_Model):
+    role_code: str
+    role_title: str
+    measure_id: str
+    score: float | None = Field(description="the source role's score on the measure (null: not scored)")
+    percentile: float | None
+    job_zone: int | None
+    median_wage: int | None
+    max_job_zone_step: int | None
+    related_roles: int = Field(description="O*NET related roles of the source role")
+    candidates: int = Field(description="related roles scored on the measure, less exposed and within the job-zone step")
+    method: str
+    pivots: list[Pivot]
+
+
+def _measures(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("select distinct measure_id from role_exposure order by 1")]
+
+
+def rank_transitions(conn: sqlite3.Connection, role_code: str, measure: str | None = None,
+                     max_job_zone_step: int | None = 1, limit: int = DEFAULT_LIMIT,
+                     less_exposed_only: bool = True, gap_limit: int = GAP_LIMIT) -> Transitions:
+    """Rank the O*NET related roles of `role_code` as pivots to less exposed work.
+
+    measure: a measure_id with role scores (default `HEADLINE_MEASURE`); max_job_zone_step: keep
+    targets at most this many job zones above the source (None: no limit; targets without a job
+    zone are kept only when None); limit: pivots returned; less_exposed_only: keep only targets
+    whose percentile is lower than the source's. Raises LookupError for an unknown role and
+    ValueError for an unknown measure or a bad argument.
+    """
+    measure = measure or HEADLINE_MEASURE
+    if limit < 1 or gap_limit < 0:
+        raise ValueError("limit must be >= 1 and gap_limit >= 0")
+    role = conn.execute("select code, title, job_zone, median_wage from roles where code = ?", (role_code,)).fetchone()
+    if role is None:
+        raise LookupError(f"unknown role {role_code!r}: not an O*NET-SOC 2019 code of the roles table (e.g. 43-4051.00)")
+    known = _measures(conn)
+    if measure not in known:
+        raise ValueError(f"unknown measure {measure!r}: measures with role scores are {', '.join(known)}")
+    own = conn.execute("select score, percentile from role_exposure where role_code = ? and measure_id = ?",
+                       (role_code, measure)).fetchone()
+    rows = pd.read_sql_query(
+        """select t.to_code, r.title as to_title, t.tier, t.rank as related_rank, t.shared_dwas, t.dwa_jaccard,
+                  t.target_overlap, r.job_zone, r.median_wage, e.score, e.percentile
+           from transitions t join roles r on r.code = t.to_code
+           left join role_exposure e on e.role_code = t.to_code and e.measure_id = ?
+           where t.from_code = ? order by t.rank""", conn, params=(measure, role_code))
+    related = len(rows)
+    score, pct = (own if own else (None, None))
+    method = (f"pivot_score = exposure drop x fit on {measure}: drop = -percentile_delta/100, fit = "
+              "(relatedness + target_overlap)/2, relatedness = (21 - O*NET rank)/20; "
+              "gaps: target DWAs and technologies the source lacks (hot technologies first)")
+    if own is None:
+        rows = rows.iloc[0:0]
+    rows = rows[rows["score"].notna()].copy()
+    rows["percentile_delta"] = rows["percentile"] - pct if own else np.nan
+    rows["score_delta"] = rows["score"] - score if own else np.nan
+    rows["job_zone_step"] = (rows["job_zone"] - role[2]) if role[2] is not None else np.nan
+    if max_job_zone_step is not None:
+        rows = rows[rows["job_zone_step"].notna() & (rows["job_zone_step"] <= max_job_zone_step)]
+    if less_exposed_only:
+        rows = rows[rows["percentile_delta"] < 0]
+    rows["pivot_score"] = scoring.transition_score(rows["percentile_delta"], rows["related_rank"], rows["target_overlap"])
+    rows = rows.sort_values(["pivot_score", "related_rank", "to_code"], ascending=[False, True, True], kind="stable")
+    candidates = len(rows)
+    pivots = []
+    for i, r in enumerate(rows.head(limit).itertuples(index=False), start=1):
+        dwa_total, dwas = activity_gap(conn, role_code, r.to_code, gap_limit)
+        tech_total, tech = technology_gap(conn, role_code, r.to_code, gap_limit)
+        pivots.append(Pivot(
+            rank=i, to_code=r.to_code, to_title=r.to_title, tier=r.tier, related_rank=int(r.related_rank),
+            pivot_score=float(r.pivot_score), score=float(r.score), percentile=float(r.percentile),
+            score_delta=float(r.score_delta), percentile_delta=float(r.percentile_delta),
+            job_zone=_int(r.job_zone), job_zone_step=_int(r.job_zone_step), median_wage=_int(r.median_wage),
+            wage_delta=_int(r.median_wage - role[3]) if role[3] is not None and not pd.isna(r.median_wage) else None,
+            shared_dwas=int(r.shared_dwas), dwa_jaccard=_float(r.dwa_jaccard), target_overlap=_float(r.target_overlap),
+            missing_dwas_total=dwa_total, missing_dwas=dwas, missing_technologies_total=tech_total, missing_technologies=tech))
+    return Transitions(role_code=role[0], role_title=role[1], measure_id=measure, score=score, percentile=pct,
+                       job_zone=role[2], median_wage=role[3], max_job_zone_step=max_job_zone_step,
+                       related_roles=related, candidates=candidates, method=method, pivots=pivots)
+
+
+def activity_gap(conn: sqlite3.Connection, source: str, target: str, limit: int = GAP_LIMIT) -> tuple[int, list[ActivityGap]]:
+    """DWAs of the target role's tasks that none of the source role's tasks involve, most used first."""
+    rows = conn.execute(
+        """select ta.dwa_id, wa.title, count(distinct t.task_id) as n
+           from tasks t join task_activities ta on ta.task_id = t.task_id
+           join work_activities wa on wa.activity_id = ta.dwa_id
+           where t.role_code = ? and ta.dwa_id not in (
+               select ta2.dwa_id from tasks t2 join task_activities ta2 on ta2.task_id = t2.task_id where t2.role_code = ?)
+           group by ta.dwa_id, wa.title order by n desc, wa.title, ta.dwa_id""", (target, source)).fetchall()
+    return len(rows), [ActivityGap(dwa_id=d, title=t, target_tasks=n) for d, t, n in rows[:limit]]
+
+
+def technology_gap(conn: sqlite3.Connection, source: str, target: str, limit: int = GAP_LIMIT) -> tuple[int, list[TechnologyGap]]:
+    """Technology skills (products) of the target role that the source role does not list: hot first."""
+    rows = conn.execute(
+        """select example, commodity_title, hot_technology, in_demand from technology_skills
+           where role_code = ? and example not in (select example from technology_skills where role_code = ?)
+           order by hot_technology desc, in_demand desc, example""", (target, source)).fetchall()
+    return len(rows), [TechnologyGap(example=e, commodity_title=c, hot_technology=bool(h), in_demand=bool(d))
+                       for e, c, h, d in rows[:limit]]
+
+
+def _int(v):
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _float(v):
+    return None if v is None or pd.isna(v) else float(v)

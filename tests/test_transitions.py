@@ -1,0 +1,123 @@
+"""Transitions: the transitions table and rank_transitions (pivots to related, less exposed roles)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from taskshift import scoring
+from taskshift.cli import main
+from taskshift.transitions import HEADLINE_MEASURE, rank_transitions
+
+CSR = "43-4051.00"
+
+
+@pytest.fixture(scope="module")
+def conn(built_db):
+    c = sqlite3.connect(built_db)
+    yield c
+    c.close()
+
+
+def exposure(conn, measure):
+    rows = conn.execute("select role_code, score, percentile from role_exposure where measure_id = ?", (measure,))
+    return {code: (score, pct) for code, score, pct in rows}
+
+
+def dwas(conn, role):
+    return {r[0] for r in conn.execute("select distinct ta.dwa_id from tasks t join task_activities ta "
+                                       "on ta.task_id = t.task_id where t.role_code = ?", (role,))}
+
+
+def test_customer_service_pivots_with_exposure_deltas(conn):
+    result = rank_transitions(conn, CSR)
+    assert result.role_title == "Customer Service Representatives" and result.measure_id == HEADLINE_MEASURE
+    assert result.pivots and [p.rank for p in result.pivots] == list(range(1, len(result.pivots) + 1))
+    scores = exposure(conn, HEADLINE_MEASURE)
+    own_score, own_pct = scores[CSR]
+    assert result.score == own_score and result.percentile == own_pct
+    related = {r[0]: r[1] for r in conn.execute("select related_code, rank from role_relations where role_code = ?", (CSR,))}
+    zone = dict(conn.execute("select code, job_zone from roles"))
+    for p in result.pivots:
+        score, pct = scores[p.to_code]
+        assert p.score_delta == pytest.approx(score - own_score)
+        assert p.percentile_delta == pytest.approx(pct - own_pct) and p.percentile_delta < 0
+        assert p.to_code in related and p.related_rank == related[p.to_code]
+        assert p.job_zone_step == zone[p.to_code] - zone[CSR] <= 1
+        assert p.pivot_score == pytest.approx(scoring.transition_score(p.percentile_delta, p.related_rank, p.target_overlap))
+    assert [p.pivot_score for p in result.pivots] == sorted((p.pivot_score for p in result.pivots), reverse=True)
+    # support agents -> escalation management / customer success (O*NET: 'Customer Success Manager')
+    assert "43-1011.00" in {p.to_code for p in result.pivots}
+    d = result.to_dict()
+    assert d["pivots"][0]["to_code"] == result.pivots[0].to_code and "missing_dwas" in d["pivots"][0]
+
+
+def test_reskilling_gap(conn):
+    result = rank_transitions(conn, CSR, limit=3)
+    source = dwas(conn, CSR)
+    own_tech = {r[0] for r in conn.execute("select example from technology_skills where role_code = ?", (CSR,))}
+    for p in result.pivots:
+        target = dwas(conn, p.to_code)
+        assert p.missing_dwas_total == len(target - source)
+        assert p.shared_dwas == len(target & source)
+        assert {a.dwa_id for a in p.missing_dwas} <= target - source
+        tech = pd.read_sql_query("select example, hot_technology from technology_skills where role_code = ?",
+                                 conn, params=(p.to_code,))
+        missing = tech[~tech["example"].isin(own_tech)]
+        assert p.missing_technologies_total == len(missing)
+        hot = [t.hot_technology for t in p.missing_technologies]
+        assert hot == sorted(hot, reverse=True)  # hot technologies first
+
+
+def test_administrative_work_to_operations(conn):
+    """The seeds: administrative workers can pivot into operations coordination."""
+    result = rank_transitions(conn, "43-6014.00")
+    assert "11-3012.00" in {p.to_code for p in result.pivots}  # Administrative Services Managers
+
+
+def test_options_and_errors(conn):
+    with pytest.raises(LookupError):
+        rank_transitions(conn, "99-9999.99")
+    with pytest.raises(ValueError):
+        rank_transitions(conn, CSR, measure="no_such_measure")
+    other = rank_transitions(conn, CSR, measure="felten2023_lm_aioe", max_job_zone_step=None, limit=50)
+    scores = exposure(conn, "felten2023_lm_aioe")
+    for p in other.pivots:
+        assert p.percentile_delta == pytest.approx(scores[p.to_code][1] - scores[CSR][1])
+    everything = rank_transitions(conn, CSR, max_job_zone_step=None, limit=50, less_exposed_only=False)
+    assert everything.candidates == everything.related_roles == len(everything.pivots) == 20
+    assert len(rank_transitions(conn, CSR, limit=1).pivots) == 1
+
+
+def test_transitions_table(conn):
+    n = conn.execute("select count(*) from role_relations").fetchone()[0]
+    assert conn.execute("select count(*) from transitions").fetchone()[0] == n
+    row = pd.read_sql_query("select * from transitions where from_code = ? and to_code = '43-4171.00'", conn, params=(CSR,)).iloc[0]
+    a, b = dwas(conn, CSR), dwas(conn, "43-4171.00")
+    assert row["shared_dwas"] == len(a & b) and row["from_dwas"] == len(a) and row["to_dwas"] == len(b)
+    assert row["dwa_jaccard"] == pytest.approx(len(a & b) / len(a | b))
+    assert row["target_overlap"] == pytest.approx(len(a & b) / len(b))
+    scores = exposure(conn, HEADLINE_MEASURE)
+    assert row["percentile_delta"] == pytest.approx(scores["43-4171.00"][1] - scores[CSR][1])
+    best = rank_transitions(conn, CSR, max_job_zone_step=None, limit=1).pivots[0]
+    top = conn.execute("select to_code, pivot_score from transitions where from_code = ? order by pivot_score desc limit 1", (CSR,)).fetchone()
+    assert top[0] == best.to_code and top[1] == pytest.approx(best.pivot_score)
+
+
+def test_cli(built_db, capsys):
+    assert main(["transitions", CSR, "--db", str(built_db), "--json", "--limit", "2"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["role_code"] == CSR and len(out["pivots"]) == 2
+    assert main(["transitions", CSR, "--db", str(built_db)]) == 0
+    assert "Customer Service Representatives" in capsys.readouterr().out
+    assert main(["transitions", "00-0000.00", "--db", str(built_db)]) == 1
+
+
+def test_scoring_transition_math():
+    assert scoring.jaccard(2, 4, 3) == pytest.approx(0.4)
+    assert pd.isna(scoring.jaccard(0, 0, 0))
+    assert scoring.transition_score(-20, 1, 0.5) == pytest.approx(0.2 * 0.75)
+    assert scoring.transition_score(10, 1, 1.0) == 0  # more exposed: no pivot
+    assert scoring.transition_score(-100, 20, float("nan")) == pytest.approx(0.05 / 2)

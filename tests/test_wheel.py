@@ -1,0 +1,136 @@
+"""The package and the data together: a wheel built with `python -m build`, installed in a fresh
+virtual environment, reads the database with no further step, both through $TASKSHIFT_DB and after
+`taskshift download` from a release served on 127.0.0.1 (no internet: the dependencies come from
+the package index pip is configured with, the data from the local server)."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from taskshift import __version__
+from taskshift.release import db_name, gzip_file, write_sums
+
+REPO = Path(__file__).resolve().parents[1]
+# What the wheel is built from: pyproject.toml's package-dir, its readme and license files.
+PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "DATA_LICENSE.md")
+PROJECT_DIRS = ("taskshift", "schema", "dataset", "api")
+SHAPE = "import taskshift; print(taskshift.table('roles').shape)"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    src = tmp_path_factory.mktemp("wheel_src")
+    for name in PROJECT_FILES:
+        if (REPO / name).is_file():
+            shutil.copy2(REPO / name, src / name)
+    for name in PROJECT_DIRS:
+        shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    out = src.parent / "wheels"
+    # -P: the repository's build.py must not shadow the `build` package (it would with cwd on sys.path)
+    run = subprocess.run([sys.executable, "-P", "-m", "build", "--wheel", "--outdir", str(out), str(src)],
+                         cwd=src.parent, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    wheels = list(out.glob("taskshift-*.whl"))
+    assert len(wheels) == 1
+    return wheels[0]
+
+
+def test_wheel_carries_contracts_inside_the_package(wheel):
+    assert wheel.name.startswith(f"taskshift-{__version__}-")
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        top_level = z.read(next(n for n in names if n.endswith(".dist-info/top_level.txt"))).decode().split()
+    tops = {n.split("/", 1)[0] for n in names}
+    assert not tops & {"api", "schema", "dataset"}, "a generic top-level module would land in site-packages"
+    assert tops == {"taskshift", f"taskshift-{__version__}.dist-info"}
+    assert top_level == ["taskshift"]
+    for required in ("taskshift/schema/tables/roles.yaml", "taskshift/dataset/project.toml",
+                     "taskshift/api/queries.yaml", "taskshift/download.py"):
+        assert required in names
+    assert not [n for n in names if n.endswith((".db", ".db.gz"))], "the wheel ships no database"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_wheel_in_a_fresh_venv_reads_the_database(wheel, built_db, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = bindir / "python"
+    run = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+    with contextlib.closing(sqlite3.connect(built_db)) as conn:
+        rows = conn.execute("SELECT count(*) FROM roles").fetchone()[0]
+        cols = len(conn.execute("PRAGMA table_info(roles)").fetchall())
+    expected = f"({rows}, {cols})"
+
+    work = tmp_path / "elsewhere"  # not the checkout: `import taskshift` must come from the wheel
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TASKSHIFT_DB", "TASKSHIFT_RELEASE_URL", "TASKSHIFT_DATA_DIR", "PYTHONPATH",
+                        "VIRTUAL_ENV", "PYTHONHOME")}
+    env |= {"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1", "TASKSHIFT_DATA_DIR": str(tmp_path / "data")}
+
+    def py(code: str, **extra) -> subprocess.CompletedProcess:
+        return subprocess.run([str(python), "-c", code], cwd=work, env=env | extra, capture_output=True,
+                              text=True, timeout=300)
+
+    where = py("import taskshift; print(taskshift.__file__)")
+    assert where.returncode == 0, where.stderr
+    assert str(venv) in where.stdout and str(REPO) not in where.stdout
+
+    # 1. with $TASKSHIFT_DB pointing at a built database
+    shape = py(SHAPE, TASKSHIFT_DB=str(built_db))
+    assert shape.returncode == 0, shape.stderr
+    assert shape.stdout.strip() == expected
+
+    # 2. nothing yet: a clear message that says how to get the data
+    missing = py(SHAPE)
+    assert missing.returncode != 0
+    assert "taskshift download" in missing.stderr
+
+    # 3. after `taskshift download` from a release served on 127.0.0.1, with no further step
+    served = tmp_path / "served"
+    served.mkdir()
+    shutil.copyfile(built_db, served / db_name())
+    gzip_file(served / db_name(), served / f"{db_name()}.gz")
+    write_sums(served)
+    with serve(served) as url:
+        download = subprocess.run([str(bindir / "taskshift"), "download", "--url", url], cwd=work, env=env,
+                                  capture_output=True, text=True, timeout=300)
+    assert download.returncode == 0, download.stderr
+    installed = Path(download.stdout.strip())
+    assert installed == tmp_path / "data" / db_name()
+    shape = py(SHAPE)
+    assert shape.returncode == 0, shape.stderr
+    assert shape.stdout.strip() == expected
+    verify = subprocess.run([str(bindir / "taskshift"), "verify", str(installed)], cwd=work, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
