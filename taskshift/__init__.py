@@ -7,6 +7,7 @@ The library mirrors the scoring API (same service functions, same numbers)::
     taskshift.score(tasks=[(21661, 0.6), ("write unit tests", 0.4)])  # a custom role, like POST /-/score
     taskshift.score_workforce({"15-1252.00": 40, "43-4051.00": 120})  # like POST /-/score/workforce
     taskshift.match_title("prompt engineer")                         # like GET /-/match
+    taskshift.transitions("43-4051.00")                              # like GET /-/transitions/{code}
     taskshift.score_all()                                            # every role on every measure (DataFrame)
     taskshift.table("roles")                                         # any table as a DataFrame
 
@@ -18,7 +19,7 @@ __version__ = "0.1.0"
 
 from .db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)
 
-__all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all"]
+__all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all", "transitions"]
 
 
 def _conn(conn=None, path=None):
@@ -96,3 +97,11 @@ def score_all(measures: list[str] | None = None, *, conn=None, path=None):
     from . import service
 
     return service.score_all(_conn(conn, path), measures)
+
+
+def transitions(role_code: str, *, measure: str | None = None, max_job_zone_step: int = 1, limit: int = 10,
+                conn=None, path=None):
+    """Related, less exposed roles to move to, with the reskilling gap, as `GET /-/transitions/{code}`."""
+    from . import service
+
+    return service.transitions(_conn(conn, path), role_code, measure, max_job_zone_step, limit)

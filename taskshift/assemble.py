@@ -33,7 +33,7 @@ INGEST_MODULES = (
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = ("taskshift.roles", "taskshift.harmonise", "taskshift.measures",
-                "taskshift.sector_exposure", "taskshift.emerging", "taskshift.transitions")
+                "taskshift.sector_exposure", "taskshift.emerging", "taskshift.pathways")
 
 
 class BuildError(Exception):

@@ -202,13 +202,11 @@ def cmd_download(args) -> int:
 
 
 def cmd_transitions(args) -> int:
-    from . import db
-    from .transitions import rank_transitions
+    from . import db, service
 
-    try:
-        result = rank_transitions(db.connect(args.db), args.code, measure=args.measure,
-                                  max_job_zone_step=args.max_job_zone_step, limit=args.limit)
-    except (LookupError, ValueError, FileNotFoundError) as err:
+    try:  # the service function the library and GET /-/transitions/{code} call
+        result = service.transitions(db.connect(args.db), args.code, args.measure, args.max_job_zone_step, args.limit)
+    except (service.ServiceError, FileNotFoundError) as err:
         print(f"taskshift transitions: error: {err.args[0] if err.args else err}", file=sys.stderr)
         return 1
     if args.json:

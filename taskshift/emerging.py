@@ -19,7 +19,7 @@ import re
 import pandas as pd
 
 from . import curated
-from .transitions import HEADLINE_MEASURE
+from .pathways import HEADLINE_MEASURE
 
 CURATED_SOURCE = "dataset/curated/emerging_titles.csv"
 EVIDENCE_SOURCE = "dataset/curated/emerging_title_evidence.csv"

@@ -97,6 +97,14 @@ class MatchQuery(_Request):
     limit: StrictInt = Field(10, ge=1, le=50, description="How many roles to return")
 
 
+class TransitionsQuery(_Request):
+    """Query string of `GET /-/transitions/{role_code}`."""
+    measure: StrictStr | None = Field(None, min_length=1, max_length=80,
+                                      description="Measure to rank by (default: the headline measure, eloundou2023_gpt4_beta)")
+    max_job_zone_step: StrictInt = Field(1, ge=0, le=4, description="Largest rise in O*NET job zone allowed for a pivot")
+    limit: StrictInt = Field(10, ge=1, le=50, description="How many pivots to return")
+
+
 # --- responses -------------------------------------------------------------------------------------
 class Thresholds(_Response):
     """The rules behind the profile and the outlook (constants of taskshift.scoring)."""

@@ -23,6 +23,7 @@ from pydantic.json_schema import models_json_schema
 
 from . import __version__, service
 from . import models as m
+from .pathways import Transitions
 from .site import canned_queries_for, site_metadata, taskshift_databases
 
 log = logging.getLogger("taskshift.plugin")
@@ -135,6 +136,12 @@ async def match(call: Call):
     return await call.run(lambda conn: service.match_title(conn, q.title, q.limit))
 
 
+async def transitions(call: Call):
+    q = call.query
+    return await call.run(lambda conn: service.transitions(conn, call.params["role_code"], q.measure,
+                                                           q.max_job_zone_step, q.limit))
+
+
 async def openapi_json(call: Call):
     return openapi_bytes()
 
@@ -157,6 +164,12 @@ ROUTES: list[Route] = [
     Route("match", "GET", "/-/match", match, "Rank roles for a job title", m.MatchResponse, query=m.MatchQuery,
           description="FTS5 BM25 over every title kind of the titles table (occupation, alternate, short, reported, emerging).",
           errors=(400,)),
+    Route("transitions", "GET", "/-/transitions/{role_code}", transitions,
+          "Rank pivots from a role to related, less exposed roles", Transitions, query=m.TransitionsQuery,
+          path_params={"role_code": "O*NET-SOC 2019 code, e.g. 43-4051.00"},
+          description="O*NET related roles that are less exposed on the measure, within max_job_zone_step job zones, "
+                      "ranked by exposure drop x fit (relatedness and shared work activities), each with the reskilling "
+                      "gap: the work activities and technology skills (hot technologies first) the target needs."),
     Route("openapi", "GET", "/-/openapi.json", openapi_json, "This OpenAPI description", None, errors=()),
 ]
 

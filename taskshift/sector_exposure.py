@@ -23,7 +23,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import curated, scoring
-from .transitions import HEADLINE_MEASURE
+from .pathways import HEADLINE_MEASURE
 
 METHOD = {
     "oews_code_score": "equal-weight mean of the scores of the O*NET roles under the OEWS code (roles.labor_code) that carry the measure",

@@ -675,3 +675,18 @@ def score_all(conn: sqlite3.Connection, measures: list[str] | None = None) -> pd
         frame[name] = np.repeat(arrays[name], k)
     frame["employment_change_pct"] = np.repeat(idx.change, k)
     return frame
+
+
+def transitions(conn: sqlite3.Connection, role_code: str, measure: str | None = None,
+                max_job_zone_step: int = 1, limit: int = 10):
+    """Related, less exposed roles to move to from `role_code`, with the reskilling gap
+    (`taskshift.pathways.rank_transitions`); errors name the field, as everywhere in the API."""
+    from .pathways import rank_transitions
+
+    q = validate(m.TransitionsQuery, {"measure": measure, "max_job_zone_step": max_job_zone_step, "limit": limit})
+    try:
+        return rank_transitions(conn, role_code, measure=q.measure, max_job_zone_step=q.max_job_zone_step, limit=q.limit)
+    except LookupError as err:
+        raise NotFound("role_code", str(err), "unknown_role") from None
+    except ValueError as err:
+        raise InvalidInput("measure", str(err), "unknown_measure") from None

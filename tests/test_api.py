@@ -373,7 +373,8 @@ async def test_plugin_registered_and_site_still_works(ds):
 async def test_openapi_describes_every_route_and_validates_responses(ds):
     spec = (await ds.client.get("/-/openapi.json")).json()
     assert spec["openapi"].startswith("3.")
-    assert {"/-/score/{role_code}", "/-/score", "/-/score/workforce", "/-/match", "/-/openapi.json"} <= set(spec["paths"])
+    assert {"/-/score/{role_code}", "/-/score", "/-/score/workforce", "/-/match", "/-/transitions/{role_code}",
+            "/-/openapi.json"} <= set(spec["paths"])
     assert spec["paths"]["/-/score"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CustomRoleRequest")
     defs = json.loads(json.dumps(spec["components"]["schemas"]).replace("#/components/schemas/", "#/$defs/"))
 
@@ -386,6 +387,7 @@ async def test_openapi_describes_every_route_and_validates_responses(ds):
     check((await ds.client.post("/-/score/workforce", json={"roles": [{"role_code": ROLE, "headcount": 3}]})).json(),
           "/-/score/workforce", "post")
     check((await ds.client.get("/-/match?title=nurse")).json(), "/-/match", "get")
+    check((await ds.client.get("/-/transitions/43-4051.00")).json(), "/-/transitions/{role_code}", "get")
     check((await ds.client.get("/-/score/99-9999.00")).json(), "/-/score/{role_code}", "get", "404")
 
 
@@ -460,6 +462,10 @@ def test_fuzz_query_strings(loop_ds, code, measures, title, limit):
     if r.status_code != 404 or r.headers.get("content-type", "").startswith("application/json"):
         _assert_clean(r)
     _assert_clean(loop.run_until_complete(datasette.client.get("/-/match", params={"title": title, "limit": limit})))
+    r = loop.run_until_complete(datasette.client.get(f"/-/transitions/{quote(code, safe='')}",
+                                                     params={"limit": limit, "measure": title, "max_job_zone_step": limit}))
+    if r.status_code != 404 or r.headers.get("content-type", "").startswith("application/json"):
+        _assert_clean(r)
 
 
 @pytest.mark.asyncio

@@ -11,7 +11,7 @@ import pytest
 
 from taskshift import scoring
 from taskshift.resources import dataset_files
-from taskshift.transitions import HEADLINE_MEASURE
+from taskshift.pathways import HEADLINE_MEASURE
 
 
 @pytest.fixture(scope="module")

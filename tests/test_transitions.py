@@ -9,7 +9,7 @@ import pytest
 
 from taskshift import scoring
 from taskshift.cli import main
-from taskshift.transitions import HEADLINE_MEASURE, rank_transitions
+from taskshift.pathways import HEADLINE_MEASURE, rank_transitions
 
 CSR = "43-4051.00"
 
@@ -121,3 +121,57 @@ def test_scoring_transition_math():
     assert scoring.transition_score(-20, 1, 0.5) == pytest.approx(0.2 * 0.75)
     assert scoring.transition_score(10, 1, 1.0) == 0  # more exposed: no pivot
     assert scoring.transition_score(-100, 20, float("nan")) == pytest.approx(0.05 / 2)
+
+
+# --- GET /-/transitions/{role_code}, the library and the CLI: one service, same numbers ---------------
+@pytest.fixture()
+def ds(built_db):
+    import asyncio
+
+    from datasette.app import Datasette
+
+    datasette = Datasette(immutables=[str(built_db)])
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(datasette.invoke_startup())
+    yield lambda path: loop.run_until_complete(datasette.client.get(path))
+    loop.close()
+
+
+def test_endpoint_ranks_customer_service_pivots_against_the_database(ds, conn):
+    r = ds(f"/-/transitions/{CSR}")
+    assert r.status_code == 200
+    body = r.json()
+    scores = exposure(conn, HEADLINE_MEASURE)
+    assert body["role_code"] == CSR and body["measure_id"] == HEADLINE_MEASURE and body["pivots"]
+    for p in body["pivots"]:
+        assert p["percentile_delta"] == pytest.approx(scores[p["to_code"]][1] - scores[CSR][1]) and p["percentile_delta"] < 0
+        assert p["score_delta"] == pytest.approx(scores[p["to_code"]][0] - scores[CSR][0])
+    assert [p["pivot_score"] for p in body["pivots"]] == sorted((p["pivot_score"] for p in body["pivots"]), reverse=True)
+    import taskshift
+    assert json.loads(taskshift.transitions(CSR, conn=conn).model_dump_json()) == body
+
+
+def test_endpoint_options_match_the_library(ds, conn, built_db, capsys):
+    r = ds(f"/-/transitions/{CSR}?measure=felten2023_lm_aioe&max_job_zone_step=2&limit=3")
+    body = r.json()
+    assert r.status_code == 200 and body["measure_id"] == "felten2023_lm_aioe" and len(body["pivots"]) <= 3
+    assert body == json.loads(rank_transitions(conn, CSR, measure="felten2023_lm_aioe", max_job_zone_step=2, limit=3).model_dump_json())
+    assert main(["transitions", CSR, "--db", str(built_db), "--json", "--measure", "felten2023_lm_aioe",
+                 "--max-job-zone-step", "2", "--limit", "3"]) == 0
+    assert json.loads(capsys.readouterr().out) == body
+
+
+@pytest.mark.parametrize("path, status, field", [
+    ("/-/transitions/99-9999.00", 404, "role_code"),
+    (f"/-/transitions/{CSR}?measure=no_such_measure", 400, "measure"),
+    (f"/-/transitions/{CSR}?max_job_zone_step=-1", 400, "max_job_zone_step"),
+    (f"/-/transitions/{CSR}?max_job_zone_step=two", 400, "max_job_zone_step"),
+    (f"/-/transitions/{CSR}?limit=0", 400, "limit"),
+    (f"/-/transitions/{CSR}?limit=51", 400, "limit"),
+])
+def test_endpoint_bad_input_is_a_4xx_naming_the_field(ds, path, status, field):
+    r = ds(path)
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["ok"] is False and [e["field"] for e in body["errors"]] == [field]
+    assert body["errors"][0]["problem"]
