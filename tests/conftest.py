@@ -31,6 +31,16 @@ def built_db(tmp_path_factory, sources_dir) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def release_dir(tmp_path_factory, sources_dir) -> Path:
+    """One `taskshift release` of the real sources (release build + exports), shared by the session."""
+    from taskshift.release import make_release
+
+    out = tmp_path_factory.mktemp("release_a")
+    make_release(sources_dir, out, log=lambda *a: None)
+    return out
+
+
 @pytest.fixture()
 def sources_copy(tmp_path, sources_dir) -> Path:
     """A sources directory of symlinks to the real files; tests replace one file with a broken copy."""

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from taskshift.assemble import build
+from taskshift.release import db_name
 from taskshift.sources import load_manifest, sha256_of
 
 
@@ -101,10 +102,8 @@ def test_build_is_byte_identical(tmp_path, sources_dir, built_db):
     assert sha256_of(again) == sha256_of(built_db)
 
 
-def test_release_build_leaves_out_non_redistributable_sources(tmp_path, sources_dir):
-    out = tmp_path / "release.db"
-    build(sources_dir, out, release=True, log=lambda *a: None)
-    conn = sqlite3.connect(out)
+def test_release_build_leaves_out_non_redistributable_sources(release_dir):
+    conn = sqlite3.connect(release_dir / db_name())
     closed = {s.id for s in load_manifest() if not s.redistributable}
     assert closed, "the manifest should flag some sources as not redistributable"
     assert not closed & {r[0] for r in conn.execute("select source_id from sources")}

@@ -91,3 +91,19 @@ async def test_canned_queries_most_exposed_and_disagreement(ds, built_db):
     assert rows and all(row["measures"] >= 15 for row in rows)
     first = rows[0]
     assert first["spread"] == pytest.approx(first["high_percentile"] - first["low_percentile"], abs=0.11)
+
+
+@pytest.mark.asyncio
+async def test_every_table_and_canned_query_page_renders(ds, built_db):
+    with sqlite3.connect(built_db) as conn:
+        tables = [r[0] for r in conn.execute(
+            "select name from sqlite_master where type = 'table' and name not like '%_fts%' and name not like 'sqlite_%'")]
+    meta = (await ds.client.get("/-/metadata.json")).json()["databases"]["taskshift"]["tables"]
+    for table in tables:
+        page = await ds.client.get(f"/taskshift/{table}")
+        assert page.status_code == 200, table
+        assert table in meta and meta[table]["description"], f"{table} has no description"
+    home = await ds.client.get("/taskshift")
+    for query in ("tasks_of_role", "roles_of_major_group", "find_role_by_title", "measures_of_role",
+                  "most_exposed_roles", "measures_disagree"):
+        assert f"/taskshift/{query}" in home.text

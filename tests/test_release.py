@@ -54,13 +54,6 @@ def tables_of(db: Path) -> list[str]:
 # --- shared builds -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def release_dir(tmp_path_factory, sources_dir) -> Path:
-    out = tmp_path_factory.mktemp("release_a")
-    make_release(sources_dir, out, log=QUIET)
-    return out
-
-
-@pytest.fixture(scope="session")
 def second_release_dir(tmp_path_factory, sources_dir) -> Path:
     """The same release again, through the command, over a stale release left in the directory."""
     out = tmp_path_factory.mktemp("release_b")
