@@ -18,7 +18,6 @@ This module imports nothing heavy at the top: `taskshift.db` asks it where a dow
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import shutil
 import sys
@@ -27,6 +26,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .sources import sha256_of
 from . import __version__
 
 ENV_DATA_DIR = "TASKSHIFT_DATA_DIR"
@@ -86,14 +86,6 @@ def _get(url: str, dest, log, *, label: str) -> int:
     return total
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def download(url: str | None = None, dest: str | os.PathLike | None = None, *, sha256: str | None = None,
              force: bool = False, version: str = __version__, log=print) -> Path:
     """Download, verify and install the release database; return its path. Raises DownloadError."""
@@ -124,7 +116,7 @@ def download(url: str | None = None, dest: str | os.PathLike | None = None, *, s
             raise DownloadError(f"{base}{SUMS} lists sha256 {expected} for {name}, but this taskshift {version} "
                                 f"was released with {pinned}: refusing a database that is not the published one")
 
-        if not force and target.is_file() and _sha256(target) == expected:
+        if not force and target.is_file() and sha256_of(target) == expected:
             log(f"{target} is already the verified release database of taskshift {version}")
             return target
 
@@ -133,7 +125,7 @@ def download(url: str | None = None, dest: str | os.PathLike | None = None, *, s
             packed = tmp / f"{name}.gz"
             with open(packed, "wb") as f:
                 _get(base + packed.name, f, log, label=packed.name)
-            actual = _sha256(packed)
+            actual = sha256_of(packed)
             if actual != sums[packed.name]:
                 raise DownloadError(f"{packed.name}: sha256 mismatch: {SUMS} says {sums[packed.name]}, the download "
                                     f"has {actual} ({packed.stat().st_size:,} bytes): incomplete or damaged download")
@@ -146,7 +138,7 @@ def download(url: str | None = None, dest: str | os.PathLike | None = None, *, s
         else:
             with open(db, "wb") as f:
                 _get(base + name, f, log, label=name)
-        actual = _sha256(db)
+        actual = sha256_of(db)
         if actual != expected:
             raise DownloadError(f"{name}: sha256 mismatch: {SUMS} says {expected}, the download has {actual}: "
                                 "incomplete or damaged download")

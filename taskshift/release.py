@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import os
 import re
 import shutil
@@ -31,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .sources import sha256_of
 from . import __version__
 from .contracts import Contract, table_contracts
 
@@ -59,14 +59,6 @@ class Release:
     @property
     def db(self) -> Path:
         return self.out_dir / db_name(self.version)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def make_release(sources_dir: Path, out_dir: Path = Path("dist"), *, manifest=None, changelog: Path | None = None,
@@ -197,7 +189,7 @@ def write_package(db: Path, root: Path, csv_paths: dict[str, str], *, manifest=N
     info = {}
     for path in csv_paths.values():
         file = root / path
-        info[path] = (file.stat().st_size, sha256_file(file))
+        info[path] = (file.stat().st_size, sha256_of(file))
     extra = {
         "database": db.name,
         "database_gzip": f"{db.name}.gz",
@@ -253,7 +245,7 @@ def release_notes(version: str, changelog: Path | None = None) -> tuple[str, str
 def write_sums(root: Path) -> list[str]:
     """SHA256SUMS in `sha256sum` format (two spaces, relative paths with /), sorted by path."""
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != SUMS)
-    lines = [f"{sha256_file(root / f)}  {f}\n" for f in files]
+    lines = [f"{sha256_of(root / f)}  {f}\n" for f in files]
     (root / SUMS).write_text("".join(lines), encoding="utf-8")
     return files
 

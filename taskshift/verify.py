@@ -21,7 +21,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .release import SUMS, read_sums, sha256_file
+from .release import SUMS, read_sums
+from .sources import sha256_of
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -102,7 +103,7 @@ def _verify_sums(sums_path: Path, report: Report, *, ignore_missing: bool) -> No
 
 
 def _compare(file: Path, name: str, expected: str, where: str, report: Report) -> bool:
-    actual = sha256_file(file)
+    actual = sha256_of(file)
     if actual != expected:
         report.problems.append(
             f"{name}: sha256 mismatch: {where} says {expected}, the file has {actual} "

@@ -1,8 +1,12 @@
 """Shared fixtures: the real sources directory and one real build of the database per test session."""
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
-import shutil
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -62,3 +66,28 @@ def replace_file(root: Path, relative: str, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def conn(built_db):
+    """A read-only connection to the session's database."""
+    c = sqlite3.connect(f"file:{built_db}?mode=ro", uri=True)
+    yield c
+    c.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve_directory(directory: Path):
+    """A static HTTP server for `directory` on 127.0.0.1 (an ephemeral port); yields its base URL (ending in /)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -3,19 +3,11 @@ O*NET Emerging Tasks) and their rows in the titles table."""
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pandas as pd
 import pytest
 
 from taskshift.emerging import ai_match
-
-
-@pytest.fixture(scope="module")
-def conn(built_db):
-    c = sqlite3.connect(built_db)
-    yield c
-    c.close()
 
 
 def frame(conn, sql, *params) -> pd.DataFrame:

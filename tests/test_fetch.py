@@ -1,11 +1,7 @@
 """`taskshift fetch` downloads missing files and verifies them (against a local HTTP server)."""
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -13,24 +9,21 @@ import pytest
 from taskshift.cli import main
 from taskshift.sources import Manifest, SourceError, fetch, load_manifest, sha256_of
 
+from .conftest import serve_directory
+
 IDS = ("onet_job_zones", "onet_occupation_data")
 
 
 @pytest.fixture()
 def server(sources_dir):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(sources_dir))
-    handler.log_message = lambda *a, **k: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serve_directory(sources_dir) as url:
+        yield url
 
 
 def local_manifest(base: str, **overrides) -> Manifest:
     """The real manifest with URLs pointing at the local server."""
     manifest = load_manifest()
-    return Manifest({sid: replace(manifest[sid], url=f"{base}/{quote(manifest[sid].path)}", **overrides) for sid in IDS})
+    return Manifest({sid: replace(manifest[sid], url=f"{base}{quote(manifest[sid].path)}", **overrides) for sid in IDS})
 
 
 def test_fetch_downloads_and_verifies_missing_files(tmp_path, server):

@@ -7,16 +7,13 @@ build from a sources directory where one measure's raw file has one score edited
 from __future__ import annotations
 
 import contextlib
-import functools
 import gzip
 import hashlib
-import http.server
 import json
 import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -26,11 +23,11 @@ from taskshift import __version__
 from taskshift.assemble import build
 from taskshift.cli import main
 from taskshift.contracts import table_contracts
-from taskshift.release import DATAPACKAGE, NOTES, SUMS, db_name, make_release, read_sums, release_notes
+from taskshift.release import DATAPACKAGE, NOTES, SUMS, db_name, read_sums, release_notes
 from taskshift.resources import project_metadata
 from taskshift.sources import load_manifest
 
-from .conftest import replace_file
+from .conftest import replace_file, serve_directory as serve
 
 QUIET = lambda *a: None  # noqa: E731
 MEASURE_FILE = "exposure/anthropic_economic_index/job_exposure.csv"
@@ -378,24 +375,6 @@ def test_diff_of_a_release_with_itself_is_empty(release_dir, capsys):
 
 
 # --- download -------------------------------------------------------------------------------------
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory: Path):
-    """A static HTTP server for `directory` on 127.0.0.1 (an ephemeral port), for the test only."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
 
 def test_download_installs_the_verified_release_where_connect_finds_it(release_dir, tmp_path, monkeypatch, capsys):
     import taskshift

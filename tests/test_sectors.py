@@ -3,7 +3,6 @@ curated sector profiles with their data; and the scoring math behind them."""
 from __future__ import annotations
 
 import csv
-import sqlite3
 
 import numpy as np
 import pandas as pd
@@ -12,13 +11,6 @@ import pytest
 from taskshift import scoring
 from taskshift.resources import dataset_files
 from taskshift.pathways import HEADLINE_MEASURE
-
-
-@pytest.fixture(scope="module")
-def conn(built_db):
-    c = sqlite3.connect(built_db)
-    yield c
-    c.close()
 
 
 def frame(conn, sql, *params) -> pd.DataFrame:

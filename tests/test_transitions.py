@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pandas as pd
 import pytest
@@ -12,13 +11,6 @@ from taskshift.cli import main
 from taskshift.pathways import HEADLINE_MEASURE, rank_transitions
 
 CSR = "43-4051.00"
-
-
-@pytest.fixture(scope="module")
-def conn(built_db):
-    c = sqlite3.connect(built_db)
-    yield c
-    c.close()
 
 
 def exposure(conn, measure):

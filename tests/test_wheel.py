@@ -5,21 +5,21 @@ the package index pip is configured with, the data from the local server)."""
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 
+
 from taskshift import __version__
 from taskshift.release import db_name, gzip_file, write_sums
+
+from .conftest import serve_directory as serve
 
 REPO = Path(__file__).resolve().parents[1]
 # What the wheel is built from: pyproject.toml's package-dir, its readme and license files.
@@ -59,22 +59,6 @@ def test_wheel_carries_contracts_inside_the_package(wheel):
                      "taskshift/api/queries.yaml", "taskshift/download.py"):
         assert required in names
     assert not [n for n in names if n.endswith((".db", ".db.gz"))], "the wheel ships no database"
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory: Path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_wheel_in_a_fresh_venv_reads_the_database(wheel, built_db, tmp_path):
