@@ -29,10 +29,8 @@ async def ds(built_db):
 
 
 @pytest.fixture(scope="module")
-def db(built_db):
-    conn = sqlite3.connect(f"file:{built_db}?mode=ro", uri=True)
-    yield conn
-    conn.close()
+def db(conn):
+    return conn
 
 
 def role_rows(db, code):
