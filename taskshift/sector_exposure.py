@@ -71,9 +71,10 @@ def sector_exposure(sectors: pd.DataFrame, sector_roles: pd.DataFrame, code_scor
     result = pd.concat(parts, ignore_index=True)
     for col in ("scored_employment", "exposed_employment"):
         result[col] = result[col].round().astype("Int64")
-    columns = ["naics_code", "measure_id", "score", "mean_percentile", "rank", "coverage", "employment",
+    result = result.rename(columns={"naics_code": "sector_code"})
+    columns = ["sector_code", "measure_id", "score", "mean_percentile", "rank", "coverage", "employment",
                "scored_employment", "exposed_employment", "exposed_share", "threshold", "n_codes"]
-    return result[columns].sort_values(["measure_id", "naics_code"], ignore_index=True)
+    return result[columns].sort_values(["measure_id", "sector_code"], ignore_index=True)
 
 
 def profiles(ctx, exposure: pd.DataFrame, sector_exp: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -110,7 +111,7 @@ def profiles(ctx, exposure: pd.DataFrame, sector_exp: pd.DataFrame) -> dict[str,
         emp.get((p, c)) if isinstance(c, str) else None for p, c in zip(roles["profile_key"], roles["labor_code"])]
     roles["employment_in_sectors"] = pd.to_numeric(roles["employment_in_sectors"]).round().astype("Int64")
 
-    head_sect = sector_exp[sector_exp["measure_id"] == HEADLINE_MEASURE].set_index("naics_code")
+    head_sect = sector_exp[sector_exp["measure_id"] == HEADLINE_MEASURE].set_index("sector_code")
     sect = sect.reset_index(drop=True)
     sect["measure_id"] = HEADLINE_MEASURE
     for col in ("score", "mean_percentile", "rank", "coverage", "exposed_share"):

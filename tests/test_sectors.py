@@ -40,7 +40,7 @@ def test_sector_exposure_for_every_sector_and_role_level_measure(conn):
     got = frame(conn, "select * from sector_exposure")
     assert len(got) == 20 * len(measures)
     assert set(got["measure_id"]) == measures
-    assert got.groupby("measure_id")["naics_code"].nunique().eq(20).all()
+    assert got.groupby("measure_id")["sector_code"].nunique().eq(20).all()
     assert got["score"].notna().all()
     assert (got["coverage"] > 0.75).all() and (got["coverage"] <= 1).all()
     assert (got["exposed_employment"] <= got["scored_employment"]).all()
@@ -62,7 +62,7 @@ def test_sector_exposure_recomputed_from_role_exposure(conn):
     det["score"] = det["oews_code"].map(code_score)
     det = det.dropna(subset=["score"])
     totals = frame(conn, "select naics_code, employment from sectors").set_index("naics_code")["employment"]
-    got = frame(conn, "select * from sector_exposure where measure_id = ?", HEADLINE_MEASURE).set_index("naics_code")
+    got = frame(conn, "select * from sector_exposure where measure_id = ?", HEADLINE_MEASURE).set_index("sector_code")
     for naics, rows in det.groupby("naics_code"):
         emp = rows["employment"].sum()
         assert got.loc[naics, "score"] == pytest.approx((rows["score"] * rows["employment"]).sum() / emp)
@@ -103,7 +103,7 @@ def test_sector_profiles_with_their_data(conn):
     assert (prof["measures_compared"] > 0).all()
     sect = frame(conn, "select * from sector_profile_sectors")
     assert set(sect["profile_key"]) == set(prof.index)
-    head = frame(conn, "select naics_code, score from sector_exposure where measure_id = ?", HEADLINE_MEASURE).set_index("naics_code")
+    head = frame(conn, "select sector_code, score from sector_exposure where measure_id = ?", HEADLINE_MEASURE).set_index("sector_code")
     assert np.allclose(sect["score"], sect["naics_code"].map(head["score"]))
 
 
