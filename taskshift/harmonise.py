@@ -85,14 +85,17 @@ def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.Data
             continue
         n = joined.groupby("role_code")["native_code"].transform("size")
         joined["weight"] = 1.0 / n  # equal weights across the native codes that reach one role
+        joined["coverage"] = pd.to_numeric(joined["coverage"]).astype("float64")  # None -> NaN: a numeric mean
         grouped = joined.groupby("role_code", sort=True)
         out = pd.DataFrame({
             "score": scoring.weighted_mean(joined["score"], joined["weight"], joined["role_code"])["score"],
             "coverage": grouped["coverage"].mean(),
             "native_codes": grouped["native_code"].agg(",".join),
-            "native_weights": grouped["weight"].agg(lambda w: ",".join(f"{x:.4g}" for x in w)),
             "n_native": grouped.size(),
         }).rename_axis("role_code").reset_index()
+        # the weights are equal, so their text follows from n (one format per distinct n)
+        text = {k: ",".join([f"{1.0 / k:.4g}"] * k) for k in out["n_native"].unique()}
+        out["native_weights"] = out["n_native"].map(text)
         out["derivation"] = derivation
         out["measure_id"] = measure_id
         out["native_system"] = system
