@@ -30,6 +30,9 @@ class _Request(BaseModel):
 class _Response(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    def to_dict(self) -> dict:
+        return self.model_dump()
+
 
 # --- requests --------------------------------------------------------------------------------------
 class ScoreQuery(_Request):
@@ -288,3 +291,56 @@ class ErrorResponse(BaseModel):
 
 
 TaskMatch.model_rebuild()
+
+
+# --- transitions (GET /-/transitions/{role_code}; taskshift.pathways.rank_transitions) -----------------
+class ActivityGap(_Response):
+    dwa_id: str
+    title: str
+    target_tasks: int = Field(description="How many of the target role's tasks involve this activity")
+
+
+class TechnologyGap(_Response):
+    example: str
+    commodity_title: str
+    hot_technology: bool
+    in_demand: bool
+
+
+class Pivot(_Response):
+    rank: int = Field(description="Position in this ranking (1 = best pivot)")
+    to_code: str
+    to_title: str
+    tier: str = Field(description="O*NET Related Occupations tier")
+    related_rank: int = Field(description="O*NET relatedness rank (1 = most related)")
+    pivot_score: float = Field(description="exposure drop x fit, 0..1 (taskshift.scoring.transition_score)")
+    score: float
+    percentile: float
+    score_delta: float = Field(description="target minus source score on the measure")
+    percentile_delta: float = Field(description="target minus source percentile (negative = less exposed)")
+    job_zone: int | None
+    job_zone_step: int | None
+    median_wage: int | None
+    wage_delta: int | None
+    shared_dwas: int
+    dwa_jaccard: float | None
+    target_overlap: float | None = Field(description="share of the target's DWAs the source role already does")
+    missing_dwas_total: int
+    missing_dwas: list[ActivityGap]
+    missing_technologies_total: int
+    missing_technologies: list[TechnologyGap]
+
+
+class Transitions(_Response):
+    role_code: str
+    role_title: str
+    measure_id: str
+    score: float | None = Field(description="the source role's score on the measure (null: not scored)")
+    percentile: float | None
+    job_zone: int | None
+    median_wage: int | None
+    max_job_zone_step: int | None
+    related_roles: int = Field(description="O*NET related roles of the source role")
+    candidates: int = Field(description="related roles scored on the measure, less exposed and within the job-zone step")
+    method: str
+    pivots: list[Pivot]

@@ -25,9 +25,9 @@ import sqlite3
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from . import scoring
+from .models import ActivityGap, Pivot, TechnologyGap, Transitions
 
 HEADLINE_MEASURE = "eloundou2023_gpt4_beta"
 DEFAULT_LIMIT = 10
@@ -94,66 +94,7 @@ def derive(ctx) -> None:
     }, "how the transitions table and rank_transitions compare two related roles")
 
 
-# --- the ranking (library; reads a built database) ---------------------------------------------------
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    def to_dict(self) -> dict:
-        return self.model_dump()
-
-
-class ActivityGap(_Model):
-    dwa_id: str
-    title: str
-    target_tasks: int = Field(description="How many of the target role's tasks involve this activity")
-
-
-class TechnologyGap(_Model):
-    example: str
-    commodity_title: str
-    hot_technology: bool
-    in_demand: bool
-
-
-class Pivot(_Model):
-    rank: int = Field(description="Position in this ranking (1 = best pivot)")
-    to_code: str
-    to_title: str
-    tier: str = Field(description="O*NET Related Occupations tier")
-    related_rank: int = Field(description="O*NET relatedness rank (1 = most related)")
-    pivot_score: float = Field(description="exposure drop x fit, 0..1 (taskshift.scoring.transition_score)")
-    score: float
-    percentile: float
-    score_delta: float = Field(description="target minus source score on the measure")
-    percentile_delta: float = Field(description="target minus source percentile (negative = less exposed)")
-    job_zone: int | None
-    job_zone_step: int | None
-    median_wage: int | None
-    wage_delta: int | None
-    shared_dwas: int
-    dwa_jaccard: float | None
-    target_overlap: float | None = Field(description="share of the target's DWAs the source role already does")
-    missing_dwas_total: int
-    missing_dwas: list[ActivityGap]
-    missing_technologies_total: int
-    missing_technologies: list[TechnologyGap]
-
-
-class Transitions(_Model):
-    role_code: str
-    role_title: str
-    measure_id: str
-    score: float | None = Field(description="the source role's score on the measure (null: not scored)")
-    percentile: float | None
-    job_zone: int | None
-    median_wage: int | None
-    max_job_zone_step: int | None
-    related_roles: int = Field(description="O*NET related roles of the source role")
-    candidates: int = Field(description="related roles scored on the measure, less exposed and within the job-zone step")
-    method: str
-    pivots: list[Pivot]
-
-
+# --- the ranking (library; reads a built database; models in taskshift.models) ----------------------
 def _measures(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("select distinct measure_id from role_exposure order by 1")]
 

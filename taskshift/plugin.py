@@ -23,7 +23,6 @@ from pydantic.json_schema import models_json_schema
 
 from . import __version__, service
 from . import models as m
-from .pathways import Transitions
 from .site import canned_queries_for, site_metadata, taskshift_databases
 
 log = logging.getLogger("taskshift.plugin")
@@ -165,7 +164,7 @@ ROUTES: list[Route] = [
           description="FTS5 BM25 over every title kind of the titles table (occupation, alternate, short, reported, emerging).",
           errors=(400,)),
     Route("transitions", "GET", "/-/transitions/{role_code}", transitions,
-          "Rank pivots from a role to related, less exposed roles", Transitions, query=m.TransitionsQuery,
+          "Rank pivots from a role to related, less exposed roles", m.Transitions, query=m.TransitionsQuery,
           path_params={"role_code": "O*NET-SOC 2019 code, e.g. 43-4051.00"},
           description="O*NET related roles that are less exposed on the measure, within max_job_zone_step job zones, "
                       "ranked by exposure drop x fit (relatedness and shared work activities), each with the reskilling "
