@@ -217,8 +217,9 @@ def cmd_transitions(args) -> int:
           f"{result.candidates} of {result.related_roles} related roles are less exposed within the job-zone step")
     for p in result.pivots:
         step = "?" if p.job_zone_step is None else f"{p.job_zone_step:+d}"
-        print(f"{p.rank:>2}. {p.to_code} {p.to_title}  score {p.pivot_score:.3f}  percentile {p.percentile:.0f} "
-              f"({p.percentile_delta:+.0f})  job zone {p.job_zone} ({step})  shared DWAs {p.shared_dwas}")
+        print(f"{p.rank:>2}. {p.to_code} {p.to_title}  pivot score {p.pivot_score:.3f}  exposure {p.score:.3f} "
+              f"percentile {p.percentile:.0f} ({p.percentile_delta:+.0f})  job zone {p.job_zone} ({step})  "
+              f"shared DWAs {p.shared_dwas}")
         if p.missing_dwas:
             print(f"      to learn ({p.missing_dwas_total} activities): " + "; ".join(a.title for a in p.missing_dwas[:5]))
         if p.missing_technologies:
