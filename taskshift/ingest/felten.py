@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import code_aliases, native_scores
+
 SOURCES = ("felten_aioe", "felten_lm_aioe", "felten_ig_aioe", "felten_aiie", "felten_lm_aiie", "felten_ig_aiie")
 
 #: measure_id -> (source id, score column) for occupation scores (SOC 2010).
@@ -40,10 +42,8 @@ NON_SOC2010_CODES = {"19-1020": ("19-1029",)}  # O*NET-SOC 2010 19-1020.01 Biolo
 
 
 def load(raw) -> dict[str, pd.DataFrame]:
-    aliases = pd.DataFrame(
-        [("soc2010", code, member) for code, members in sorted(NON_SOC2010_CODES.items()) for member in members],
-        columns=["code_system", "native_code", "member_code"])
-    return {"native_scores": native_scores(raw), "industry_exposure": industry_exposure(raw), "code_aliases": aliases}
+    return {"native_scores": occupation_scores(raw), "industry_exposure": industry_exposure(raw),
+            "code_aliases": code_aliases("soc2010", NON_SOC2010_CODES)}
 
 
 def soc_code(code: pd.Series) -> pd.Series:
@@ -55,17 +55,11 @@ def soc_code(code: pd.Series) -> pd.Series:
     return code
 
 
-def native_scores(raw) -> pd.DataFrame:
+def occupation_scores(raw) -> pd.DataFrame:
     frames = []
     for measure_id, (source_id, column) in OCCUPATION_MEASURES.items():
         df = raw.read(source_id)
-        frames.append(pd.DataFrame({
-            "measure_id": measure_id,
-            "code_system": "soc2010",
-            "native_code": soc_code(df["SOC Code"]),
-            "score": df[column].astype("float64"),
-            "coverage": None,
-        }))
+        frames.append(native_scores(measure_id, "soc2010", soc_code(df["SOC Code"]), df[column]))
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["measure_id", "native_code"], ignore_index=True)
 

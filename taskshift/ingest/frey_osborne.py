@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import code_aliases, native_scores
+
 SOURCES = ("frey_osborne_scores",)
 MEASURE_ID = "frey_osborne2013_computerisation"
 
@@ -57,15 +59,5 @@ AGGREGATE_CODES: dict[str, tuple[str, ...]] = {
 
 def load(raw) -> dict[str, pd.DataFrame]:
     df = raw.read("frey_osborne_scores")
-    code = df["SOC code"].astype(str).str.strip()
-    out = pd.DataFrame({
-        "measure_id": MEASURE_ID,
-        "code_system": "soc2010",
-        "native_code": code,
-        "score": df["Probability"].astype("float64"),
-        "coverage": None,
-    })
-    aliases = pd.DataFrame(
-        [("soc2010", code, member) for code, members in sorted(AGGREGATE_CODES.items()) for member in members],
-        columns=["code_system", "native_code", "member_code"])
-    return {"native_scores": out.sort_values("native_code", ignore_index=True), "code_aliases": aliases}
+    return {"native_scores": native_scores(MEASURE_ID, "soc2010", df["SOC code"], df["Probability"]),
+            "code_aliases": code_aliases("soc2010", AGGREGATE_CODES)}

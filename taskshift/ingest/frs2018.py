@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import native_scores
+
 SOURCES = ("frs2018_occupations",)
 MEASURE_ID = "frs2018_ai_score"
 
 
 def load(raw) -> dict[str, pd.DataFrame]:
     df = raw.read("frs2018_occupations")
-    code = df["occ_code"].astype(str).str.strip()
-    out = pd.DataFrame({
-        "measure_id": MEASURE_ID,
-        "code_system": "soc2010",
-        "native_code": code,
-        "score": df["avg_wtd_impact"].astype("float64"),
-        "coverage": None,
-    })
-    return {"native_scores": out.sort_values("native_code", ignore_index=True)}
+    return {"native_scores": native_scores(MEASURE_ID, "soc2010", df["occ_code"], df["avg_wtd_impact"])}

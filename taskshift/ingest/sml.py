@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import native_scores
+
 SOURCES = ("sml_scores",)
 MEASURE_ID = "bmr2018_sml"
 
 
 def load(raw) -> dict[str, pd.DataFrame]:
     df = raw.read("sml_scores")
-    out = pd.DataFrame({
-        "measure_id": MEASURE_ID,
-        "code_system": "onetsoc2010",
-        "native_code": df["occ_code"].astype(str).str.strip(),
-        "score": df["mSML"].astype("float64"),
-        "coverage": None,
-    })
-    return {"native_scores": out.sort_values("native_code", ignore_index=True)}
+    return {"native_scores": native_scores(MEASURE_ID, "onetsoc2010", df["occ_code"], df["mSML"])}
