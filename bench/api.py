@@ -44,7 +44,7 @@ def free_port() -> int:
 
 
 def start_server(db: Path, port: int, log) -> subprocess.Popen:
-    from taskshift.serve import datasette_command
+    from taskshift.site.serve import datasette_command
 
     command = datasette_command(db, host=HOST, port=port)
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -119,6 +119,7 @@ def run_python(port: int, method: str, path: str, body: bytes | None, seconds: i
 def library_figures(db: Path) -> dict:
     import taskshift
     from taskshift import service
+    from taskshift.service import titles
 
     conn = taskshift.connect(db)
     taskshift.score_all(conn=conn)  # loads the index (once per database file)
@@ -136,10 +137,10 @@ def library_figures(db: Path) -> dict:
         service.score_custom(conn, body)
         custom.append(time.perf_counter() - started)
     statements = [str(s) for s in idx.statements[7::370][:50]]
-    words = [service._words(s.lower().replace("e", "a", 1), 32) for s in statements]  # perturbed: not the stored text
+    words = [titles._words(s.lower().replace("e", "a", 1), 32) for s in statements]  # perturbed: not the stored text
     started = time.perf_counter()
     for w in words:
-        service._match_task(conn, idx, w, None)
+        titles._match_task(conn, idx, w, None)
     free_text = (time.perf_counter() - started) / len(words)
     return {"score_all_ms": statistics.median(runs) * 1000, "cells": len(frame), "roles": frame["role_code"].nunique(),
             "measures": frame["measure_id"].nunique(), "custom50_ms": statistics.median(custom) * 1000,

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from taskshift.assemble import build
-from taskshift.sources import load_manifest, read_file, verify
+from taskshift.build.assemble import build
+from taskshift.build.sources import load_manifest, read_file, verify
 
 
 def read_everything(root: Path) -> int:

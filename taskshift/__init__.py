@@ -17,7 +17,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)
+from taskshift.db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)
 
 __all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all", "transitions"]
 
@@ -25,7 +25,7 @@ __all__ = ["__version__", "connect", "db_path", "table", "score", "score_workfor
 def _conn(conn=None, path=None):
     if conn is not None:
         return conn
-    from .db import default_connection
+    from taskshift.db import default_connection
     return default_connection(path)
 
 
@@ -54,10 +54,10 @@ def score(role: str | None = None, *, tasks=None, base_role: str | None = None, 
     """Score a role (an O*NET-SOC code) or a custom role (`tasks`), as `GET /-/score/{code}` / `POST /-/score`.
 
     `tasks`: a list of `{"task_id": int, "share": float}` / `{"text": str, "share": float}` dicts or
-    `(task_id_or_text, share)` pairs. Returns a `taskshift.models.ScoreResponse`; bad input raises
+    `(task_id_or_text, share)` pairs. Returns a `taskshift.service.models.ScoreResponse`; bad input raises
     `taskshift.service.InvalidInput` (a ValueError) or `NotFound` (a LookupError) naming the field.
     """
-    from . import service
+    from taskshift import service
 
     if isinstance(role, (list, tuple)) and tasks is None:
         role, tasks = None, role
@@ -76,7 +76,7 @@ def score_workforce(roles, *, measures: list[str] | None = None, rank_by: str | 
                     conn=None, path=None):
     """Score a workforce, as `POST /-/score/workforce`: `roles` is `{code: headcount}`, or a list of
     `{"role_code", "headcount"}` dicts or `(code, headcount)` pairs."""
-    from . import service
+    from taskshift import service
 
     if isinstance(roles, dict):
         roles = list(roles.items())
@@ -87,14 +87,14 @@ def score_workforce(roles, *, measures: list[str] | None = None, rank_by: str | 
 
 def match_title(title: str, *, limit: int = 10, conn=None, path=None):
     """Roles ranked for a job title, as `GET /-/match?title=...`."""
-    from . import service
+    from taskshift import service
 
     return service.match_title(_conn(conn, path), title, limit)
 
 
 def score_all(measures: list[str] | None = None, *, conn=None, path=None):
     """Every role on every measure in one long DataFrame (vectorised; the numbers of `score`)."""
-    from . import service
+    from taskshift import service
 
     return service.score_all(_conn(conn, path), measures)
 
@@ -102,6 +102,6 @@ def score_all(measures: list[str] | None = None, *, conn=None, path=None):
 def transitions(role_code: str, *, measure: str | None = None, max_job_zone_step: int = 1, limit: int = 10,
                 conn=None, path=None):
     """Related, less exposed roles to move to, with the reskilling gap, as `GET /-/transitions/{code}`."""
-    from . import service
+    from taskshift import service
 
     return service.transitions(_conn(conn, path), role_code, measure, max_job_zone_step, limit)

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     add_release_commands(sub)
 
-    from .cli_api import add_api_commands  # score, match (the scoring API)
+    from taskshift.cli_api import add_api_commands  # score, match (the scoring API)
     add_api_commands(sub)
 
     p = sub.add_parser("transitions", help="rank related, less exposed roles to move to from a role, with the reskilling gap")
@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_build(args) -> int:
-    from .assemble import BuildError, build
-    from .sources import SourceError, sources_dir
+    from taskshift.build.assemble import BuildError, build
+    from taskshift.build.sources import SourceError, sources_dir
 
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     out = args.out or (DEFAULT_DB.with_name("taskshift-release.db") if args.release else DEFAULT_DB)
@@ -68,7 +68,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from .sources import SourceError, fetch
+    from taskshift.build.sources import SourceError, fetch
 
     given = args.sources or os.environ.get("TASKSHIFT_SOURCES")
     if not given:
@@ -85,7 +85,7 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .serve import datasette_command
+    from taskshift.site.serve import datasette_command
 
     if not args.db.is_file():
         print(f"taskshift serve: error: {args.db} does not exist; run `taskshift build` first", file=sys.stderr)
@@ -133,9 +133,9 @@ def add_release_commands(sub) -> None:
 
 
 def cmd_release(args) -> int:
-    from .assemble import BuildError
-    from .release import ReleaseError, make_release
-    from .sources import SourceError, sources_dir
+    from taskshift.build.assemble import BuildError
+    from taskshift.release.make import ReleaseError, make_release
+    from taskshift.build.sources import SourceError, sources_dir
 
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     started = time.perf_counter()
@@ -155,7 +155,7 @@ def cmd_release(args) -> int:
 def cmd_verify(args) -> int:
     import json
 
-    from .verify import verify_path
+    from taskshift.release.verify import verify_path
 
     report = verify_path(args.path, ignore_missing=args.ignore_missing)
     if args.json:
@@ -170,7 +170,7 @@ def cmd_diff(args) -> int:
     import json
     import sqlite3
 
-    from .diff import diff_databases, format_text
+    from taskshift.release.diff import diff_databases, format_text
 
     if args.limit is None:  # text: 5 examples per table; JSON: everything
         limit, examples = (None, 0) if args.json else (5, 5)
@@ -189,7 +189,7 @@ def cmd_diff(args) -> int:
 
 
 def cmd_download(args) -> int:
-    from .download import DownloadError, download
+    from taskshift.release.download import DownloadError, download
 
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     try:
@@ -202,7 +202,7 @@ def cmd_download(args) -> int:
 
 
 def cmd_transitions(args) -> int:
-    from . import db, service
+    from taskshift import db, service
 
     try:  # the service function the library and GET /-/transitions/{code} call
         result = service.transitions(db.connect(args.db), args.code, args.measure, args.max_job_zone_step, args.limit)

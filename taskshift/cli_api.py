@@ -35,7 +35,7 @@ def _read(file: str) -> bytes:
 
 
 def _fail(command: str, err: Exception) -> int:
-    from .service import ServiceError
+    from taskshift.service import ServiceError
 
     if isinstance(err, ServiceError):
         for e in err.errors:
@@ -46,7 +46,7 @@ def _fail(command: str, err: Exception) -> int:
 
 
 def cmd_score(args) -> int:
-    from . import db, service
+    from taskshift import db, service
 
     given = [x for x in (args.role, args.custom, args.workforce) if x]
     if len(given) != 1:
@@ -74,7 +74,7 @@ def cmd_score(args) -> int:
 
 
 def cmd_match(args) -> int:
-    from . import db, service
+    from taskshift import db, service
 
     try:
         result = service.match_title(db.connect(args.db), args.title, args.limit)

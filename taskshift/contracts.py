@@ -15,7 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from .resources import schema_files, yaml_files
+from taskshift.resources import schema_files, yaml_files
 
 TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL"}
 EXAMPLES = 3  # failing values shown per (column, rule)

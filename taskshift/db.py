@@ -28,7 +28,7 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     else:
         chosen, how = Path.cwd() / DEFAULT_RELATIVE, f"the default {DEFAULT_RELATIVE} under {Path.cwd()}"
         if not chosen.is_file():  # an installed package: the release that `taskshift download` fetched
-            from .download import downloaded_db
+            from taskshift.release.download import downloaded_db
             if downloaded_db().is_file():
                 chosen, how = downloaded_db(), "the release `taskshift download` installed"
     chosen = chosen.expanduser()

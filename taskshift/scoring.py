@@ -19,6 +19,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: The headline measure: Eloundou et al. GPT-4 beta (core-weighted share of a role's tasks exposed to
+#: LLMs, E1 + 0.5 x E2), native on O*NET-SOC 2019 codes, redistributable (MIT). Transitions,
+#: sectors and the workforce ranking use it where one measure must be chosen.
+HEADLINE_MEASURE = "eloundou2023_gpt4_beta"
+
+
 # --- Eloundou et al. (2023/2024), GPTs are GPTs ------------------------------------------------
 #: Task value of each exposure label: alpha = E1, beta = E1 + 0.5 * E2, gamma = E1 + E2.
 ELOUNDOU_VALUES: dict[str, dict[str, float]] = {

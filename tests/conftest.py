@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from taskshift.assemble import build
+from taskshift.build.assemble import build
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = Path(os.environ.get("TASKSHIFT_SOURCES") or REPO.parent / "shared" / "sources")
@@ -38,7 +38,7 @@ def built_db(tmp_path_factory, sources_dir) -> Path:
 @pytest.fixture(scope="session")
 def release_dir(tmp_path_factory, sources_dir) -> Path:
     """One `taskshift release` of the real sources (release build + exports), shared by the session."""
-    from taskshift.release import make_release
+    from taskshift.release.make import make_release
 
     out = tmp_path_factory.mktemp("release_a")
     make_release(sources_dir, out, log=lambda *a: None)

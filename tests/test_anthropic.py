@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from taskshift.ingest import anthropic
-from taskshift.sources import RawReader
+from taskshift.build.ingest import anthropic
+from taskshift.build.sources import RawReader
 
 SOURCES = Path(os.environ.get("TASKSHIFT_SOURCES", Path(__file__).resolve().parents[1] / ".." / "shared" / "sources"))
 FOLDER = SOURCES / "exposure" / "anthropic_economic_index"

@@ -15,8 +15,9 @@ from datasette.app import Datasette
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taskshift import models, scoring
-from taskshift.serve import SETTINGS
+from taskshift.service import models
+from taskshift import scoring
+from taskshift.site.serve import SETTINGS
 
 ROLE = "15-1252.00"  # Software Developers: the Eloundou task list equals O*NET 29.3's
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from taskshift.ingest import crosswalks, oews, projections
-from taskshift.sources import RawReader
+from taskshift.build.ingest import crosswalks, oews, projections
+from taskshift.build.sources import RawReader
 
 # OEWS aggregates -> the SOC 2018 detailed codes they cover (checked by title; see oews.py)
 AGGREGATES = {
@@ -127,7 +127,7 @@ def test_onet_roles_reach_oews(raw, codes):
 
 @pytest.fixture(scope="module")
 def sector_tables(raw):
-    from taskshift.ingest import sectors
+    from taskshift.build.ingest import sectors
     return sectors.load(raw)
 
 

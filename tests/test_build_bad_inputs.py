@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from taskshift.assemble import BuildError, build
-from taskshift.sources import SourceError, load_manifest, sha256_of
+from taskshift.build.assemble import BuildError, build
+from taskshift.build.sources import SourceError, load_manifest, sha256_of
 
 from .conftest import replace_file
 

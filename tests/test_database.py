@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from taskshift.assemble import build
-from taskshift.release import db_name
-from taskshift.sources import load_manifest, sha256_of
+from taskshift.build.assemble import build
+from taskshift.release.make import db_name
+from taskshift.build.sources import load_manifest, sha256_of
 
 
 @pytest.fixture(scope="module")

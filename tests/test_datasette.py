@@ -7,7 +7,7 @@ import pytest
 import pytest_asyncio
 from datasette.app import Datasette
 
-from taskshift.serve import SETTINGS
+from taskshift.site.serve import SETTINGS
 
 
 @pytest_asyncio.fixture

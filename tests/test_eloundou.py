@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from taskshift.ingest import eloundou
-from taskshift.sources import RawReader
+from taskshift.build.ingest import eloundou
+from taskshift.build.sources import RawReader
 
 SOURCES = Path(os.environ.get("TASKSHIFT_SOURCES", Path(__file__).resolve().parents[1] / ".." / "shared" / "sources"))
 FOLDER = SOURCES / "exposure" / "eloundou_gpts_are_gpts"

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from taskshift.emerging import ai_match
+from taskshift.build.derive.emerging import ai_match
 
 
 def frame(conn, sql, *params) -> pd.DataFrame:
@@ -106,8 +106,8 @@ def test_onet_emerging_tasks_filter(conn):
 def test_curated_rows_are_validated(tmp_path, monkeypatch):
     """A curated CSV is read through the table contract: a row without a source, a bad family or an
     unknown column stops the build, naming the CSV line."""
-    from taskshift import curated
-    from taskshift.assemble import BuildError
+    from taskshift.build import curated
+    from taskshift.build.assemble import BuildError
 
     bad = tmp_path / "emerging_titles.csv"
     bad.write_text("title_key,title,family,description,source\n"

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from taskshift.contracts import Contract
-from taskshift.ingest import daioe, felten, frey_osborne, frs2018, ilo, sml
+from taskshift.build.ingest import daioe, felten, frey_osborne, frs2018, ilo, sml
 from taskshift.resources import dataset_files, schema_files
-from taskshift.sources import RawReader
+from taskshift.build.sources import RawReader
 
 MODULES = {"felten": felten, "frs2018": frs2018, "sml": sml, "daioe": daioe, "ilo": ilo, "frey_osborne": frey_osborne}
 TABLES = ("industry_exposure", "ilo_task_exposure", "ilo_occupation_exposure", "exposure_by_year")
@@ -94,7 +94,7 @@ def test_every_measure_is_registered(loaded, registry):
     for m in registry.values():
         assert set(m) == keys, m["measure_id"]
     # the registry agrees with the manifest on licensing
-    from taskshift.sources import load_manifest
+    from taskshift.build.sources import load_manifest
     manifest = load_manifest()
     for m in registry.values():
         for sid in m["source_ids"]:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from taskshift.cli import main
-from taskshift.sources import Manifest, SourceError, fetch, load_manifest, sha256_of
+from taskshift.build.sources import Manifest, SourceError, fetch, load_manifest, sha256_of
 
 from .conftest import serve_directory
 

@@ -14,7 +14,7 @@ from datasette.app import Datasette
 import taskshift
 from taskshift import cli, scoring, service
 from taskshift.db import ENV_VAR
-from taskshift.serve import SETTINGS
+from taskshift.site.serve import SETTINGS
 
 ROLE = "15-1252.00"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from taskshift.ingest import microsoft
-from taskshift.sources import RawReader
+from taskshift.build.ingest import microsoft
+from taskshift.build.sources import RawReader
 
 SOURCES = Path(os.environ.get("TASKSHIFT_SOURCES", Path(__file__).resolve().parents[1] / ".." / "shared" / "sources"))
 FOLDER = SOURCES / "exposure" / "microsoft_working_with_ai"

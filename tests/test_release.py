@@ -20,12 +20,12 @@ import pandas as pd
 import pytest
 
 from taskshift import __version__
-from taskshift.assemble import build
+from taskshift.build.assemble import build
 from taskshift.cli import main
 from taskshift.contracts import table_contracts
-from taskshift.release import DATAPACKAGE, NOTES, SUMS, db_name, read_sums, release_notes
+from taskshift.release.make import DATAPACKAGE, NOTES, SUMS, db_name, read_sums, release_notes
 from taskshift.resources import project_metadata
-from taskshift.sources import load_manifest
+from taskshift.build.sources import load_manifest
 
 from .conftest import replace_file, serve_directory as serve
 
@@ -378,7 +378,7 @@ def test_diff_of_a_release_with_itself_is_empty(release_dir, capsys):
 
 def test_download_installs_the_verified_release_where_connect_finds_it(release_dir, tmp_path, monkeypatch, capsys):
     import taskshift
-    from taskshift.download import downloaded_db
+    from taskshift.release.download import downloaded_db
 
     monkeypatch.setenv("TASKSHIFT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")

@@ -10,7 +10,7 @@ import pytest
 
 from taskshift import scoring
 from taskshift.resources import dataset_files
-from taskshift.pathways import HEADLINE_MEASURE
+from taskshift.scoring import HEADLINE_MEASURE
 
 
 def frame(conn, sql, *params) -> pd.DataFrame:

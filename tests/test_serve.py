@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from taskshift.serve import SETTINGS, datasette_command
+from taskshift.site.serve import SETTINGS, datasette_command
 
 
 def test_serve_command_is_immutable_with_inspect_file(tmp_path, built_db):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from taskshift.ingest import crosswalks, soc
-from taskshift.sources import RawReader
+from taskshift.build.ingest import crosswalks, soc
+from taskshift.build.sources import RawReader
 
 
 @pytest.fixture(scope="module")

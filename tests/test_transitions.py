@@ -8,7 +8,8 @@ import pytest
 
 from taskshift import scoring
 from taskshift.cli import main
-from taskshift.pathways import HEADLINE_MEASURE, rank_transitions
+from taskshift.scoring import HEADLINE_MEASURE
+from taskshift.service.transitions import rank_transitions
 
 CSR = "43-4051.00"
 

@@ -17,7 +17,7 @@ import pytest
 
 
 from taskshift import __version__
-from taskshift.release import db_name, gzip_file, write_sums
+from taskshift.release.make import db_name, gzip_file, write_sums
 
 from .conftest import serve_directory as serve
 
@@ -56,7 +56,8 @@ def test_wheel_carries_contracts_inside_the_package(wheel):
     assert tops == {"taskshift", f"taskshift-{__version__}.dist-info"}
     assert top_level == ["taskshift"]
     for required in ("taskshift/schema/tables/roles.yaml", "taskshift/dataset/project.toml",
-                     "taskshift/api/queries.yaml", "taskshift/download.py"):
+                     "taskshift/api/queries.yaml", "taskshift/release/download.py", "taskshift/site/plugin.py",
+                     "taskshift/build/ingest/onet.py", "taskshift/service/scores.py"):
         assert required in names
     assert not [n for n in names if n.endswith((".db", ".db.gz"))], "the wheel ships no database"
 

@@ -1,0 +1,303 @@
+"""Build the database: ingest modules -> derived tables -> contracts -> SQLite, atomically.
+
+The previous database is never touched until the new one is complete and checked: everything is
+written to a temporary file beside the target, validated (contracts, foreign keys, integrity),
+then renamed into place. The same inputs give a byte-identical file: rows are written in a fixed
+order, nothing depends on the clock (the build date comes from SOURCE_DATE_EPOCH or the manifest).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import sqlite_utils
+
+from taskshift import __version__
+from taskshift.contracts import Contract, ContractError, table_contracts, table_order
+from taskshift.resources import project_metadata
+from taskshift.build.sources import Manifest, RawReader, SourceError, load_manifest, verify
+
+# One module per source family, in taskshift/build/ingest/. Order does not matter: they only read raw files.
+INGEST_MODULES = (
+    "onet", "soc", "crosswalks", "oews", "sectors",
+    "eloundou", "microsoft", "anthropic", "felten", "frs2018", "sml", "daioe", "ilo", "frey_osborne",
+    "aijobs",
+)
+# Steps that derive tables from the ingested frames, in order (each in its own module).
+DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
+    "roles", "harmonise", "measures", "sector_exposure", "emerging", "pathways"))
+
+
+class BuildError(Exception):
+    """The build failed; `problems` lists every failure found (file or table, column, rule, examples)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"build failed with {len(problems)} problem(s):\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@dataclass
+class BuildContext:
+    sources_dir: Path
+    manifest: Manifest
+    release: bool = False
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    metadata: dict[str, tuple[str, str]] = field(default_factory=dict)
+    excluded: dict[str, str] = field(default_factory=dict)  # source id -> why it was left out
+    sources_read: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def note(self, key: str, value, description: str) -> None:
+        """Record a fact for the metadata table (JSON-encoded unless it is a string)."""
+        self.metadata[key] = (value if isinstance(value, str) else json.dumps(value, sort_keys=True), description)
+
+
+def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Manifest | None = None,
+          log=print) -> BuildContext:
+    """Build the database at `out` from the raw files in `sources_dir`; raise BuildError or SourceError."""
+    ctx = BuildContext(Path(sources_dir), manifest or load_manifest(), release=release)
+    raw = RawReader(ctx.sources_dir, ctx.manifest)
+    problems: list[str] = []
+
+    modules = []
+    for name in INGEST_MODULES:
+        module = importlib.import_module(f"taskshift.build.ingest.{name}")
+        if release:
+            closed = [s for s in module.SOURCES if not ctx.manifest[s].redistributable]
+            if closed:
+                for s in closed:
+                    ctx.excluded[s] = f"{ctx.manifest[s].license}: no license that allows redistribution"
+                log(f"release build: leaving out {name} ({', '.join(closed)})")
+                continue
+        modules.append((name, module))
+
+    # Every file is verified before anything is parsed: one run names every missing or damaged file.
+    needed = sorted({sid for _, module in modules for sid in module.SOURCES})
+    missing = []
+    for sid in needed:
+        try:
+            verify(ctx.manifest[sid], ctx.sources_dir)
+        except SourceError as err:
+            missing.append(str(err))
+    if missing:
+        raise SourceError("\n".join(missing))
+
+    for name, module in modules:
+        # Validate each raw file on its own first, so every broken file is reported, not only the first.
+        broken = False
+        started = time.perf_counter()
+        for sid in module.SOURCES:
+            try:
+                raw.read(sid)
+            except ContractError as err:
+                problems += [line for line in str(err).splitlines() if line not in problems]
+                broken = True
+        ctx.timings[f"read+validate.{name}"] = time.perf_counter() - started
+        if broken:
+            continue
+        started = time.perf_counter()
+        frames = module.load(raw)
+        ctx.timings[f"ingest.{name}"] = time.perf_counter() - started
+        for key, frame in frames.items():
+            if key == "metadata":  # facts a module measured (match rates, counts) go to the metadata table
+                for row in frame.itertuples(index=False):
+                    ctx.note(row.key, row.value, row.description)
+            elif key in ctx.frames:
+                ctx.frames[key] = pd.concat([ctx.frames[key], frame], ignore_index=True)
+            else:
+                ctx.frames[key] = frame
+    if problems:
+        raise BuildError(problems)
+    ctx.sources_read = sorted(raw.used)
+
+    for step in DERIVE_STEPS:
+        started = time.perf_counter()
+        importlib.import_module(step).derive(ctx)
+        ctx.timings[step] = time.perf_counter() - started
+
+    ctx.frames["sources"] = sources_frame(ctx.manifest, raw.used)
+    contracts = table_contracts()
+    started = time.perf_counter()
+    tables = validate_tables(ctx, contracts)
+    ctx.timings["validate.tables"] = time.perf_counter() - started
+    describe_build(ctx, raw.used)
+    ctx.frames["metadata"] = pd.DataFrame(
+        [(k, v, d) for k, (v, d) in sorted(ctx.metadata.items())], columns=["key", "value", "description"])
+    tables["metadata"] = contracts["metadata"].validate(ctx.frames["metadata"], where="table metadata")
+
+    started = time.perf_counter()
+    write_database(tables, contracts, Path(out))
+    ctx.timings["write"] = time.perf_counter() - started
+    return ctx
+
+
+def validate_tables(ctx: BuildContext, contracts: dict[str, Contract]) -> dict[str, pd.DataFrame]:
+    """Validate every output frame that has a contract; collect all failures before raising."""
+    problems: list[str] = []
+    tables: dict[str, pd.DataFrame] = {}
+    missing = [name for name in contracts if name not in ctx.frames and name != "metadata"]
+    if missing and not ctx.release:
+        problems += [f"table {name}: no ingest module or step produced it" for name in missing]
+    for name in sorted(contracts):
+        if name not in ctx.frames:
+            continue
+        contract = contracts[name]
+        try:
+            table = contract.validate(ctx.frames[name].reset_index(drop=True), where=f"table {name}")
+        except ContractError as err:
+            problems += str(err).splitlines()
+            continue
+        if contract.sort:
+            table = table.sort_values(list(contract.sort), kind="stable", ignore_index=True)
+        tables[name] = table
+    problems += foreign_key_problems(tables, contracts)
+    if problems:
+        raise BuildError(problems)
+    return tables
+
+
+def foreign_key_problems(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract]) -> list[str]:
+    """Every foreign-key value that names no parent row, with examples (before anything is written)."""
+    problems = []
+    for name, table in sorted(tables.items()):
+        for fk in contracts[name].foreign_keys:
+            if fk.table not in tables:
+                problems.append(f"table {name}: foreign key {list(fk.columns)} references missing table {fk.table}")
+                continue
+            child = table[list(fk.columns)].dropna()
+            parent = tables[fk.table][list(fk.ref_columns)].set_axis(list(fk.columns), axis=1)
+            orphans = child.merge(parent.drop_duplicates(), how="left", indicator=True)
+            orphans = orphans[orphans["_merge"] == "left_only"].drop(columns="_merge")
+            if len(orphans):
+                examples = [tuple(r) if len(r) > 1 else r[0] for r in orphans.drop_duplicates().head(3).itertuples(index=False)]
+                problems.append(f"table {name}: column {', '.join(fk.columns)} rule foreign key to {fk.table}."
+                                f"{', '.join(fk.ref_columns)} failed ({len(orphans)} rows; e.g. {examples})")
+    return problems
+
+
+def sources_frame(manifest: Manifest, used: list[str]) -> pd.DataFrame:
+    rows = []
+    for sid in sorted(used):
+        s = manifest[sid]
+        rows.append({
+            "source_id": s.id, "family": s.family, "path": s.path, "url": s.url, "sha256": s.sha256,
+            "bytes": s.bytes, "version": s.version, "publisher": s.publisher or None, "license": s.license,
+            "license_url": s.license_url or None, "citation": s.citation,
+            "redistributable": int(s.redistributable), "origin": s.origin or None, "notes": s.notes or None,
+        })
+    return pd.DataFrame(rows)
+
+
+def inputs_hash(manifest: Manifest, used: list[str]) -> str:
+    """One hash over the pinned hashes of every file read: equal inputs, equal hash."""
+    h = hashlib.sha256()
+    for sid in sorted(used):
+        h.update(f"{sid}\t{manifest[sid].sha256}\n".encode())
+    return h.hexdigest()
+
+
+def build_date(manifest: Manifest) -> str:
+    """SOURCE_DATE_EPOCH if set, else the date in dataset/project.toml: never the wall clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return time.strftime("%Y-%m-%d", time.gmtime(int(epoch)))
+    return project_metadata()["release"]["data_date"]
+
+
+def describe_build(ctx: BuildContext, used: list[str]) -> None:
+    meta = project_metadata()
+    ctx.note("version", __version__, "taskshift package version (semantic); the schema and code that built this file")
+    ctx.note("schema_version", str(meta["release"]["schema_version"]), "version of the table layout; bumps when a table or column changes")
+    ctx.note("build_date", build_date(ctx.manifest), "build date (SOURCE_DATE_EPOCH or the release date in dataset/project.toml)")
+    ctx.note("build_kind", "release" if ctx.release else "research",
+             "release: only redistributable sources; research: every source, non-redistributable ones flagged")
+    ctx.note("inputs_sha256", inputs_hash(ctx.manifest, used), "sha256 over the pinned hashes of every raw file read")
+    ctx.note("data_vintages", meta["vintages"], "versions of the main upstream datasets")
+    ctx.note("license", meta["license"]["data"], "license of the database as a whole")
+    ctx.note("attribution", meta["license"]["attribution"], "attribution required by the O*NET CC BY 4.0 license")
+    ctx.note("excluded_sources", ctx.excluded, "sources left out of this build and why (release builds leave out non-redistributable sources)")
+
+
+def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _write(tables, contracts, tmp)
+        _check(tmp)
+        tmp.chmod(0o644)  # mkstemp makes it private; a database is for reading
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA page_size = 4096")
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN")
+        order = [n for n in table_order(contracts) if n in tables]
+        for name in order:
+            contract = contracts[name]
+            for statement in contract.ddl():
+                conn.execute(statement)
+            frame = tables[name]
+            cols = contract.column_names
+            placeholders = ", ".join("?" for _ in cols)
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            conn.executemany(f'INSERT INTO "{name}" ({quoted}) VALUES ({placeholders})', _rows(frame[cols]))
+        conn.execute("COMMIT")
+        db = sqlite_utils.Database(conn)
+        for name in order:
+            if contracts[name].fts:
+                db[name].enable_fts(list(contracts[name].fts), tokenize="porter", create_triggers=False)
+        conn.execute("ANALYZE")
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+
+
+def _rows(frame: pd.DataFrame):
+    """Rows as plain Python values (None for missing), in frame order."""
+    columns = []
+    for name in frame.columns:
+        s = frame[name]
+        if pd.api.types.is_integer_dtype(s.dtype):
+            columns.append([None if pd.isna(v) else int(v) for v in s])
+        elif pd.api.types.is_float_dtype(s.dtype):
+            columns.append([None if pd.isna(v) else float(v) for v in s])
+        else:
+            columns.append([None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in s])
+    return zip(*columns)
+
+
+def _check(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    try:
+        problems = []
+        violations = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if violations:
+            by_table: dict[tuple, list] = {}
+            for table, rowid, parent, fkid in violations:
+                by_table.setdefault((table, parent), []).append(rowid)
+            for (table, parent), rowids in sorted(by_table.items()):
+                problems.append(f"table {table}: foreign key to {parent} failed for {len(rowids)} row(s), e.g. rowids {rowids[:3]}")
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if integrity != "ok":
+            problems.append(f"integrity_check: {integrity}")
+        if problems:
+            raise BuildError(problems)
+    finally:
+        conn.close()

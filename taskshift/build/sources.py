@@ -1,0 +1,215 @@
+"""Find, verify, fetch and read the raw upstream files pinned in `dataset/sources/*.toml`.
+
+Every file is checked against its sha256 before it is read; a missing file or a mismatch stops the
+build with the file, both hashes and the URL to get it. Reads validate against `schema/raw/<id>.yaml`.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from taskshift.contracts import Contract, ContractError, raw_contracts
+from taskshift.resources import dataset_files, toml_files
+
+ENV_SOURCES = "TASKSHIFT_SOURCES"
+
+
+class SourceError(Exception):
+    """A raw file is missing, damaged or not what the manifest pins."""
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    path: str
+    url: str
+    sha256: str
+    bytes: int
+    version: str
+    license: str
+    citation: str
+    redistributable: bool
+    publisher: str = ""
+    license_url: str = ""
+    origin: str = ""
+    notes: str = ""
+    family: str = ""
+    read: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def where(self, sources_dir: Path) -> Path:
+        return Path(sources_dir) / self.path
+
+
+@dataclass(frozen=True)
+class Manifest:
+    sources: dict[str, Source]
+
+    def __getitem__(self, source_id: str) -> Source:
+        try:
+            return self.sources[source_id]
+        except KeyError:
+            raise SourceError(f"source {source_id!r} is not in the manifest (dataset/sources/*.toml)") from None
+
+    def __iter__(self):
+        return iter(self.sources.values())
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def pinned_to(self, sources_dir: Path, *ids: str) -> "Manifest":
+        """A copy whose entries for `ids` pin the files as they are now in `sources_dir` (for tests)."""
+        sources = dict(self.sources)
+        for sid in ids:
+            path = sources[sid].where(sources_dir)
+            sources[sid] = replace(sources[sid], sha256=sha256_of(path), bytes=path.stat().st_size)
+        return Manifest(sources)
+
+
+@cache
+def load_manifest() -> Manifest:
+    sources: dict[str, Source] = {}
+    for family, doc in toml_files(dataset_files() / "sources").items():
+        for entry in doc.get("source", []):
+            entry = dict(entry)
+            entry.setdefault("family", family)
+            if entry["id"] in sources:
+                raise ValueError(f"source id {entry['id']!r} is declared twice in dataset/sources/")
+            sources[entry["id"]] = Source(**entry)
+    return Manifest(dict(sorted(sources.items())))
+
+
+def sources_dir(given: str | os.PathLike | None = None) -> Path:
+    """The sources directory: `given`, else $TASKSHIFT_SOURCES; it must exist."""
+    value = given or os.environ.get(ENV_SOURCES)
+    if not value:
+        raise SourceError(f"no sources directory: pass --sources DIR or set {ENV_SOURCES}")
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise SourceError(f"sources directory {path} does not exist")
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(source: Source, root: Path) -> Path:
+    path = source.where(root)
+    if not path.is_file():
+        raise SourceError(
+            f"{source.path}: missing from {root}. Expected sha256 {source.sha256}; "
+            f"get it with `taskshift fetch --sources {root}` or from {source.url}"
+        )
+    actual = sha256_of(path)
+    if actual != source.sha256:
+        raise SourceError(
+            f"{source.path}: sha256 mismatch: expected {source.sha256}, actual {actual} "
+            f"({path.stat().st_size} bytes, expected {source.bytes}). "
+            f"The file is damaged or a different version; get the pinned file from {source.url}"
+        )
+    return path
+
+
+def fetch(root: Path, manifest: Manifest | None = None, ids: list[str] | None = None,
+          log=print) -> list[str]:
+    """Download every missing (or damaged) file into `root` and verify it. Returns the ids fetched."""
+    manifest = manifest or load_manifest()
+    fetched = []
+    for source in manifest:
+        if ids and source.id not in ids:
+            continue
+        path = source.where(root)
+        if path.is_file() and sha256_of(path) == source.sha256:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        log(f"fetching {source.path} from {source.url}")
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".fetch-") as tmp:
+            try:
+                with urllib.request.urlopen(source.url, timeout=60) as response:
+                    shutil.copyfileobj(response, tmp)
+                tmp.close()
+                actual = sha256_of(Path(tmp.name))
+                if actual != source.sha256:
+                    raise SourceError(f"{source.path}: downloaded file from {source.url} has sha256 {actual}, "
+                                      f"expected {source.sha256}; not installed")
+                os.replace(tmp.name, path)
+            except Exception:
+                Path(tmp.name).unlink(missing_ok=True)
+                raise
+        fetched.append(source.id)
+    return fetched
+
+
+class RawReader:
+    """Reads raw files: verify the hash, parse with the manifest's read options, validate the contract.
+
+    Each file is read once per reader; `read()` returns a frame of the declared columns with an index
+    equal to the 1-based line (or sheet row) number, so errors point at the row to open.
+    """
+
+    def __init__(self, root: Path, manifest: Manifest | None = None,
+                 contracts: dict[str, Contract] | None = None):
+        self.root = Path(root)
+        self.manifest = manifest or load_manifest()
+        self.contracts = raw_contracts() if contracts is None else contracts
+        self._cache: dict[str, pd.DataFrame] = {}
+        self._failed: dict[str, Exception] = {}
+        self.used: list[str] = []
+
+    def read(self, source_id: str) -> pd.DataFrame:
+        if source_id in self._failed:
+            raise self._failed[source_id]
+        if source_id not in self._cache:
+            source = self.manifest[source_id]
+            if source_id not in self.contracts:
+                raise SourceError(f"source {source_id!r} has no contract schema/raw/{source_id}.yaml")
+            try:
+                frame = read_file(verify(source, self.root), source.read)
+                self._cache[source_id] = self.contracts[source_id].validate(frame, where=source.path)
+            except (ContractError, SourceError) as err:
+                self._failed[source_id] = err
+                raise
+            self.used.append(source_id)
+        return self._cache[source_id].copy()
+
+
+def read_file(path: Path, options: dict) -> pd.DataFrame:
+    """Parse a raw file into strings (or spreadsheet values); index = 1-based line/row number."""
+    fmt = options.get("format") or path.suffix.lstrip(".")
+    header = int(options.get("header_row", 1))
+    if fmt in ("tsv", "csv", "txt"):
+        quoting = csv.QUOTE_NONE if options.get("quoting") == "none" else csv.QUOTE_MINIMAL
+        try:
+            frame = pd.read_csv(
+                path, sep="\t" if fmt in ("tsv", "txt") else ",", dtype=str, keep_default_na=False,
+                na_values=[""], skiprows=header - 1, encoding=options.get("encoding", "utf-8"),
+                quoting=quoting, on_bad_lines="error",
+            )
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
+            raise SourceError(f"{path.name}: cannot be parsed as {fmt}: {err}") from None
+        frame.index = frame.index + header + 1
+    elif fmt in ("xlsx", "xls"):
+        try:
+            # dtype=object keeps text cells as text ('0110' stays '0110'); numbers stay numbers.
+            frame = pd.read_excel(path, sheet_name=options.get("sheet", 0), header=header - 1,
+                                  engine="calamine", dtype=object)
+        except Exception as err:  # calamine raises its own types for damaged workbooks
+            raise SourceError(f"{path.name}: cannot be read as {fmt}: {err}") from None
+        frame.index = frame.index + header + 1
+    else:
+        raise SourceError(f"{path.name}: unknown format {fmt!r} in the manifest")
+    frame.columns = [str(c).strip() if options.get("strip_header", True) else str(c) for c in frame.columns]
+    return frame

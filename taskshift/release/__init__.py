@@ -1,0 +1,1 @@
+"""Releases: make (database, exports, datapackage, notes, SHA256SUMS), verify, diff and download."""

@@ -1,0 +1,23 @@
+"""The answering service: one set of functions behind the Datasette plugin, the library and the CLI.
+
+Every function takes an open sqlite3 connection to a taskshift database and returns a pydantic model
+of `taskshift.service.models`; all the arithmetic is in `taskshift.scoring`. A request walks one way:
+site route -> service -> scoring -> database.
+
+- `index`: the in-memory index of one database (loaded once per file) and shared helpers
+- `errors`: ServiceError (InvalidInput 400, NotFound 404) naming the field at fault; `validate`
+- `scores`: score_role, score_custom, score_workforce, score_all
+- `titles`: match_title (job title -> roles), match_task (free text -> O*NET task)
+- `transitions`: ranked pivots to related, less exposed roles with the reskilling gap
+- `models`: pydantic models of every request and response (the OpenAPI description is made from them)
+"""
+from __future__ import annotations
+
+from taskshift.service.errors import InvalidInput, NotFound, ServiceError, validate
+from taskshift.service.index import Index, index_for
+from taskshift.service.scores import RULES, score_all, score_custom, score_role, score_workforce
+from taskshift.service.titles import match_task, match_title
+from taskshift.service.transitions import rank_transitions, transitions
+
+__all__ = ["InvalidInput", "NotFound", "ServiceError", "validate", "Index", "index_for", "RULES", "score_all",
+           "score_custom", "score_role", "score_workforce", "match_task", "match_title", "rank_transitions", "transitions"]

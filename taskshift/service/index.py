@@ -1,0 +1,264 @@
+"""The in-memory index of one taskshift database, and the helpers every service module shares.
+
+The database is immutable, so each database file is read once into an `Index` (numpy arrays of role
+scores, task values, task labels and weights); per-request results are memoised on it.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import re
+import sqlite3
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from taskshift import scoring
+from taskshift.service import models as m
+from taskshift.service.errors import InvalidInput, NotFound
+
+#: Families whose role score is the coreweight-weighted mean of the task values in task_exposure.
+TASK_WEIGHTED_FAMILIES = ("eloundou",)
+#: Task labels behind the automation vs augmentation profile.
+PROFILE_EXPOSURE_MEASURE = "eloundou2023_gpt4_beta"     # its label column holds the GPT-4 E0/E1/E2 label
+PROFILE_AUTOMATION_MEASURE = "eloundou2023_gpt4_automation"  # value 0..1 and label T0..T4
+#: Default measure that ranks the most exposed roles of a workforce.
+DEFAULT_RANK_MEASURE = scoring.HEADLINE_MEASURE
+#: With base_role, a free-text task matches the base role's best task if that is at least this
+#: fraction as relevant (BM25) as the best task of any role.
+BASE_ROLE_MATCH_RATIO = 0.5
+#: Title kinds in order of preference when two titles match equally well.
+KIND_ORDER = {"occupation": 0, "emerging": 1, "alternate": 1, "short": 2, "reported": 3}
+
+
+# --- the in-memory index of one database --------------------------------------------------------
+@dataclass
+class Index:
+    key: tuple
+    roles: pd.DataFrame
+    role_pos: dict[str, int]
+    measures: pd.DataFrame                      # registry, indexed by measure_id
+    scorable: tuple[str, ...]                   # measures with role scores (columns of R, P, C, D)
+    col: dict[str, int]
+    R: np.ndarray
+    P: np.ndarray
+    C: np.ndarray
+    D: np.ndarray
+    ref_sorted: list[np.ndarray]
+    task_weighted: tuple[str, ...]
+    task_measures: tuple[str, ...]              # measures with task values (columns of TV)
+    tcol: dict[str, int]
+    task_ids: np.ndarray
+    task_pos: dict[int, int]
+    task_role: np.ndarray
+    task_type: np.ndarray
+    task_weight: np.ndarray
+    statements: np.ndarray
+    TV: np.ndarray
+    exposure_label: np.ndarray
+    automation_label: np.ndarray
+    automation_value: np.ndarray
+    role_tasks: list[np.ndarray]
+    change: np.ndarray
+    role_arrays: dict[str, np.ndarray]
+    codes: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    minfo: dict[str, dict] = field(default_factory=dict)
+    role_infos: dict[int, m.RoleInfo] = field(default_factory=dict)
+    cache: OrderedDict = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def measure_info(self, mid: str) -> pd.Series:
+        return self.measures.loc[mid]
+
+
+_INDEXES: dict[tuple, Index] = {}
+_INDEX_LOCK = threading.Lock()
+CACHE_SIZE = 4096
+
+
+def _db_key(conn: sqlite3.Connection) -> tuple:
+    rows = _q(conn, "pragma database_list").fetchall()
+    file = next((r[2] for r in rows if r[1] == "main"), "")
+    if file and os.path.exists(file):
+        st = os.stat(file)
+        return (os.path.realpath(file), st.st_mtime_ns, st.st_size)
+    return ("memory", id(conn))
+
+
+def index_for(conn: sqlite3.Connection) -> Index:
+    """The Index of the database behind `conn`, loaded once per database file."""
+    key = _db_key(conn)
+    idx = _INDEXES.get(key)
+    if idx is None:
+        with _INDEX_LOCK:
+            idx = _INDEXES.get(key)
+            if idx is None:
+                idx = _INDEXES[key] = _load(conn, key)
+                # the index lives as long as the process: keep its objects out of the cyclic GC's
+                # scans (a full collection over them was the API's worst-case latency)
+                gc.collect()
+                gc.freeze()
+    return idx
+
+
+def _q(conn: sqlite3.Connection, sql: str, params=()) -> sqlite3.Cursor:
+    """Execute with plain tuples for rows, whatever the connection's row_factory (Datasette's is sqlite3.Row)."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur.execute(sql, params)
+
+
+def _sql(conn, sql: str, params=()) -> pd.DataFrame:
+    cur = _q(conn, sql, params)
+    return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+
+
+def _load(conn: sqlite3.Connection, key: tuple) -> Index:
+    roles = _sql(conn, "select code, title, soc_code, major_group, job_zone, employment, employment_change_pct, task_count "
+                       "from roles order by code")
+    role_pos = {c: i for i, c in enumerate(roles["code"])}
+    n_roles = len(roles)
+    measures = _sql(conn, "select measure_id, family, title, scale, direction, level from measures order by measure_id")
+    measures = measures.set_index("measure_id")
+    re_ = _sql(conn, "select role_code, measure_id, score, percentile, coverage, derivation from role_exposure")
+    scorable = tuple(sorted(re_["measure_id"].unique()))
+    col = {mid: j for j, mid in enumerate(scorable)}
+    R = np.full((n_roles, len(scorable)), np.nan)
+    P, C = R.copy(), R.copy()
+    D = np.full(R.shape, None, dtype=object)
+    ri = re_["role_code"].map(role_pos).to_numpy()
+    ci = re_["measure_id"].map(col).to_numpy()
+    R[ri, ci] = re_["score"].to_numpy(dtype="float64")
+    P[ri, ci] = re_["percentile"].to_numpy(dtype="float64")
+    C[ri, ci] = pd.to_numeric(re_["coverage"], errors="coerce").to_numpy(dtype="float64")
+    D[ri, ci] = re_["derivation"].to_numpy(dtype=object)
+    ref_sorted = [np.sort(R[~np.isnan(R[:, j]), j]) for j in range(len(scorable))]
+
+    tasks = _sql(conn, "select task_id, role_code, statement, task_type from tasks order by role_code, "
+                       "case task_type when 'Core' then 0 when 'Supplemental' then 1 else 2 end, task_id")
+    task_ids = tasks["task_id"].to_numpy(dtype="int64")
+    task_pos = {int(t): i for i, t in enumerate(task_ids)}
+    task_role = tasks["role_code"].map(role_pos).to_numpy(dtype="int64")
+    te = _sql(conn, "select task_id, measure_id, value, label from task_exposure")
+    task_measures = tuple(sorted(te["measure_id"].unique()))
+    tcol = {mid: j for j, mid in enumerate(task_measures)}
+    TV = np.full((len(tasks), len(task_measures)), np.nan)
+    ti = te["task_id"].map(task_pos)
+    ok = ti.notna().to_numpy()
+    TV[ti[ok].astype("int64").to_numpy(), te.loc[ok, "measure_id"].map(tcol).to_numpy()] = te.loc[ok, "value"].to_numpy(dtype="float64")
+
+    def labels(mid: str) -> tuple[np.ndarray, np.ndarray]:
+        sub = te[te["measure_id"] == mid]
+        lab = np.full(len(tasks), None, dtype=object)
+        val = np.full(len(tasks), np.nan)
+        pos = sub["task_id"].map(task_pos)
+        keep = pos.notna().to_numpy()
+        lab[pos[keep].astype("int64").to_numpy()] = sub.loc[keep, "label"].to_numpy(dtype=object)
+        val[pos[keep].astype("int64").to_numpy()] = sub.loc[keep, "value"].to_numpy(dtype="float64")
+        return lab, val
+
+    exposure_label, _ = labels(PROFILE_EXPOSURE_MEASURE)
+    automation_label, automation_value = labels(PROFILE_AUTOMATION_MEASURE)
+    task_weighted = tuple(mid for mid in scorable
+                          if mid in tcol and measures.loc[mid, "family"] in TASK_WEIGHTED_FAMILIES)
+    bounds = np.searchsorted(task_role, np.arange(n_roles + 1))
+    role_tasks = [np.arange(bounds[i], bounds[i + 1]) for i in range(n_roles)]
+    idx = Index(
+        key=key, roles=roles, role_pos=role_pos, measures=measures, scorable=scorable, col=col, R=R, P=P, C=C, D=D,
+        ref_sorted=ref_sorted, task_weighted=task_weighted, task_measures=task_measures, tcol=tcol,
+        task_ids=task_ids, task_pos=task_pos, task_role=task_role, task_type=tasks["task_type"].to_numpy(dtype=object),
+        task_weight=scoring.core_weight(tasks["task_type"]), statements=tasks["statement"].to_numpy(dtype=object),
+        TV=TV, exposure_label=exposure_label, automation_label=automation_label, automation_value=automation_value,
+        role_tasks=role_tasks, change=pd.to_numeric(roles["employment_change_pct"], errors="coerce").to_numpy(dtype="float64"),
+        role_arrays={},
+    )
+    idx.role_arrays = role_arrays(idx)
+    idx.codes = roles["code"].astype(str).tolist()
+    idx.titles = roles["title"].astype(str).tolist()
+    idx.minfo = {mid: {k: (None if pd.isna(v) else str(v)) for k, v in row.items()}
+                 for mid, row in measures.to_dict("index").items()}
+    idx.task_type = np.asarray([None if pd.isna(x) else str(x) for x in idx.task_type], dtype=object)
+    idx.statements = np.asarray([str(x) for x in idx.statements], dtype=object)
+    return idx
+
+
+def role_arrays(idx: Index) -> dict[str, np.ndarray]:
+    """Per-role task-basis scores and profiles for every role at once (vectorised over all tasks)."""
+    n = len(idx.roles)
+    tw = [idx.tcol[mid] for mid in idx.task_weighted]
+    basis, _ = scoring.grouped_weighted_mean(idx.TV[:, tw], idx.task_weight, idx.task_role, n)
+    prof = scoring.task_profile(idx.exposure_label, idx.automation_value, idx.task_weight, idx.task_role, n)
+    prof["outlook"] = scoring.outlook(prof["exposed_share"], prof["automatable_share"], idx.change)
+    return {"basis": basis, **prof}
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def _f(x) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if np.isnan(x) else x
+
+
+def _measures(idx: Index, requested: list[str] | None, field_name: str = "measures") -> list[str]:
+    if requested is None:
+        return list(idx.scorable)
+    wanted = []
+    for item in requested:
+        wanted += [p.strip() for p in str(item).split(",") if p.strip()]
+    if not wanted:
+        raise InvalidInput(field_name, "no measure given", "empty")
+    unknown = [w for w in wanted if w not in idx.col]
+    if unknown:
+        bad = []
+        for w in unknown:
+            if w in idx.measures.index:
+                bad.append(f"{w} has no role-level scores (level {idx.measures.loc[w, 'level']})")
+            else:
+                bad.append(f"unknown measure {w!r}")
+        raise InvalidInput(field_name, "; ".join(bad) + " (see /taskshift/measures)", "unknown_measure")
+    return [mid for mid in idx.scorable if mid in set(wanted)]
+
+
+def _role_info(idx: Index, pos: int) -> m.RoleInfo:
+    hit = idx.role_infos.get(pos)
+    if hit is None:
+        hit = idx.role_infos[pos] = _make_role_info(idx, pos)
+    return hit
+
+
+def _make_role_info(idx: Index, pos: int) -> m.RoleInfo:
+    r = idx.roles.iloc[pos]
+    return m.RoleInfo(code=r["code"], title=r["title"], soc_code=r["soc_code"], major_group=r["major_group"],
+                      job_zone=None if pd.isna(r["job_zone"]) else int(r["job_zone"]),
+                      employment=None if pd.isna(r["employment"]) else int(r["employment"]),
+                      employment_change_pct=_f(r["employment_change_pct"]), task_count=int(r["task_count"]))
+
+
+def _role_pos(idx: Index, code: str, field_name: str) -> int:
+    if not isinstance(code, str) or not re.fullmatch(m.ROLE_CODE_PATTERN.strip("^$"), code):
+        raise InvalidInput(field_name, f"{code!r} is not an O*NET-SOC 2019 code like 15-1252.00", "pattern")
+    pos = idx.role_pos.get(code)
+    if pos is None:
+        raise NotFound(field_name, f"unknown role {code!r}", "not_found")
+    return pos
+
+
+def _memo(idx: Index, key, make):
+    with idx.lock:
+        hit = idx.cache.get(key)
+        if hit is not None:
+            idx.cache.move_to_end(key)
+            return hit
+    value = make()
+    with idx.lock:
+        idx.cache[key] = value
+        if len(idx.cache) > CACHE_SIZE:
+            idx.cache.popitem(last=False)
+    return value
+
+

@@ -1,0 +1,346 @@
+"""Pydantic v2 models of every request and response of the scoring API (plugin, library and CLI).
+
+The OpenAPI description (`GET /-/openapi.json`) is generated from these models, so the docs, the
+validation and the responses cannot drift apart. Requests are strict: a string is not a number,
+a float is not a headcount, unknown fields are refused.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator, model_validator
+
+from taskshift import scoring
+
+#: Limits of the API (also enforced by the library, so the three front ends agree).
+MAX_BODY_BYTES = 64 * 1024
+MAX_TASKS = 200
+MAX_WORKFORCE_ROLES = 1000
+MAX_TEXT = 1000
+MAX_TITLE = 200
+ROLE_CODE_PATTERN = r"^\d{2}-\d{4}\.\d{2}$"
+
+Outlook = Literal["elimination", "compression", "expansion", "limited", "unknown"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    def to_dict(self) -> dict:
+        return self.model_dump()
+
+
+# --- requests --------------------------------------------------------------------------------------
+class ScoreQuery(_Request):
+    """Query string of `GET /-/score/{role_code}`."""
+    measures: list[StrictStr] | None = Field(
+        None, description="Only these measures (comma-separated or repeated ?measures=); default every measure with role scores")
+
+
+class TaskIn(_Request):
+    """One task of a custom role: an O*NET task id or free text, with its share of working time."""
+    task_id: StrictInt | None = Field(None, ge=1, description="O*NET task id (tasks.task_id)")
+    text: StrictStr | None = Field(None, min_length=1, max_length=MAX_TEXT,
+                                   description="Free text, matched to the closest O*NET task statement (FTS5 BM25)")
+    share: StrictFloat | StrictInt = Field(..., ge=0, le=1e9, allow_inf_nan=False,
+                                           description="Share of working time (any non-negative scale; normalised to sum to 1)")
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.task_id is None) == (self.text is None):
+            raise ValueError("give exactly one of task_id or text")
+        if self.text is not None and not self.text.strip():
+            raise ValueError("text is blank")
+        return self
+
+
+class CustomRoleRequest(_Request):
+    """Body of `POST /-/score`: a custom role as a list of tasks with time shares."""
+    tasks: list[TaskIn] = Field(..., min_length=1, max_length=MAX_TASKS)
+    base_role: StrictStr | None = Field(None, pattern=ROLE_CODE_PATTERN, description=(
+        "Optional O*NET-SOC code the custom role is a variant of: its tasks are preferred when matching free text, "
+        "its employment projection decides the outlook, and its own scores are returned beside the custom ones"))
+    measures: list[StrictStr] | None = Field(None, description="Only these measures (default: every measure with role scores)")
+
+    @field_validator("tasks")
+    @classmethod
+    def _shares(cls, tasks):
+        if not any(t.share > 0 for t in tasks):
+            raise ValueError("task shares are all zero: at least one share must be positive")
+        return tasks
+
+
+class WorkforceEntry(_Request):
+    role_code: StrictStr = Field(..., pattern=ROLE_CODE_PATTERN, description="O*NET-SOC 2019 code, e.g. 15-1252.00")
+    headcount: StrictInt = Field(..., ge=0, le=10**9, description="Number of people in the role (non-negative integer, at most 1e9)")
+
+
+class WorkforceRequest(_Request):
+    """Body of `POST /-/score/workforce`: a team or a company as roles with headcounts."""
+    roles: list[WorkforceEntry] = Field(..., min_length=1, max_length=MAX_WORKFORCE_ROLES)
+    measures: list[StrictStr] | None = Field(None, description="Only these measures (default: every measure with role scores)")
+    rank_by: StrictStr | None = Field(None, description="Measure that ranks the most exposed roles (default eloundou2023_gpt4_beta)")
+    top: StrictInt = Field(10, ge=1, le=100, description="How many of the most exposed roles to return")
+
+    @field_validator("roles")
+    @classmethod
+    def _headcount(cls, roles):
+        if not any(e.headcount > 0 for e in roles):
+            raise ValueError("headcounts are all zero: at least one headcount must be positive")
+        return roles
+
+
+class MatchQuery(_Request):
+    """Query string of `GET /-/match`."""
+    title: StrictStr = Field(..., min_length=1, max_length=MAX_TITLE, description="A job title, e.g. prompt engineer")
+    limit: StrictInt = Field(10, ge=1, le=50, description="How many roles to return")
+
+
+class TransitionsQuery(_Request):
+    """Query string of `GET /-/transitions/{role_code}`."""
+    measure: StrictStr | None = Field(None, min_length=1, max_length=80,
+                                      description="Measure to rank by (default: the headline measure, eloundou2023_gpt4_beta)")
+    max_job_zone_step: StrictInt = Field(1, ge=0, le=4, description="Largest rise in O*NET job zone allowed for a pivot")
+    limit: StrictInt = Field(10, ge=1, le=50, description="How many pivots to return")
+
+
+# --- responses -------------------------------------------------------------------------------------
+class Thresholds(_Response):
+    """The rules behind the profile and the outlook (constants of taskshift.scoring)."""
+    exposed_labels: list[str] = list(scoring.EXPOSED_LABELS)
+    automatable_min: float = scoring.AUTOMATABLE_MIN
+    exposed_share_min: float = scoring.EXPOSED_SHARE_MIN
+    automatable_share_min: float = scoring.AUTOMATABLE_SHARE_MIN
+    growth_min_pct: float = scoring.GROWTH_MIN_PCT
+    rules: dict[str, str] = {
+        "exposed": "task with GPT-4 exposure label E1 or E2 (eloundou2023_gpt4_*)",
+        "automatable": f"exposed task with GPT-4 automation value >= {scoring.AUTOMATABLE_MIN} (T3 or T4, eloundou2023_gpt4_automation)",
+        "augmented": f"exposed task with automation value < {scoring.AUTOMATABLE_MIN} (T0-T2): AI assists the worker",
+        "elimination": f"exposed_share >= {scoring.EXPOSED_SHARE_MIN} and automatable_share >= {scoring.AUTOMATABLE_SHARE_MIN}",
+        "compression": f"exposed_share >= {scoring.EXPOSED_SHARE_MIN} and automatable_share < {scoring.AUTOMATABLE_SHARE_MIN}",
+        "expansion": f"exposed_share < {scoring.EXPOSED_SHARE_MIN} and employment_change_pct > {scoring.GROWTH_MIN_PCT}",
+        "limited": f"exposed_share < {scoring.EXPOSED_SHARE_MIN} and employment_change_pct <= {scoring.GROWTH_MIN_PCT} or unknown",
+        "unknown": "no task carries a GPT-4 exposure label",
+    }
+
+
+class Profile(_Response):
+    """Automation vs augmentation profile from the Eloundou et al. GPT-4 task labels, and the outlook."""
+    labelled_share: float | None = Field(description="Share of the task weight with a GPT-4 exposure label")
+    exposed_share: float | None = Field(description="Share of the labelled task weight that is exposed (E1 or E2)")
+    automatable_share: float | None = Field(description="Share of the exposed task weight judged mostly automatable (T3/T4)")
+    augmented_share: float | None = Field(description="Share of the exposed task weight judged assisted / augmented (T0-T2)")
+    employment_change_pct: float | None = Field(description="Projected employment change 2024-34, % (BLS EP)")
+    outlook: Outlook
+    outlook_reason: str
+    thresholds: Thresholds = Thresholds()
+
+
+class RoleInfo(_Response):
+    code: str
+    title: str
+    soc_code: str
+    major_group: str
+    job_zone: int | None
+    employment: int | None
+    employment_change_pct: float | None
+    task_count: int
+
+
+class MeasureScore(_Response):
+    measure_id: str
+    title: str
+    scale: str
+    direction: str
+    score: float | None = Field(description="Score on the measure's own scale (null: not available)")
+    percentile: float | None = Field(description="Percentile among the roles carrying the measure (0 least, 100 most exposed)")
+    coverage: float | None = Field(description="Share of the task weight (or time / headcount) behind the score")
+    derivation: str | None = Field(description=(
+        "Role: how the score reached the role (role_exposure.derivation). Custom role: task_weighted "
+        "(time-share-weighted mean of task values) or role_mixture (time-share-weighted mean of the scores of the tasks' roles)"))
+    task_basis_score: float | None = Field(None, description=(
+        "Role, task-level measures only: the coreweight-weighted mean of the task values over the role's O*NET 29.3 tasks, "
+        "i.e. what a custom role made of these tasks with their weights scores"))
+    base_role_score: float | None = Field(None, description="Custom role with base_role: the base role's own score")
+
+
+class TaskMatch(_Response):
+    query: str
+    task_id: int
+    role_code: str
+    statement: str
+    relevance: float = Field(description="Negated FTS5 BM25 rank (higher is better)")
+    in_base_role: bool
+    alternatives: list[TaskCandidate] = []
+
+
+class TaskCandidate(_Response):
+    task_id: int
+    role_code: str
+    statement: str
+    relevance: float
+
+
+class TaskScore(_Response):
+    task_id: int
+    role_code: str
+    statement: str
+    task_type: str | None
+    weight: float = Field(description="Role: coreweight (Core 2, else 1). Custom role: the share given")
+    share: float = Field(description="weight / total weight")
+    exposure_label: str | None = Field(description="GPT-4 exposure label E0/E1/E2")
+    automation_label: str | None = Field(description="GPT-4 automation label T0-T4")
+    exposed: bool | None
+    automatable: bool | None
+    values: dict[str, float] = Field(description="Task values of the task-level measures (task_exposure)")
+    match: TaskMatch | None = None
+
+
+class ScoreResponse(_Response):
+    """A role's or a custom role's scores: the same shape for both."""
+    kind: Literal["role", "custom"]
+    role: RoleInfo | None = Field(description="The role (kind role)")
+    base_role: RoleInfo | None = Field(description="The base role of a custom role, if given")
+    measures: list[MeasureScore]
+    profile: Profile
+    tasks: list[TaskScore]
+    rules: dict[str, str]
+
+
+class WorkforceMeasure(_Response):
+    measure_id: str
+    title: str
+    score: float | None = Field(description="Headcount-weighted mean of the role scores (over roles with a score)")
+    percentile: float | None = Field(description="Percentile that score would have among the roles")
+    coverage: float | None = Field(description="Share of the headcount in roles with a score")
+    exposed_headcount: int = Field(description=f"Headcount in roles at or above percentile {scoring.EXPOSED_PERCENTILE:g} on the measure")
+    exposed_share: float | None = Field(description="exposed_headcount / headcount in roles with a score")
+
+
+class WorkforceRole(_Response):
+    role_code: str
+    title: str
+    headcount: int
+    score: float | None
+    percentile: float | None
+    exposed_share: float | None
+    automatable_share: float | None
+    outlook: Outlook
+
+
+class WorkforceProfile(_Response):
+    exposed_share: float | None = Field(description="Headcount-weighted mean of the roles' exposed_share")
+    automatable_share: float | None = Field(description="Share of the workforce's exposed work judged mostly automatable")
+    augmented_share: float | None
+    employment_change_pct: float | None = Field(description="Headcount-weighted mean projected employment change, %")
+    outlook: Outlook
+    outlook_reason: str
+    headcount_by_outlook: dict[str, int]
+    thresholds: Thresholds = Thresholds()
+
+
+class WorkforceResponse(_Response):
+    headcount: int
+    roles: int = Field(description="Number of distinct roles")
+    rank_by: str
+    exposed_percentile: float = scoring.EXPOSED_PERCENTILE
+    measures: list[WorkforceMeasure]
+    profile: WorkforceProfile
+    most_exposed: list[WorkforceRole]
+    rules: dict[str, str]
+
+
+class TitleHit(_Response):
+    title: str
+    kind: str
+    relevance: float
+
+
+class RoleMatch(_Response):
+    role_code: str
+    role_title: str
+    relevance: float = Field(description="Negated FTS5 BM25 rank of the best matching title (higher is better)")
+    exact: bool = Field(description="A title of the role equals the query (case and punctuation aside)")
+    all_terms: bool = Field(description="The best title contains every word of the query")
+    matched_title: str
+    matched_kind: str
+    matching_titles: int
+    titles: list[TitleHit]
+
+
+class MatchResponse(_Response):
+    query: str
+    matches: list[RoleMatch]
+
+
+class ErrorItem(BaseModel):
+    field: str = Field(description="The field at fault, dotted (tasks.3.share); body for the body as a whole")
+    problem: str
+    type: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    ok: Literal[False] = False
+    status: int
+    error: str
+    errors: list[ErrorItem]
+
+
+TaskMatch.model_rebuild()
+
+
+# --- transitions (GET /-/transitions/{role_code}; taskshift.service.transitions) -----------------
+class ActivityGap(_Response):
+    dwa_id: str
+    title: str
+    target_tasks: int = Field(description="How many of the target role's tasks involve this activity")
+
+
+class TechnologyGap(_Response):
+    example: str
+    commodity_title: str
+    hot_technology: bool
+    in_demand: bool
+
+
+class Pivot(_Response):
+    rank: int = Field(description="Position in this ranking (1 = best pivot)")
+    to_code: str
+    to_title: str
+    tier: str = Field(description="O*NET Related Occupations tier")
+    related_rank: int = Field(description="O*NET relatedness rank (1 = most related)")
+    pivot_score: float = Field(description="exposure drop x fit, 0..1 (taskshift.scoring.transition_score)")
+    score: float
+    percentile: float
+    score_delta: float = Field(description="target minus source score on the measure")
+    percentile_delta: float = Field(description="target minus source percentile (negative = less exposed)")
+    job_zone: int | None
+    job_zone_step: int | None
+    median_wage: int | None
+    wage_delta: int | None
+    shared_dwas: int
+    dwa_jaccard: float | None
+    target_overlap: float | None = Field(description="share of the target's DWAs the source role already does")
+    missing_dwas_total: int
+    missing_dwas: list[ActivityGap]
+    missing_technologies_total: int
+    missing_technologies: list[TechnologyGap]
+
+
+class Transitions(_Response):
+    role_code: str
+    role_title: str
+    measure_id: str
+    score: float | None = Field(description="the source role's score on the measure (null: not scored)")
+    percentile: float | None
+    job_zone: int | None
+    median_wage: int | None
+    max_job_zone_step: int | None
+    related_roles: int = Field(description="O*NET related roles of the source role")
+    candidates: int = Field(description="related roles scored on the measure, less exposed and within the job-zone step")
+    method: str
+    pivots: list[Pivot]

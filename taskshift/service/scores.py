@@ -1,0 +1,288 @@
+"""Scores of a role, a custom role (tasks with time shares), a workforce, and every role at once.
+
+Every function takes an open sqlite3 connection to a taskshift database and returns a pydantic
+model of `taskshift.service.models`; all the arithmetic is in `taskshift.scoring`. The database is
+immutable, so each database file is read once into an in-memory `Index` (numpy arrays of role
+scores, task values, task labels and weights) and per-role results are memoised.
+
+Rules (also returned in every response under `rules`, and in docs/api.md):
+
+- Role: each measure's score, percentile, coverage and derivation are the role's `role_exposure`
+  row. For task-level measures the response also gives `task_basis_score`: the coreweight-weighted
+  mean of the task values over the role's O*NET 29.3 tasks.
+- Custom role (list of tasks with time shares): for *task-weighted* measures (whose role score is
+  the coreweight-weighted mean of task values: Eloundou et al. alpha/beta/gamma and GPT-4
+  automation), the time-share-weighted mean of the task values, time shares playing the role of the
+  weights; for every other measure (published at role level, or like Microsoft's not a mean of task
+  values), the time-share-weighted mean of the scores of the roles the tasks belong to.
+- Workforce: headcount-weighted mean of the role scores.
+- Percentile of a custom role or a workforce: the percentile the score would have among the roles.
+"""
+from __future__ import annotations
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+
+from taskshift import scoring
+from taskshift.service import models as m
+from taskshift.service.errors import InvalidInput, NotFound, validate
+from taskshift.service.index import (BASE_ROLE_MATCH_RATIO, DEFAULT_RANK_MEASURE, Index, _f, _measures, _memo,
+                                     _role_info, _role_pos, index_for, role_arrays)
+from taskshift.service.titles import match_task
+
+RULES = {
+    "role": "score, percentile, coverage and derivation are the role's row of role_exposure (the published measure put on the role)",
+    "task_basis_score": "coreweight-weighted mean (Core 2, Supplemental or unrated 1) of the task values over the role's "
+                        "O*NET 29.3 tasks; equals score where the measure's task list is O*NET 29.3's (Eloundou et al. used O*NET 27.x)",
+    "task_weighted": "custom role, measures whose role score is the coreweight-weighted mean of task values (Eloundou et al. "
+                     "alpha/beta/gamma, GPT-4 automation): time-share-weighted mean of the task values (task_exposure); "
+                     "coverage = time share with a value",
+    "role_mixture": "custom role, every other measure (published at role level; Microsoft's role score is not a mean of task values): "
+                    "time-share-weighted mean of the scores of the roles the tasks belong to; coverage = time share whose role has a score",
+    "shares": "time shares (or headcounts) are weights: any non-negative scale, normalised to sum to 1; not all zero",
+    "percentile": "role: role_exposure.percentile; custom role and workforce: the percentile the score would have among the roles "
+                  "(ties averaged, as in role_exposure)",
+    "free_text": "free text is matched to the O*NET task statement with the best FTS5 BM25 rank (words OR-ed, common words dropped); "
+                 f"with base_role, the base role's best task wins if at least {BASE_ROLE_MATCH_RATIO:g} x as relevant",
+    "profile": "from the Eloundou et al. GPT-4 task labels, weighted like the scores: exposed = E1/E2; of the exposed weight, "
+               f"automatable = automation >= {scoring.AUTOMATABLE_MIN:g} (T3/T4), augmented = the rest",
+    "outlook": f"elimination: exposed_share >= {scoring.EXPOSED_SHARE_MIN:g} and automatable_share >= {scoring.AUTOMATABLE_SHARE_MIN:g}; "
+               f"compression: exposed_share >= {scoring.EXPOSED_SHARE_MIN:g}, mostly augmented; expansion: exposed_share < "
+               f"{scoring.EXPOSED_SHARE_MIN:g} and employment projected to grow (> {scoring.GROWTH_MIN_PCT:g}%); limited: otherwise",
+    "employment_change_pct": "role: BLS EP 2024-34; custom role: the base role's, else the time-share-weighted mean over the tasks' roles; "
+                             "workforce: headcount-weighted mean",
+    "workforce": "scores: headcount-weighted mean of the role scores; exposed_headcount: headcount in roles at or above percentile "
+                 f"{scoring.EXPOSED_PERCENTILE:g} on the measure; profile: headcount-weighted role profiles",
+}
+
+
+def _reason(es, auto, change, outlook: str) -> str:
+    if outlook == "unknown":
+        return "no task carries a GPT-4 exposure label"
+    es_s = f"exposed share {es:.2f}"
+    if outlook in ("elimination", "compression"):
+        a = "n/a" if auto is None else f"{auto:.2f}"
+        if outlook == "elimination":
+            return (f"{es_s} >= {scoring.EXPOSED_SHARE_MIN:g} and automatable share of exposed work {a} >= "
+                    f"{scoring.AUTOMATABLE_SHARE_MIN:g}: exposed work is mostly automatable (elimination pressure)")
+        return (f"{es_s} >= {scoring.EXPOSED_SHARE_MIN:g} and automatable share of exposed work {a} < "
+                f"{scoring.AUTOMATABLE_SHARE_MIN:g}: AI mostly assists, fewer people may do the same work (compression pressure)")
+    ch = "unknown" if change is None else f"{change:+.1f}%"
+    if outlook == "expansion":
+        return (f"{es_s} < {scoring.EXPOSED_SHARE_MIN:g} and employment projected to grow ({ch} 2024-34): "
+                "expansion pressure")
+    return f"{es_s} < {scoring.EXPOSED_SHARE_MIN:g} and projected employment change {ch} not above {scoring.GROWTH_MIN_PCT:g}%: limited pressure"
+
+
+def _profile(labelled, es, auto, change, outlook) -> m.Profile:
+    es, auto, change, labelled = _f(es), _f(auto), _f(change), _f(labelled)
+    return m.Profile(labelled_share=labelled, exposed_share=es, automatable_share=auto,
+                     augmented_share=None if auto is None else 1.0 - auto, employment_change_pct=change,
+                     outlook=str(outlook), outlook_reason=_reason(es, auto, change, str(outlook)))
+
+
+def _task_scores(idx: Index, rows: np.ndarray, weights: np.ndarray, value_cols: list[int],
+                 matches: list[m.TaskMatch | None] | None = None) -> list[m.TaskScore]:
+    total = float(weights.sum())
+    names = [idx.task_measures[j] for j in value_cols]
+    sub = (idx.TV[np.ix_(rows, value_cols)] if len(value_cols) else np.empty((len(rows), 0))).tolist()
+    out = []
+    for k, row in enumerate(rows.tolist()):
+        lab = idx.exposure_label[row]
+        auto = idx.automation_value[row]
+        exposed = None if lab is None else lab in scoring.EXPOSED_LABELS
+        automatable = None if (not exposed or np.isnan(auto)) else bool(auto >= scoring.AUTOMATABLE_MIN)
+        values = {name: v for name, v in zip(names, sub[k]) if v == v}  # v == v: not NaN
+        out.append(m.TaskScore.model_construct(  # trusted data from the index: no re-validation
+            task_id=int(idx.task_ids[row]), role_code=idx.codes[idx.task_role[row]],
+            statement=idx.statements[row], task_type=idx.task_type[row],
+            weight=float(weights[k]), share=float(weights[k]) / total if total > 0 else 0.0,
+            exposure_label=lab, automation_label=idx.automation_label[row], exposed=exposed, automatable=automatable,
+            values=values, match=None if matches is None else matches[k]))
+    return out
+
+
+def _value_cols(idx: Index, requested: list[str] | None, chosen: list[str]) -> list[int]:
+    if requested is None:
+        return list(range(len(idx.task_measures)))
+    return [idx.tcol[mid] for mid in chosen if mid in idx.tcol]
+
+
+# --- role ----------------------------------------------------------------------------------------
+def score_role(conn: sqlite3.Connection, role_code: str, measures: list[str] | None = None) -> m.ScoreResponse:
+    """Every measure for one role, its task breakdown and its automation vs augmentation profile."""
+    idx = index_for(conn)
+    chosen = _measures(idx, measures)
+    pos = _role_pos(idx, role_code, "role_code")
+    key = ("role", role_code, None if measures is None else tuple(chosen))
+    return _memo(idx, key, lambda: _score_role(idx, pos, chosen, measures))
+
+
+def _score_role(idx: Index, pos: int, chosen: list[str], requested) -> m.ScoreResponse:
+    basis = idx.role_arrays["basis"][pos]
+    tw = {mid: j for j, mid in enumerate(idx.task_weighted)}
+    entries = []
+    for mid in chosen:
+        j = idx.col[mid]
+        info = idx.minfo[mid]
+        entries.append(m.MeasureScore(
+            measure_id=mid, title=info["title"], scale=info["scale"], direction=info["direction"],
+            score=_f(idx.R[pos, j]), percentile=_f(idx.P[pos, j]), coverage=_f(idx.C[pos, j]), derivation=idx.D[pos, j],
+            task_basis_score=_f(basis[tw[mid]]) if mid in tw else None))
+    rows = idx.role_tasks[pos]
+    a = idx.role_arrays
+    profile = _profile(a["labelled_share"][pos], a["exposed_share"][pos], a["automatable_share"][pos],
+                       idx.change[pos], a["outlook"][pos])
+    tasks = _task_scores(idx, rows, idx.task_weight[rows], _value_cols(idx, requested, chosen))
+    return m.ScoreResponse(kind="role", role=_role_info(idx, pos), base_role=None, measures=entries,
+                           profile=profile, tasks=tasks, rules=RULES)
+
+
+# --- custom role ---------------------------------------------------------------------------------
+
+def score_custom(conn: sqlite3.Connection, request: m.CustomRoleRequest | dict | bytes | str) -> m.ScoreResponse:
+    """A custom role (tasks with time shares): the same output as score_role."""
+    req = validate(m.CustomRoleRequest, request)
+    idx = index_for(conn)
+    chosen = _measures(idx, req.measures)
+    base = None if req.base_role is None else _role_pos(idx, req.base_role, "base_role")
+    rows, matches = [], []
+    for i, t in enumerate(req.tasks):
+        if t.task_id is not None:
+            row = idx.task_pos.get(t.task_id)
+            if row is None:
+                raise NotFound(f"tasks.{i}.task_id", f"unknown O*NET task id {t.task_id}", "not_found")
+            rows.append(row)
+            matches.append(None)
+        else:
+            match = match_task(conn, t.text, req.base_role, field_name=f"tasks.{i}.text")
+            rows.append(idx.task_pos[match.task_id])
+            matches.append(match)
+    rows = np.asarray(rows, dtype="int64")
+    w = np.asarray([float(t.share) for t in req.tasks])
+    entries = _bundle_measures(idx, rows, w, chosen, base)
+    prof = scoring.task_profile(idx.exposure_label[rows], idx.automation_value[rows], w)
+    if base is not None:
+        change = idx.change[base]
+    else:
+        change = scoring.grouped_weighted_mean(idx.change[idx.task_role[rows]], w)[0][0]
+    outlook = scoring.outlook(prof["exposed_share"], prof["automatable_share"], change)[0]
+    profile = _profile(prof["labelled_share"][0], prof["exposed_share"][0], prof["automatable_share"][0], change, outlook)
+    tasks = _task_scores(idx, rows, w, _value_cols(idx, req.measures, chosen), matches)
+    return m.ScoreResponse(kind="custom", role=None, base_role=None if base is None else _role_info(idx, base),
+                           measures=entries, profile=profile, tasks=tasks, rules=RULES)
+
+
+def _bundle_measures(idx: Index, rows: np.ndarray, w: np.ndarray, chosen: list[str], base: int | None) -> list[m.MeasureScore]:
+    tw = [mid for mid in chosen if mid in idx.task_weighted]
+    mix = [mid for mid in chosen if mid not in idx.task_weighted]
+    scores: dict[str, tuple[float, float, str]] = {}
+    if tw:
+        s, c = scoring.grouped_weighted_mean(idx.TV[np.ix_(rows, [idx.tcol[x] for x in tw])], w)
+        scores.update({mid: (s[0, k], c[0, k], "task_weighted") for k, mid in enumerate(tw)})
+    if mix:
+        s, c = scoring.grouped_weighted_mean(idx.R[np.ix_(idx.task_role[rows], [idx.col[x] for x in mix])], w)
+        scores.update({mid: (s[0, k], c[0, k], "role_mixture") for k, mid in enumerate(mix)})
+    pcts = scoring.percentile_of_each([scores[mid][0] for mid in chosen], [idx.ref_sorted[idx.col[mid]] for mid in chosen])
+    out = []
+    for mid, pct in zip(chosen, pcts.tolist()):
+        j = idx.col[mid]
+        score, coverage, how = scores[mid]
+        info = idx.minfo[mid]
+        out.append(m.MeasureScore.model_construct(
+            measure_id=mid, title=info["title"], scale=info["scale"], direction=info["direction"],
+            score=_f(score), percentile=_f(pct), coverage=_f(coverage), derivation=how, task_basis_score=None,
+            base_role_score=None if base is None else _f(idx.R[base, j])))
+    return out
+
+
+# --- workforce -----------------------------------------------------------------------------------
+def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict | bytes | str) -> m.WorkforceResponse:
+    """A team or a company (roles with headcounts): headcount-weighted exposure, exposed headcount, most exposed roles."""
+    req = validate(m.WorkforceRequest, request)
+    idx = index_for(conn)
+    chosen = _measures(idx, req.measures)
+    rank_by = req.rank_by or (DEFAULT_RANK_MEASURE if DEFAULT_RANK_MEASURE in idx.col else chosen[0])
+    if rank_by not in idx.col:
+        _measures(idx, [rank_by], "rank_by")
+    heads: dict[int, int] = {}
+    for i, e in enumerate(req.roles):
+        pos = _role_pos(idx, e.role_code, f"roles.{i}.role_code")
+        heads[pos] = heads.get(pos, 0) + e.headcount
+    pos = np.fromiter(heads, dtype="int64")
+    h = np.fromiter(heads.values(), dtype="float64")
+    cols = [idx.col[x] for x in chosen]
+    s, c = scoring.grouped_weighted_mean(idx.R[np.ix_(pos, cols)], h)
+    pcts = scoring.percentile_of_each(s[0], [idx.ref_sorted[j] for j in cols])
+    entries = []
+    for k, mid in enumerate(chosen):
+        j = idx.col[mid]
+        pct = idx.P[pos, j]
+        scored = ~np.isnan(pct)
+        exposed = int(h[scored & (pct >= scoring.EXPOSED_PERCENTILE)].sum())
+        base = h[scored].sum()
+        entries.append(m.WorkforceMeasure(
+            measure_id=mid, title=idx.minfo[mid]["title"], score=_f(s[0, k]),
+            percentile=_f(pcts[k]), coverage=_f(c[0, k]),
+            exposed_headcount=exposed, exposed_share=_f(exposed / base) if base > 0 else None))
+    a = idx.role_arrays
+    es_roles, auto_roles = a["exposed_share"][pos], a["automatable_share"][pos]
+    es = scoring.grouped_weighted_mean(es_roles, h)[0][0]
+    auto = scoring.grouped_weighted_mean(auto_roles, h * np.nan_to_num(es_roles))[0][0]
+    change = scoring.grouped_weighted_mean(idx.change[pos], h)[0][0]
+    outlook = scoring.outlook(es, auto, change)[0]
+    by_outlook = {o: 0 for o in scoring.OUTLOOKS}
+    for o, n in zip(a["outlook"][pos], h):
+        by_outlook[o] += int(n)
+    es_f, auto_f, change_f = _f(es), _f(auto), _f(change)
+    profile = m.WorkforceProfile(exposed_share=es_f, automatable_share=auto_f,
+                                 augmented_share=None if auto_f is None else 1.0 - auto_f,
+                                 employment_change_pct=change_f, outlook=outlook,
+                                 outlook_reason=_reason(es_f, auto_f, change_f, outlook), headcount_by_outlook=by_outlook)
+    j = idx.col[rank_by]
+    pct = idx.P[pos, j]
+    order = sorted(range(len(pos)), key=lambda k: (np.isnan(pct[k]), -np.nan_to_num(pct[k]), -h[k], idx.codes[pos[k]]))
+    top = [m.WorkforceRole(role_code=idx.codes[pos[k]], title=idx.titles[pos[k]], headcount=int(h[k]),
+                           score=_f(idx.R[pos[k], j]), percentile=_f(pct[k]), exposed_share=_f(es_roles[k]),
+                           automatable_share=_f(auto_roles[k]), outlook=a["outlook"][pos[k]])
+           for k in order[:req.top]]
+    return m.WorkforceResponse(headcount=int(h.sum()), roles=len(pos), rank_by=rank_by, measures=entries, profile=profile,
+                               most_exposed=top, rules=RULES)
+
+
+# --- every role at once (the library's vectorised path) --------------------------------------------
+def score_all(conn: sqlite3.Connection, measures: list[str] | None = None) -> pd.DataFrame:
+    """Every role on every measure in one long frame, computed vectorised (no per-role loop).
+
+    Columns: role_code, measure_id, score, percentile, coverage, derivation, task_basis_score and the
+    role's profile (labelled_share, exposed_share, automatable_share, augmented_share,
+    employment_change_pct, outlook). The numbers are those of score_role.
+    """
+    idx = index_for(conn)
+    chosen = _measures(idx, measures)
+    arrays = role_arrays(idx)
+    n = len(idx.roles)
+    cols = np.asarray([idx.col[x] for x in chosen], dtype="int64")
+    k = len(cols)
+    basis = np.full((n, k), np.nan)
+    for out_j, mid in enumerate(chosen):
+        if mid in idx.task_weighted:
+            basis[:, out_j] = arrays["basis"][:, idx.task_weighted.index(mid)]
+    frame = pd.DataFrame({
+        "role_code": np.repeat(idx.roles["code"].to_numpy(dtype=object), k),
+        "measure_id": np.tile(np.asarray(chosen, dtype=object), n),
+        "score": idx.R[:, cols].ravel(),
+        "percentile": idx.P[:, cols].ravel(),
+        "coverage": idx.C[:, cols].ravel(),
+        "derivation": idx.D[:, cols].ravel(),
+        "task_basis_score": basis.ravel(),
+    })
+    for name in ("labelled_share", "exposed_share", "automatable_share", "augmented_share", "outlook"):
+        frame[name] = np.repeat(arrays[name], k)
+    frame["employment_change_pct"] = np.repeat(idx.change, k)
+    return frame
+
+

@@ -1,0 +1,1 @@
+"""The served site: the Datasette plugin (hooks, API routes, pages), its metadata and how it is served."""
