@@ -450,3 +450,196 @@ def percentile_of_each(values, references) -> np.ndarray:
         pct = np.clip(100.0 * (less + (equal - 1) / 2.0) / (n - 1), 0.0, 100.0)
     pct = np.where(n == 1, 50.0, pct)
     return np.where(np.isnan(v) | (n == 0), np.nan, pct)
+
+
+# --- consensus across families of measures (docs/consensus.md) ----------------------------------
+#: A consensus needs at least this many independent families (their headline measures).
+CONSENSUS_MIN_FAMILIES = 3
+#: The interval is the middle half of the family percentiles: their 25th and 75th percentiles
+#: (linear interpolation between order statistics, numpy's default).
+CONSENSUS_INTERVAL = (0.25, 0.75)
+#: Level bands of the centre on the 0-100 percentile scale: low below 100/3, high from 200/3.
+CONSENSUS_LEVELS = (100.0 / 3.0, 200.0 / 3.0)
+#: Agreement = 1 - interval width / the width unrelated measures would give (see consensus_stats):
+#: the families agree at or above this, partly agree at or above PARTLY_AGREE_MIN, else disagree.
+AGREE_MIN = 0.5
+PARTLY_AGREE_MIN = 0.25
+CONSENSUS_LABELS = {
+    "agree": "{level} exposure, measures agree",
+    "partly": "{level} exposure, measures partly agree",
+    "disagree": "uncertain: measures disagree",
+    "one": "{level} exposure, one family only",
+    "too_few": "too few measures",
+}
+CONFIDENCE = {"agree": "high", "partly": "medium", "disagree": "low"}
+#: A family's vote for a role is *coarse* when the published code(s) behind it reach this many roles
+#: or more (an ISCO-08 unit group or a SOC 2010 aggregate spread over many O*NET roles): reported
+#: with the consensus, not down-weighted.
+COARSE_SHARED_ROLES = 10
+
+
+def random_interval_width(n) -> np.ndarray:
+    """Expected width of the consensus interval if the n family percentiles were unrelated.
+
+    For n independent uniform percentiles on 0..100, the k-th smallest has expectation
+    100 k / (n + 1), and the linear-interpolation quantile q sits at order statistic 1 + q (n - 1),
+    so the expected width of the 25th-75th interval is 100 x 0.5 (n - 1) / (n + 1): 25 for three
+    families, 33.3 for five, 38.9 for eight. NaN for n < 2.
+    """
+    n = np.asarray(n, dtype="float64")
+    lo, hi = CONSENSUS_INTERVAL
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n >= 2, 100.0 * (hi - lo) * (n - 1.0) / (n + 1.0), np.nan)
+
+
+def consensus_stats(percentiles, min_families: int = CONSENSUS_MIN_FAMILIES) -> dict[str, np.ndarray]:
+    """The consensus of each row of family percentiles (rows: roles, sectors, ...; columns: families).
+
+    `percentiles`: (n_rows, n_families) floats 0..100, NaN where a family does not cover the row
+    (one column per independent family: its headline measure). Per row, over its non-missing values:
+
+    - `n`: number of families;
+    - `centre`: their median;
+    - `low`, `high`: their 25th and 75th percentiles (the middle half of the families; it always
+      contains the centre);
+    - `agreement`: 1 - (high - low) / random_interval_width(n): 1 when every family gives the same
+      percentile, about 0 when they are as spread as unrelated measures would be, below 0 when more;
+    - `above`, `below`: column index of the family furthest above / below the centre (the first
+      column on ties), `above_by` = its percentile - centre, `below_by` = centre - its percentile;
+    - `level`: low / medium / high by CONSENSUS_LEVELS of the centre;
+    - `agreement_class`: agree / partly / disagree by AGREE_MIN and PARTLY_AGREE_MIN (one: a single
+      family, no agreement to measure);
+    - `label`, `confidence`: the plain label (CONSENSUS_LABELS) and high / medium / low.
+
+    Rows with fewer than `min_families` families get NaN numbers, index -1 and label "too few measures".
+    """
+    x = np.asarray(percentiles, dtype="float64")
+    if x.ndim != 2:
+        raise ValueError("percentiles must be a 2-d array (rows x families)")
+    rows, cols = x.shape
+    has = ~np.isnan(x)
+    n = has.sum(axis=1)
+    ok = n >= max(1, min_families)
+    centre = np.full(rows, np.nan)
+    low, high = centre.copy(), centre.copy()
+    if ok.any() and cols:
+        sub = x[ok]
+        # nanquantile of a row: sort (NaN last) and interpolate at q (n - 1) among the n values
+        srt = np.sort(sub, axis=1)
+        k = n[ok].astype("float64")
+
+        def q(p: float) -> np.ndarray:
+            pos = p * (k - 1.0)
+            i = np.floor(pos).astype("int64")
+            j = np.minimum(i + 1, k.astype("int64") - 1)
+            frac = pos - i
+            a = np.take_along_axis(srt, i[:, None], axis=1)[:, 0]
+            b = np.take_along_axis(srt, j[:, None], axis=1)[:, 0]
+            return np.where(frac > 0, a + frac * (b - a), a)
+
+        centre[ok] = q(0.5)
+        low[ok] = q(CONSENSUS_INTERVAL[0])
+        high[ok] = q(CONSENSUS_INTERVAL[1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = random_interval_width(n)
+        agreement = np.where(ok & (expected > 0), 1.0 - (high - low) / expected, np.nan)
+    filled_hi = np.where(has, x, -np.inf)
+    filled_lo = np.where(has, x, np.inf)
+    above = np.where(ok, filled_hi.argmax(axis=1) if cols else -1, -1)
+    below = np.where(ok, filled_lo.argmin(axis=1) if cols else -1, -1)
+    rows_idx = np.arange(rows)
+    above_by = np.where(ok, filled_hi[rows_idx, np.maximum(above, 0)] - centre, np.nan) if cols else np.full(rows, np.nan)
+    below_by = np.where(ok, centre - filled_lo[rows_idx, np.maximum(below, 0)], np.nan) if cols else np.full(rows, np.nan)
+    level = np.select([~ok, centre < CONSENSUS_LEVELS[0], centre < CONSENSUS_LEVELS[1]],
+                      [None, "low", "medium"], default="high").astype(object)
+    cls = np.select([~ok, np.isnan(agreement), agreement >= AGREE_MIN, agreement >= PARTLY_AGREE_MIN],
+                    ["too_few", "one", "agree", "partly"], default="disagree").astype(object)
+    label = np.array([CONSENSUS_LABELS[c].format(level=lv) for c, lv in zip(cls, level)], dtype=object)
+    confidence = np.array([CONFIDENCE.get(c) for c in cls], dtype=object)
+    return {"n": n.astype("int64"), "centre": centre, "low": low, "high": high, "agreement": agreement,
+            "above": above.astype("int64"), "above_by": above_by, "below": below.astype("int64"), "below_by": below_by,
+            "level": level, "agreement_class": cls, "label": label, "confidence": confidence}
+
+
+def weighted_percentile_of(values, reference, weights) -> np.ndarray:
+    """Percentile of each value in a weighted reference population: "more exposed than X% of workers".
+
+    pct = 100 x (weight of the reference below the value + half the weight equal to it) / all the
+    weight, with `reference` (e.g. the consensus centre of every role) and `weights` (e.g. each
+    role's share of its labour code's employment, so a code shared by several roles counts once)
+    aligned; NaN references and zero weights count nowhere. NaN for NaN values or no weight.
+    """
+    v = np.atleast_1d(np.asarray(values, dtype="float64"))
+    ref = np.asarray(reference, dtype="float64")
+    w = np.asarray(weights, dtype="float64")
+    if ref.shape != w.shape:
+        raise ValueError("reference and weights differ in length")
+    if (w[~np.isnan(w)] < 0).any():
+        raise ValueError("weights must be >= 0")
+    keep = ~np.isnan(ref) & ~np.isnan(w) & (w > 0)
+    ref, w = ref[keep], w[keep]
+    order = np.argsort(ref, kind="stable")
+    ref, w = ref[order], w[order]
+    cum = np.concatenate([[0.0], np.cumsum(w)])
+    total = cum[-1]
+    out = np.full(v.shape, np.nan)
+    ok = ~np.isnan(v)
+    if total <= 0:
+        return out
+    lo = np.searchsorted(ref, v[ok], side="left")
+    hi = np.searchsorted(ref, v[ok], side="right")
+    out[ok] = 100.0 * (cum[lo] + 0.5 * (cum[hi] - cum[lo])) / total
+    return out
+
+
+# --- agreement between two measures ---------------------------------------------------------------
+def top_overlap(x, y, share: float) -> tuple[float, float, int, int]:
+    """How two measures agree on the most exposed `share` of the roles both cover.
+
+    Over pairs where both are present, a role is in a measure's top set when its percentile rank
+    (`percentile_rank`, ties averaged) is at least 100 x (1 - share): tied roles at the cut are all in
+    or all out. Returns (overlap, kappa, size_x, size_y):
+    - overlap = |X & Y| / ((|X| + |Y|) / 2) (the Dice coefficient: the share of one top set in the
+      other when the two have the same size), NaN if both are empty;
+    - kappa = Cohen's kappa of the two in/out classifications (0 = chance agreement, 1 = identical).
+    """
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    both = ~np.isnan(x) & ~np.isnan(y)
+    if both.sum() < 2:
+        return float("nan"), float("nan"), 0, 0
+    cut = 100.0 * (1.0 - share)
+    a = percentile_rank(pd.Series(x[both])).to_numpy() >= cut
+    b = percentile_rank(pd.Series(y[both])).to_numpy() >= cut
+    na, nb, inter, n = int(a.sum()), int(b.sum()), int((a & b).sum()), int(both.sum())
+    overlap = inter / ((na + nb) / 2.0) if na + nb else float("nan")
+    po = float((a == b).mean())
+    pa, pb = na / n, nb / n
+    pe = pa * pb + (1 - pa) * (1 - pb)
+    kappa = (po - pe) / (1.0 - pe) if pe < 1.0 else float("nan")
+    return overlap, kappa, na, nb
+
+
+# --- published headline figures (the published_figures table) ------------------------------------
+SHARE_OPS = {"ge": np.greater_equal, "gt": np.greater, "le": np.less_equal}
+
+
+def weighted_share(values, weights, threshold: float, op: str = "ge") -> tuple[float, float]:
+    """Percentage of the weight whose value is `op` threshold (ge >=, gt >, le <=), over rows with a value.
+
+    Returns (share in %, the weight with a value). Rows with a NaN value or weight count nowhere;
+    NaN share if no weight has a value. Used for "x% of workers" (weights: employment) and "x% of
+    tasks" (weights: 1).
+    """
+    if op not in SHARE_OPS:
+        raise ValueError(f"op must be one of {sorted(SHARE_OPS)}, not {op!r}")
+    v = np.asarray(values, dtype="float64")
+    w = np.asarray(weights, dtype="float64")
+    if v.shape != w.shape:
+        raise ValueError("values and weights differ in length")
+    use = ~np.isnan(v) & ~np.isnan(w)
+    base = float(w[use].sum())
+    if base <= 0:
+        return float("nan"), base
+    hit = use & SHARE_OPS[op](np.where(use, v, 0.0), threshold)
+    return 100.0 * float(w[hit].sum()) / base, base

@@ -33,7 +33,7 @@ INGEST_MODULES = (
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
-    "roles", "harmonise", "measures", "sector_exposure", "emerging", "pathways"))
+    "roles", "harmonise", "measures", "sector_exposure", "consensus", "published", "emerging", "pathways"))
 
 
 class BuildError(Exception):

@@ -5,7 +5,7 @@ import pandas as pd
 
 from taskshift.resources import dataset_files, yaml_files
 
-COLUMNS = ["measure_id", "family", "title", "scale", "direction", "level", "code_system", "method",
+COLUMNS = ["measure_id", "family", "consensus_role", "evidence", "consensus_note", "title", "scale", "direction", "level", "code_system", "method",
            "citation", "url", "license", "redistributable", "source_ids"]
 
 
