@@ -8,6 +8,7 @@ The library mirrors the scoring API (same service functions, same numbers)::
     taskshift.score_workforce({"15-1252.00": 40, "43-4051.00": 120})  # like POST /-/score/workforce
     taskshift.match_title("prompt engineer")                         # like GET /-/match
     taskshift.transitions("43-4051.00")                              # like GET /-/transitions/{code}
+    taskshift.consensus("15-1252.00")                                # the consensus block of a role (or tasks=, workforce=)
     taskshift.score_all()                                            # every role on every measure (DataFrame)
     taskshift.table("roles")                                         # any table as a DataFrame
 
@@ -19,7 +20,8 @@ __version__ = "0.1.0"
 
 from taskshift.db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)
 
-__all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all", "transitions"]
+__all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all", "transitions",
+           "consensus"]
 
 
 def _conn(conn=None, path=None):
@@ -105,3 +107,24 @@ def transitions(role_code: str, *, measure: str | None = None, max_job_zone_step
     from taskshift import service
 
     return service.transitions(_conn(conn, path), role_code, measure, max_job_zone_step, limit)
+
+
+def consensus(role: str | None = None, *, tasks=None, workforce=None, base_role: str | None = None, conn=None, path=None):
+    """The consensus across families of measures (docs/consensus.md) of a role, a custom role (`tasks`, as
+    in `score`) or a workforce (`workforce`, as the `roles` of `score_workforce`): the `consensus` block of
+    the matching API response, a `taskshift.service.models.Consensus`."""
+    from taskshift import service
+
+    given = [x is not None for x in (role, tasks, workforce)]
+    if sum(given) != 1:
+        raise service.InvalidInput("role", "give one of a role code, tasks or workforce")
+    c = _conn(conn, path)
+    if role is not None:
+        return service.consensus_role(c, role)
+    if tasks is not None:
+        out = score(tasks=tasks, base_role=base_role, conn=c).consensus
+    else:
+        out = score_workforce(workforce, conn=c).consensus
+    if out is None:
+        raise service.NotFound("role", "this database has no consensus (built before taskshift had one)", "no_consensus")
+    return out

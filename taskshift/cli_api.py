@@ -114,6 +114,25 @@ def _profile_lines(p) -> list[str]:
     ]
 
 
+def _consensus_lines(c) -> list[str]:
+    """The consensus block as text: the answer, its interval, the votes."""
+    if c is None:
+        return []
+    if c.centre is None:
+        return [f"consensus: {c.label} ({c.n_families} of {c.families_in_database} families)"]
+    out = [f"consensus: {c.label} -- percentile {c.centre:.1f} (middle half of the families {c.low:.1f}-{c.high:.1f}), "
+           f"agreement {c.agreement:.2f}, {c.n_families} of {c.families_in_database} families",
+           f"  more exposed than {c.worker_percentile:.0f}% of US workers" if c.worker_percentile is not None else "  (no employment)",
+           f"  furthest above: {c.furthest_above} (+{c.above_by:.1f}); furthest below: {c.furthest_below} (-{c.below_by:.1f})"]
+    p, o = c.predicted, c.observed
+    if p.centre is not None and o.centre is not None:
+        out.append(f"  predicted (what AI could do) {p.centre:.1f} [{p.n_families}] vs observed (what people use AI for) "
+                   f"{o.centre:.1f} [{o.n_families}]: theory vs reality {c.theory_gap:+.1f}")
+    rows = [[v.family, v.measure_id, v.evidence, v.percentile, "yes" if v.counted else "context"] for v in c.votes]
+    out += [""] + ["  " + line for line in table(["family", "measure", "evidence", "vote", "counted"], rows, {3}).splitlines()]
+    return out
+
+
 def render_score(r) -> str:
     if r.kind == "role":
         head = [f"{r.role.code}  {r.role.title}"]
@@ -122,6 +141,8 @@ def render_score(r) -> str:
     rows = [[x.measure_id, x.score, x.percentile, x.coverage, x.derivation] for x in r.measures]
     out = head + [""] + [table(["measure", "score", "percentile", "coverage", "derivation"], rows, {1, 2, 3})]
     out += [""] + _profile_lines(r.profile) + [""]
+    if r.consensus is not None:
+        out += _consensus_lines(r.consensus) + [""]
     trows = []
     for t in r.tasks:
         text = t.statement if len(t.statement) <= 70 else t.statement[:67] + "..."
@@ -137,6 +158,8 @@ def render_workforce(r) -> str:
     out = [f"workforce: {r.headcount} people in {r.roles} roles", "",
            table(["measure", "score", "percentile", "coverage", "exposed headcount"], rows, {1, 2, 3, 4}), ""]
     out += _profile_lines(r.profile)
+    if r.consensus is not None:
+        out += [""] + _consensus_lines(r.consensus) + [""]
     out += ["headcount by outlook: " + ", ".join(f"{k} {v}" for k, v in r.profile.headcount_by_outlook.items() if v), "",
             f"most exposed (by {r.rank_by}):"]
     out.append(table(["role", "title", "headcount", "score", "percentile", "outlook"],

@@ -8,6 +8,7 @@ site route -> service -> scoring -> database.
 - `errors`: ServiceError (InvalidInput 400, NotFound 404) naming the field at fault; `validate`
 - `scores`: score_role, score_custom, score_workforce, score_all
 - `titles`: match_title (job title -> roles), match_task (free text -> O*NET task)
+- `consensus`: the consensus block across families of measures (role, custom role, workforce)
 - `transitions`: ranked pivots to related, less exposed roles with the reskilling gap
 - `models`: pydantic models of every request and response (the OpenAPI description is made from them)
 """
@@ -18,6 +19,8 @@ from taskshift.service.index import Index, index_for
 from taskshift.service.scores import RULES, score_all, score_custom, score_role, score_workforce
 from taskshift.service.titles import match_task, match_title
 from taskshift.service.transitions import rank_transitions, transitions
+from taskshift.service.consensus import consensus_role
 
 __all__ = ["InvalidInput", "NotFound", "ServiceError", "validate", "Index", "index_for", "RULES", "score_all",
-           "score_custom", "score_role", "score_workforce", "match_task", "match_title", "rank_transitions", "transitions"]
+           "score_custom", "score_role", "score_workforce", "match_task", "match_title", "rank_transitions", "transitions",
+           "consensus_role"]

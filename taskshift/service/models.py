@@ -200,6 +200,49 @@ class TaskScore(_Response):
     match: TaskMatch | None = None
 
 
+# --- consensus across families of measures (docs/consensus.md; taskshift.service.consensus) ---------
+class FamilyVote(_Response):
+    family: str = Field(description="Family of measures (measures.family)")
+    measure_id: str = Field(description="Its headline (or context) measure")
+    evidence: Literal["predicted", "observed"] = Field(description="predicted: what AI could do; observed: what people use AI for")
+    counted: bool = Field(description="true: votes in the consensus; false: context, shown beside it (Frey-Osborne)")
+    percentile: float | None = Field(description=(
+        "The vote, 0-100. Role and custom role: the percentile among roles on the measure; workforce: the "
+        "headcount-weighted mean of the roles' percentiles (where the average worker sits)"))
+    difference: float | None = Field(description="percentile - consensus centre (percentile points)")
+
+
+class SideConsensus(_Response):
+    centre: float | None = Field(description="Median of these families' votes")
+    low: float | None = Field(description="25th percentile of their votes")
+    high: float | None = Field(description="75th percentile of their votes")
+    n_families: int
+
+
+class Consensus(_Response):
+    """One answer across the independent families of measures, with its uncertainty (docs/consensus.md)."""
+    kind: Literal["role", "custom", "workforce"]
+    centre: float | None = Field(description=f"Median of the family votes (0-100); null with fewer than {scoring.CONSENSUS_MIN_FAMILIES} families")
+    low: float | None = Field(description="Interval, lower end: 25th percentile of the votes (the middle half of the families lies in low..high)")
+    high: float | None = Field(description="Interval, upper end: 75th percentile of the votes")
+    n_families: int = Field(description="Families with a vote")
+    families_in_database: int = Field(description="Families that vote in this database (a release build has fewer)")
+    agreement: float | None = Field(description="1 - (high - low) / the width unrelated measures would give (1 identical votes, ~0 unrelated)")
+    level: Literal["low", "medium", "high"] | None
+    confidence: Literal["high", "medium", "low"] | None
+    label: str = Field(description='e.g. "high exposure, measures agree", "uncertain: measures disagree"')
+    furthest_above: str | None = Field(description="Family with the highest vote")
+    above_by: float | None
+    furthest_below: str | None = Field(description="Family with the lowest vote")
+    below_by: float | None
+    worker_percentile: float | None = Field(description='"More exposed than X% of US workers" (OEWS May 2024 employment; a labour code counts once)')
+    predicted: SideConsensus = Field(description="The consensus of the predicted families only (what AI could do)")
+    observed: SideConsensus = Field(description="The consensus of the observed families only (what people use AI for)")
+    theory_gap: float | None = Field(description="observed.centre - predicted.centre: negative = used less than predicted")
+    coarse_families: list[str] = Field([], description="Role: families whose vote comes from a code 10 or more roles share")
+    votes: list[FamilyVote]
+
+
 class ScoreResponse(_Response):
     """A role's or a custom role's scores: the same shape for both."""
     kind: Literal["role", "custom"]
@@ -209,6 +252,7 @@ class ScoreResponse(_Response):
     profile: Profile
     tasks: list[TaskScore]
     rules: dict[str, str]
+    consensus: Consensus | None = Field(None, description="The consensus across families of measures (docs/consensus.md)")
 
 
 class WorkforceMeasure(_Response):
@@ -252,6 +296,7 @@ class WorkforceResponse(_Response):
     profile: WorkforceProfile
     most_exposed: list[WorkforceRole]
     rules: dict[str, str]
+    consensus: Consensus | None = Field(None, description="The consensus across families of measures (docs/consensus.md)")
 
 
 class TitleHit(_Response):

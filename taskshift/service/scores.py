@@ -32,6 +32,7 @@ from taskshift.service.errors import InvalidInput, NotFound, validate
 from taskshift.service.index import (BASE_ROLE_MATCH_RATIO, DEFAULT_RANK_MEASURE, Index, _f, _measures, _memo,
                                      _role_info, _role_pos, index_for, role_arrays)
 from taskshift.service.titles import match_task
+from taskshift.service import consensus as _consensus
 
 RULES = {
     "role": "score, percentile, coverage and derivation are the role's row of role_exposure (the published measure put on the role)",
@@ -56,6 +57,8 @@ RULES = {
                              "workforce: headcount-weighted mean",
     "workforce": "scores: headcount-weighted mean of the role scores; exposed_headcount: headcount in roles at or above percentile "
                  f"{scoring.EXPOSED_PERCENTILE:g} on the measure; profile: headcount-weighted role profiles",
+    "consensus": _consensus.RULE,
+    "consensus_votes": "; ".join(f"{k}: {v}" for k, v in _consensus.VOTES.items()),
 }
 
 
@@ -118,10 +121,10 @@ def score_role(conn: sqlite3.Connection, role_code: str, measures: list[str] | N
     chosen = _measures(idx, measures)
     pos = _role_pos(idx, role_code, "role_code")
     key = ("role", role_code, None if measures is None else tuple(chosen))
-    return _memo(idx, key, lambda: _score_role(idx, pos, chosen, measures))
+    return _memo(idx, key, lambda: _score_role(idx, pos, chosen, measures, conn))
 
 
-def _score_role(idx: Index, pos: int, chosen: list[str], requested) -> m.ScoreResponse:
+def _score_role(idx: Index, pos: int, chosen: list[str], requested, conn=None) -> m.ScoreResponse:
     basis = idx.role_arrays["basis"][pos]
     tw = {mid: j for j, mid in enumerate(idx.task_weighted)}
     entries = []
@@ -138,7 +141,8 @@ def _score_role(idx: Index, pos: int, chosen: list[str], requested) -> m.ScoreRe
                        idx.change[pos], a["outlook"][pos])
     tasks = _task_scores(idx, rows, idx.task_weight[rows], _value_cols(idx, requested, chosen))
     return m.ScoreResponse(kind="role", role=_role_info(idx, pos), base_role=None, measures=entries,
-                           profile=profile, tasks=tasks, rules=RULES)
+                           profile=profile, tasks=tasks, rules=RULES,
+                           consensus=None if conn is None else _consensus.role_block(conn, idx, pos))
 
 
 # --- custom role ---------------------------------------------------------------------------------
@@ -172,8 +176,15 @@ def score_custom(conn: sqlite3.Connection, request: m.CustomRoleRequest | dict |
     outlook = scoring.outlook(prof["exposed_share"], prof["automatable_share"], change)[0]
     profile = _profile(prof["labelled_share"][0], prof["exposed_share"][0], prof["automatable_share"][0], change, outlook)
     tasks = _task_scores(idx, rows, w, _value_cols(idx, req.measures, chosen), matches)
+    fam = _consensus.families(conn, idx)
+    block = None
+    if fam is not None:  # the consensus uses every family's measure, whichever measures were asked for
+        extra = [mid for mid in idx.scorable if mid in set(fam.measure) and mid not in set(chosen)]
+        pct = {e.measure_id: e.percentile for e in entries}
+        pct.update({e.measure_id: e.percentile for e in _bundle_measures(idx, rows, w, extra, base)} if extra else {})
+        block = _consensus.custom_block(conn, idx, pct)
     return m.ScoreResponse(kind="custom", role=None, base_role=None if base is None else _role_info(idx, base),
-                           measures=entries, profile=profile, tasks=tasks, rules=RULES)
+                           measures=entries, profile=profile, tasks=tasks, rules=RULES, consensus=block)
 
 
 def _bundle_measures(idx: Index, rows: np.ndarray, w: np.ndarray, chosen: list[str], base: int | None) -> list[m.MeasureScore]:
@@ -250,7 +261,7 @@ def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict
                            automatable_share=_f(auto_roles[k]), outlook=a["outlook"][pos[k]])
            for k in order[:req.top]]
     return m.WorkforceResponse(headcount=int(h.sum()), roles=len(pos), rank_by=rank_by, measures=entries, profile=profile,
-                               most_exposed=top, rules=RULES)
+                               most_exposed=top, rules=RULES, consensus=_consensus.workforce_block(conn, idx, pos, h))
 
 
 # --- every role at once (the library's vectorised path) --------------------------------------------
