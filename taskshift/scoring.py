@@ -561,15 +561,11 @@ def consensus_stats(percentiles, min_families: int = CONSENSUS_MIN_FAMILIES) -> 
             "level": level, "agreement_class": cls, "label": label, "confidence": confidence}
 
 
-def weighted_percentile_of(values, reference, weights) -> np.ndarray:
-    """Percentile of each value in a weighted reference population: "more exposed than X% of workers".
+def weighted_reference(reference, weights) -> tuple[np.ndarray, np.ndarray]:
+    """A weighted reference population for `weighted_percentile_of`, sorted once: (values, cumulative weights).
 
-    pct = 100 x (weight of the reference below the value + half the weight equal to it) / all the
-    weight, with `reference` (e.g. the consensus centre of every role) and `weights` (e.g. each
-    role's share of its labour code's employment, so a code shared by several roles counts once)
-    aligned; NaN references and zero weights count nowhere. NaN for NaN values or no weight.
+    NaN references and zero or NaN weights count nowhere; negative weights are an error.
     """
-    v = np.atleast_1d(np.asarray(values, dtype="float64"))
     ref = np.asarray(reference, dtype="float64")
     w = np.asarray(weights, dtype="float64")
     if ref.shape != w.shape:
@@ -579,11 +575,23 @@ def weighted_percentile_of(values, reference, weights) -> np.ndarray:
     keep = ~np.isnan(ref) & ~np.isnan(w) & (w > 0)
     ref, w = ref[keep], w[keep]
     order = np.argsort(ref, kind="stable")
-    ref, w = ref[order], w[order]
-    cum = np.concatenate([[0.0], np.cumsum(w)])
-    total = cum[-1]
+    return ref[order], np.concatenate([[0.0], np.cumsum(w[order])])
+
+
+def weighted_percentile_of(values, reference, weights=None) -> np.ndarray:
+    """Percentile of each value in a weighted reference population: "more exposed than X% of workers".
+
+    pct = 100 x (weight of the reference below the value + half the weight equal to it) / all the
+    weight, with `reference` (e.g. the consensus centre of every role) and `weights` (e.g. each
+    role's share of its labour code's employment, so a code shared by several roles counts once)
+    aligned; NaN references and zero weights count nowhere. `reference` may instead be the pair
+    `weighted_reference` returns (weights None). NaN for NaN values or no weight.
+    """
+    ref, cum = reference if weights is None else weighted_reference(reference, weights)
+    v = np.atleast_1d(np.asarray(values, dtype="float64"))
     out = np.full(v.shape, np.nan)
     ok = ~np.isnan(v)
+    total = cum[-1]
     if total <= 0:
         return out
     lo = np.searchsorted(ref, v[ok], side="left")

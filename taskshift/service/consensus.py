@@ -41,7 +41,8 @@ class Families:
     counted: np.ndarray         # bool per entry
     cols: np.ndarray            # column of each measure in idx.P
     weights: np.ndarray         # per role: its labour code's employment / roles sharing the code
-    ref_centre: np.ndarray      # per role: its consensus centre (the worker_percentile reference)
+    ref_centre: np.ndarray      # per role: its consensus centre
+    reference: tuple            # the worker_percentile reference: centres and weights (scoring.weighted_reference)
     coarse: dict[str, list[str]]
 
 
@@ -76,8 +77,9 @@ def _load(conn: sqlite3.Connection, idx: Index) -> Families | None:
     fam = Families(family=[r[0] for r in rows], measure=[r[1] for r in rows], evidence=[r[2] for r in rows],
                    counted=np.array([r[3] == "headline" for r in rows], dtype=bool),
                    cols=np.array([idx.col[r[1]] for r in rows], dtype="int64"), weights=weights,
-                   ref_centre=np.empty(0), coarse=coarse)
+                   ref_centre=np.empty(0), reference=(), coarse=coarse)
     fam.ref_centre = scoring.consensus_stats(idx.P[:, fam.cols[fam.counted]])["centre"]
+    fam.reference = scoring.weighted_reference(fam.ref_centre, weights)
     return fam
 
 
@@ -96,7 +98,7 @@ def block(fam: Families, kind: str, votes: np.ndarray, coarse: list[str] | None 
                                        n_families=int(side["n"][0]))
     gap = None if sides["observed"].centre is None or sides["predicted"].centre is None else \
         sides["observed"].centre - sides["predicted"].centre
-    worker = scoring.weighted_percentile_of([s["centre"][0]], fam.ref_centre, fam.weights)[0]
+    worker = scoring.weighted_percentile_of([s["centre"][0]], fam.reference)[0]
     out = [m.FamilyVote(family=f, measure_id=mid, evidence=e, counted=bool(c), percentile=_f(v),
                         difference=None if centre is None or v != v else float(v) - centre)
            for f, mid, e, c, v in zip(fam.family, fam.measure, fam.evidence, fam.counted, votes.tolist())]
