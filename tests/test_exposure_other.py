@@ -89,8 +89,8 @@ def test_every_measure_is_registered(loaded, registry):
     emitted |= set(loaded["felten"]["industry_exposure"]["measure_id"])
     emitted |= set(loaded["daioe"]["exposure_by_year"]["measure_id"])
     assert emitted == set(registry)
-    keys = {"measure_id", "family", "title", "scale", "direction", "level", "code_system", "method",
-            "citation", "url", "license", "redistributable", "source_ids"}
+    keys = {"measure_id", "family", "consensus_role", "evidence", "consensus_note", "title", "scale", "direction",
+            "level", "code_system", "method", "citation", "url", "license", "redistributable", "source_ids"}
     for m in registry.values():
         assert set(m) == keys, m["measure_id"]
     # the registry agrees with the manifest on licensing
