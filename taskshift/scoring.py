@@ -523,37 +523,41 @@ def consensus_stats(percentiles, min_families: int = CONSENSUS_MIN_FAMILIES) -> 
     centre = np.full(rows, np.nan)
     low, high = centre.copy(), centre.copy()
     if ok.any() and cols:
-        sub = x[ok]
-        # nanquantile of a row: sort (NaN last) and interpolate at q (n - 1) among the n values
-        srt = np.sort(sub, axis=1)
+        # quantile q of a row's n values: sort (NaN last), interpolate at position q (n - 1)
+        srt = np.sort(x[ok], axis=1)
         k = n[ok].astype("float64")
+        r = np.arange(len(srt))
+        last = n[ok] - 1
 
         def q(p: float) -> np.ndarray:
             pos = p * (k - 1.0)
-            i = np.floor(pos).astype("int64")
-            j = np.minimum(i + 1, k.astype("int64") - 1)
+            i = pos.astype("int64")
             frac = pos - i
-            a = np.take_along_axis(srt, i[:, None], axis=1)[:, 0]
-            b = np.take_along_axis(srt, j[:, None], axis=1)[:, 0]
+            a = srt[r, i]
+            b = srt[r, np.minimum(i + 1, last)]
             return np.where(frac > 0, a + frac * (b - a), a)
 
         centre[ok] = q(0.5)
         low[ok] = q(CONSENSUS_INTERVAL[0])
         high[ok] = q(CONSENSUS_INTERVAL[1])
+    lo_q, hi_q = CONSENSUS_INTERVAL
     with np.errstate(invalid="ignore", divide="ignore"):
-        expected = random_interval_width(n)
+        expected = np.where(n >= 2, 100.0 * (hi_q - lo_q) * (n - 1.0) / (n + 1.0), np.nan)
         agreement = np.where(ok & (expected > 0), 1.0 - (high - low) / expected, np.nan)
-    filled_hi = np.where(has, x, -np.inf)
-    filled_lo = np.where(has, x, np.inf)
-    above = np.where(ok, filled_hi.argmax(axis=1) if cols else -1, -1)
-    below = np.where(ok, filled_lo.argmin(axis=1) if cols else -1, -1)
-    rows_idx = np.arange(rows)
-    above_by = np.where(ok, filled_hi[rows_idx, np.maximum(above, 0)] - centre, np.nan) if cols else np.full(rows, np.nan)
-    below_by = np.where(ok, centre - filled_lo[rows_idx, np.maximum(below, 0)], np.nan) if cols else np.full(rows, np.nan)
-    level = np.select([~ok, centre < CONSENSUS_LEVELS[0], centre < CONSENSUS_LEVELS[1]],
-                      [None, "low", "medium"], default="high").astype(object)
-    cls = np.select([~ok, np.isnan(agreement), agreement >= AGREE_MIN, agreement >= PARTLY_AGREE_MIN],
-                    ["too_few", "one", "agree", "partly"], default="disagree").astype(object)
+    r_all = np.arange(rows)
+    if cols:
+        above = np.where(ok, np.where(has, x, -np.inf).argmax(axis=1), -1)
+        below = np.where(ok, np.where(has, x, np.inf).argmin(axis=1), -1)
+        above_by = np.where(ok, x[r_all, np.maximum(above, 0)] - centre, np.nan)
+        below_by = np.where(ok, centre - x[r_all, np.maximum(below, 0)], np.nan)
+    else:
+        above = below = np.full(rows, -1)
+        above_by = below_by = np.full(rows, np.nan)
+    level = np.full(rows, None, dtype=object)
+    level[ok] = np.where(centre[ok] < CONSENSUS_LEVELS[0], "low", np.where(centre[ok] < CONSENSUS_LEVELS[1], "medium", "high"))
+    cls = np.full(rows, "too_few", dtype=object)
+    a = agreement[ok]
+    cls[ok] = np.where(np.isnan(a), "one", np.where(a >= AGREE_MIN, "agree", np.where(a >= PARTLY_AGREE_MIN, "partly", "disagree")))
     label = np.array([CONSENSUS_LABELS[c].format(level=lv) for c, lv in zip(cls, level)], dtype=object)
     confidence = np.array([CONFIDENCE.get(c) for c in cls], dtype=object)
     return {"n": n.astype("int64"), "centre": centre, "low": low, "high": high, "agreement": agreement,
