@@ -12,10 +12,11 @@ The library mirrors the scoring API (same service functions, same numbers)::
     taskshift.score_all()                                            # every role on every measure (DataFrame)
     taskshift.table("roles")                                         # any table as a DataFrame
 
-The database is `taskshift.db_path()`: the path given, else $TASKSHIFT_DB, else dist/taskshift.db.
+The database is `taskshift.db_path()`: the path given, else $TASKSHIFT_DB, else dist/taskshift.db under
+the current directory, else the release `taskshift download` installed (the error lists what was tried).
 """
-from __future__ import annotations
-
+# no `from __future__ import annotations` here: it would put `annotations` in `dir(taskshift)`
+# (Python 3.11 evaluates `str | None` at runtime anyway)
 __version__ = "0.1.0"
 
 from taskshift.db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)

@@ -18,7 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sources", help="directory of raw files (default: $TASKSHIFT_SOURCES)")
     p.add_argument("--out", type=Path, default=None, help=f"database to write (default {DEFAULT_DB})")
     p.add_argument("--release", action="store_true", help="leave out sources that may not be redistributed")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--if-changed", action="store_true",
+                   help="build only if an input changed since the last build of --out (raw files, code, contracts, "
+                        "dataset, options, environment; recorded in OUT.inputs.json); `make serve` uses this")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress lines)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("fetch", help="download missing raw files into the sources directory and verify them")
@@ -26,10 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("ids", nargs="*", help="only these source ids")
     p.set_defaults(func=cmd_fetch)
 
-    p = sub.add_parser("serve", help="serve the database with Datasette (immutable, with an inspect file)")
-    p.add_argument("db", nargs="?", type=Path, default=DEFAULT_DB)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8001)
+    p = sub.add_parser("serve", help="serve the database with Datasette (immutable, with an inspect file)",
+                       description="Serve a taskshift database with Datasette and the taskshift plugin (the site, the "
+                                   "canned queries and the scoring API), immutable, with an inspect file and bounded "
+                                   "queries. Stop it with Ctrl-C.")
+    p.add_argument("db", nargs="?", type=Path, default=None, metavar="DB",
+                   help="database file (default: $TASKSHIFT_DB, else dist/taskshift.db under the current directory, "
+                        "else the release `taskshift download` installed)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=8001, help="port to listen on (default 8001)")
     p.set_defaults(func=cmd_serve)
 
     add_release_commands(sub)
@@ -50,31 +59,55 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
-def cmd_build(args) -> int:
-    from taskshift.build.assemble import BuildError, build
-    from taskshift.build.sources import SourceError, sources_dir
+def _unchanged(out: Path, existed: bool) -> str:
+    return f"{out} was not changed" if existed else f"nothing was written ({out} does not exist)"
 
-    log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
-    out = args.out or (DEFAULT_DB.with_name("taskshift-release.db") if args.release else DEFAULT_DB)
+
+def cmd_build(args) -> int:
+    from taskshift.build.locate import SourceError, sources_dir
+    from taskshift.build.stamp import needs_build, write_stamp
+
+    log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    given = args.out or (DEFAULT_DB.with_name("taskshift-release.db") if args.release else DEFAULT_DB)
+    out = Path(os.path.abspath(given.expanduser()))  # resolved once, here; messages name it as given
+    existed = out.exists()
     started = time.perf_counter()
     try:
-        ctx = build(sources_dir(args.sources), out, release=args.release, log=log)
+        sources = sources_dir(args.sources)
+    except SourceError as err:
+        print(f"taskshift build: error: {err}", file=sys.stderr)
+        print(f"taskshift build: {_unchanged(given, existed)}", file=sys.stderr)
+        return 1
+    if args.if_changed:
+        reason = needs_build(out, sources, args.release)
+        if reason is None:
+            log(f"taskshift build: {given} is up to date (no input changed since it was built); not rebuilt")
+            return 0
+        log(f"taskshift build: building because {reason}")
+    log(f"taskshift build: {'release' if args.release else 'research'} build from {sources} into {given}")
+    from taskshift.build.assemble import BuildError, build  # heavy (pandas, pandera): after the up-to-date check
+
+    try:
+        ctx = build(sources, out, release=args.release, log=log)
     except (BuildError, SourceError) as err:
         print(f"taskshift build: error: {err}", file=sys.stderr)
-        print(f"taskshift build: {out} was not changed", file=sys.stderr)
+        print(f"taskshift build: {_unchanged(given, existed)}", file=sys.stderr)
         return 1
-    log(f"built {out} in {time.perf_counter() - started:.1f}s ({len(ctx.frames)} tables)")
+    write_stamp(out, sources, args.release)
+    log(f"built {given} in {time.perf_counter() - started:.1f}s ({len(ctx.frames)} tables)")
     return 0
 
 
 def cmd_fetch(args) -> int:
-    from taskshift.build.sources import SourceError, fetch
+    from taskshift.build.locate import SourceError, sources_dir
 
-    given = args.sources or os.environ.get("TASKSHIFT_SOURCES")
-    if not given:
-        print("taskshift fetch: error: pass --sources DIR or set TASKSHIFT_SOURCES", file=sys.stderr)
+    try:
+        root = sources_dir(args.sources, must_exist=False)  # created if missing; one level off is refused
+    except SourceError as err:
+        print(f"taskshift fetch: error: {err}", file=sys.stderr)
         return 2
-    root = Path(given)
+    from taskshift.build.sources import fetch
+
     try:
         fetched = fetch(root, ids=args.ids or None, log=lambda m: print(m, file=sys.stderr))
     except (SourceError, OSError) as err:
@@ -85,12 +118,16 @@ def cmd_fetch(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    from taskshift import db
     from taskshift.site.serve import datasette_command
 
-    if not args.db.is_file():
-        print(f"taskshift serve: error: {args.db} does not exist; run `taskshift build` first", file=sys.stderr)
+    try:  # the same rules as the library and the other commands: path, $TASKSHIFT_DB, dist/, download
+        path, how = db.locate(args.db)
+    except FileNotFoundError as err:
+        print(f"taskshift serve: error: {err}", file=sys.stderr)
         return 1
-    command = datasette_command(args.db, host=args.host, port=args.port)
+    command = datasette_command(path, host=args.host, port=args.port)
+    print(f"taskshift serve: serving {path} ({how}) on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
     print(" ".join(command), file=sys.stderr)
     os.execvp(command[0], command)
     return 0  # not reached
@@ -139,11 +176,12 @@ def cmd_release(args) -> int:
 
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     started = time.perf_counter()
+    existed = args.out.exists()
     try:
         release = make_release(sources_dir(args.sources), args.out, log=log)
     except (BuildError, SourceError, ReleaseError) as err:
         print(f"taskshift release: error: {err}", file=sys.stderr)
-        print(f"taskshift release: {args.out} was not changed", file=sys.stderr)
+        print(f"taskshift release: {_unchanged(args.out, existed)}", file=sys.stderr)
         return 1
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in release.timings.items())
     log(f"release notes from CHANGELOG.md [{release.notes_section or 'none'}]")
@@ -203,12 +241,12 @@ def cmd_download(args) -> int:
 
 def cmd_transitions(args) -> int:
     from taskshift import db, service
+    from taskshift.cli_api import _fail
 
     try:  # the service function the library and GET /-/transitions/{code} call
         result = service.transitions(db.connect(args.db), args.code, args.measure, args.max_job_zone_step, args.limit)
     except (service.ServiceError, FileNotFoundError) as err:
-        print(f"taskshift transitions: error: {err.args[0] if err.args else err}", file=sys.stderr)
-        return 1
+        return _fail("transitions", err)
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0

@@ -38,7 +38,9 @@ def _fail(command: str, err: Exception) -> int:
     from taskshift.service import ServiceError
 
     if isinstance(err, ServiceError):
-        for e in err.errors:
+        from taskshift.service.suggest import render
+
+        for e in render(err.errors, "cli"):  # worded for the command line (taskshift match "...")
             print(f"taskshift {command}: error: {e['field']}: {e['problem']}", file=sys.stderr)
         return 2 if err.status == 400 else 1
     print(f"taskshift {command}: error: {err}", file=sys.stderr)

@@ -1,7 +1,8 @@
 """Where the database is and how the library opens it.
 
-`db_path()` is the one place that decides which database file the library and the CLI use; extend it
-here (e.g. a packaged or fetched default) and every caller follows.
+`locate()` / `db_path()` is the one place that decides which database file the library, the CLI and
+`taskshift serve` use: the path given, `$TASKSHIFT_DB`, `dist/taskshift.db` under the current
+directory, the release `taskshift download` installed; the error lists every place it tried.
 """
 from __future__ import annotations
 
@@ -15,28 +16,60 @@ ENV_VAR = "TASKSHIFT_DB"
 DEFAULT_RELATIVE = Path("dist") / "taskshift.db"
 
 
-def db_path(path: str | os.PathLike | None = None) -> Path:
-    """The database file: `path` if given, else `$TASKSHIFT_DB`, else `dist/taskshift.db` under the cwd,
-    else the release database `taskshift download` put in the user data directory.
+class DatabaseNotFound(FileNotFoundError):
+    """No taskshift database where `db_path` looked; `tried` lists each place and why it did not count."""
 
-    Raises FileNotFoundError naming where it looked when the file does not exist.
+    def __init__(self, tried: list[str]):
+        self.tried = tried
+        super().__init__(
+            "no taskshift database found; tried:\n" + "\n".join(f"  - {t}" for t in tried) +
+            "\nget one with `taskshift download` (the release of this version) or `taskshift build --sources DIR` "
+            f"(writes {DEFAULT_RELATIVE}), or pass a path or set {ENV_VAR}")
+
+
+def locate(path: str | os.PathLike | None = None) -> tuple[Path, str]:
+    """The database file and how it was chosen, in this order (the first that applies wins):
+
+    1. `path`, if given (nothing else is tried);
+    2. `$TASKSHIFT_DB`, if set (nothing else is tried);
+    3. `dist/taskshift.db` under the current directory (a checkout that built it);
+    4. the release `taskshift download` installed for this version (the user data directory).
+
+    Relative paths are resolved here, once. Raises DatabaseNotFound listing every place tried.
     """
     if path is not None and str(path) != "":
-        chosen, how = Path(path), "the path given"
-    elif os.environ.get(ENV_VAR):
-        chosen, how = Path(os.environ[ENV_VAR]), f"${ENV_VAR}"
-    else:
-        chosen, how = Path.cwd() / DEFAULT_RELATIVE, f"the default {DEFAULT_RELATIVE} under {Path.cwd()}"
-        if not chosen.is_file():  # an installed package: the release that `taskshift download` fetched
-            from taskshift.release.download import downloaded_db
-            if downloaded_db().is_file():
-                chosen, how = downloaded_db(), "the release `taskshift download` installed"
-    chosen = chosen.expanduser()
-    if not chosen.is_file():
-        raise FileNotFoundError(
-            f"taskshift database not found at {chosen} ({how}); run `taskshift download` (the release "
-            f"for this version), build it with `taskshift build`, pass a path, or set {ENV_VAR}")
-    return chosen.resolve()
+        chosen = Path(path).expanduser()
+        if chosen.is_file():
+            return chosen.resolve(), "the path given"
+        raise DatabaseNotFound([f"{chosen} (the path given): " + _why(chosen)])
+    if os.environ.get(ENV_VAR):
+        chosen = Path(os.environ[ENV_VAR]).expanduser()
+        if chosen.is_file():
+            return chosen.resolve(), f"${ENV_VAR}"
+        raise DatabaseNotFound([f"{chosen} (${ENV_VAR}): " + _why(chosen)])
+    tried = [f"${ENV_VAR}: not set"]
+    local = Path.cwd() / DEFAULT_RELATIVE
+    if local.is_file():
+        return local.resolve(), f"{DEFAULT_RELATIVE} under the current directory"
+    tried.append(f"{local} ({DEFAULT_RELATIVE} under the current directory): {_why(local)}")
+    from taskshift.release.download import downloaded_db  # light: stdlib only
+    release = downloaded_db()
+    if release.is_file():
+        return release.resolve(), "the release `taskshift download` installed"
+    tried.append(f"{release} (where `taskshift download` puts the release of this version): {_why(release)}")
+    raise DatabaseNotFound(tried)
+
+
+def _why(path: Path) -> str:
+    return "a directory, not a database file" if path.is_dir() else "no such file"
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The database file the library, the CLI and `taskshift serve` use (see `locate` for the order).
+
+    Raises DatabaseNotFound (a FileNotFoundError) naming every place it looked.
+    """
+    return locate(path)[0]
 
 
 def connect(path: str | os.PathLike | None = None) -> sqlite3.Connection:

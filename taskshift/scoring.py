@@ -150,6 +150,26 @@ def percentile_rank(values: pd.Series, groups: pd.Series | None = None) -> pd.Se
     return pct.where(n > 1, np.where(values.notna(), 50.0, np.nan)).where(values.notna())
 
 
+def percentile_spread(exposure: pd.DataFrame) -> pd.DataFrame:
+    """Per role, how far its measures disagree: from rows (role_code, measure_id, percentile), one row per
+    role with `measures` (rows), `high_percentile`/`high_measure_id` (the measure that ranks the role most
+    exposed), `low_percentile`/`low_measure_id` (least exposed) and `spread` = high - low (0..100).
+    Ties go to the first measure id in alphabetical order, for both ends. Percentiles (not scores) make
+    measures on different scales comparable."""
+    rows = exposure[["role_code", "measure_id", "percentile"]].dropna(subset=["percentile"])
+    high = rows.sort_values(["role_code", "percentile", "measure_id"], ascending=[True, False, True], kind="stable")
+    low = rows.sort_values(["role_code", "percentile", "measure_id"], ascending=[True, True, True], kind="stable")
+    high = high.drop_duplicates("role_code").set_index("role_code")
+    low = low.drop_duplicates("role_code").set_index("role_code")
+    out = pd.DataFrame({
+        "measures": rows.groupby("role_code").size(),
+        "high_percentile": high["percentile"], "high_measure_id": high["measure_id"],
+        "low_percentile": low["percentile"], "low_measure_id": low["measure_id"],
+    })
+    out["spread"] = out["high_percentile"] - out["low_percentile"]
+    return out.rename_axis("role_code").reset_index()
+
+
 def spearman(x: pd.Series, y: pd.Series) -> float:
     """Spearman rank correlation of two aligned series over pairs where both are present (NaN if < 2)."""
     x = np.asarray(x, dtype="float64")

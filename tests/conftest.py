@@ -14,7 +14,15 @@ import pytest
 from taskshift.build.assemble import build
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = Path(os.environ.get("TASKSHIFT_SOURCES") or REPO.parent / "shared" / "sources")
+
+
+def sources_root(value: str | None) -> Path:
+    """The sources directory, absolute, resolved once here: `make test` passes the README's relative
+    ../shared/sources, and a relative path means nothing from pytest's temporary folders."""
+    return Path(value or REPO.parent / "shared" / "sources").expanduser().resolve()
+
+
+SOURCES = sources_root(os.environ.get("TASKSHIFT_SOURCES"))
 
 
 @pytest.fixture(scope="session")
@@ -29,10 +37,13 @@ def built_db(tmp_path_factory, sources_dir) -> Path:
     """The database built from the real sources (research build), shared by the whole session."""
     prebuilt = os.environ.get("TASKSHIFT_TEST_DB")
     if prebuilt:
-        return Path(prebuilt)
+        return Path(prebuilt).resolve()
     out = tmp_path_factory.mktemp("build") / "taskshift.db"
-    build(sources_dir, out, log=lambda *a: None)
+    build(sources_dir, out, log=BUILD_LOG.append)
     return out
+
+
+BUILD_LOG: list[str] = []  # what the session's build printed (its progress lines), for tests of the output
 
 
 @pytest.fixture(scope="session")
@@ -45,16 +56,21 @@ def release_dir(tmp_path_factory, sources_dir) -> Path:
     return out
 
 
-@pytest.fixture()
-def sources_copy(tmp_path, sources_dir) -> Path:
-    """A sources directory of symlinks to the real files; tests replace one file with a broken copy."""
-    root = tmp_path / "sources"
-    for path in sources_dir.rglob("*"):
+def link_sources(sources: Path, root: Path) -> Path:
+    """`root`: a tree of symlinks to every file under `sources` (absolute targets: they resolve from anywhere)."""
+    sources = sources.resolve()
+    for path in sources.rglob("*"):
         if path.is_file():
-            target = root / path.relative_to(sources_dir)
+            target = root / path.relative_to(sources)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.symlink_to(path)
     return root
+
+
+@pytest.fixture()
+def sources_copy(tmp_path, sources_dir) -> Path:
+    """A sources directory of symlinks to the real files; tests replace one file with a broken copy."""
+    return link_sources(sources_dir, tmp_path / "sources")
 
 
 def replace_file(root: Path, relative: str, text: str | bytes) -> Path:

@@ -23,7 +23,8 @@ import sqlite_utils
 from taskshift import __version__
 from taskshift.contracts import Contract, ContractError, table_contracts, table_order
 from taskshift.resources import project_metadata
-from taskshift.build.sources import Manifest, RawReader, SourceError, load_manifest, verify
+from taskshift.build.progress import Progress, count, frames_detail
+from taskshift.build.sources import Manifest, RawReader, SourceError, load_manifest, unverified_report, verify
 
 # One module per source family, in taskshift/build/ingest/. Order does not matter: they only read raw files.
 INGEST_MODULES = (
@@ -33,7 +34,7 @@ INGEST_MODULES = (
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
-    "roles", "harmonise", "measures", "sector_exposure", "consensus", "published", "emerging", "pathways"))
+    "roles", "harmonise", "measures", "sector_exposure", "consensus", "published", "emerging", "pathways", "disagreement"))
 
 
 class BuildError(Exception):
@@ -79,54 +80,72 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
                 continue
         modules.append((name, module))
 
+    # One progress line per step (taskshift.build.progress): verify, each ingest module, each derive
+    # step, validate, write; a "still running" line every few seconds while a step is long.
+    progress = Progress(log, 1 + len(modules) + len(DERIVE_STEPS) + 2)
+
     # Every file is verified before anything is parsed: one run names every missing or damaged file.
     needed = sorted({sid for _, module in modules for sid in module.SOURCES})
-    missing = []
-    for sid in needed:
-        try:
-            verify(ctx.manifest[sid], ctx.sources_dir)
-        except SourceError as err:
-            missing.append(str(err))
-    if missing:
-        raise SourceError("\n".join(missing))
+    files = sorted({ctx.manifest[s].path for s in needed})
+    with progress.step("verify sha256", f"{len(files)} pinned raw files") as info:
+        missing = []
+        for sid in needed:
+            try:
+                verify(ctx.manifest[sid], ctx.sources_dir)
+            except SourceError as err:
+                missing.append((ctx.manifest[sid], err))
+        if missing:
+            raise SourceError(unverified_report(missing, ctx.sources_dir, len(files)))
+        info["detail"] += f" ({sum((ctx.sources_dir / p).stat().st_size for p in files) / 1e6:,.0f} MB)"
 
     for name, module in modules:
-        # Validate each raw file on its own first, so every broken file is reported, not only the first.
-        broken = False
-        started = time.perf_counter()
-        for sid in module.SOURCES:
-            try:
-                raw.read(sid)
-            except ContractError as err:
-                problems += [line for line in str(err).splitlines() if line not in problems]
-                broken = True
-        ctx.timings[f"read+validate.{name}"] = time.perf_counter() - started
-        if broken:
-            continue
-        started = time.perf_counter()
-        frames = module.load(raw)
-        ctx.timings[f"ingest.{name}"] = time.perf_counter() - started
-        for key, frame in frames.items():
-            if key == "metadata":  # facts a module measured (match rates, counts) go to the metadata table
-                for row in frame.itertuples(index=False):
-                    ctx.note(row.key, row.value, row.description)
-            elif key in ctx.frames:
-                ctx.frames[key] = pd.concat([ctx.frames[key], frame], ignore_index=True)
-            else:
-                ctx.frames[key] = frame
+        with progress.step(f"ingest {name}") as info:
+            # Validate each raw file on its own first, so every broken file is reported, not only the first.
+            broken = False
+            started = time.perf_counter()
+            for sid in module.SOURCES:
+                try:
+                    raw.read(sid)
+                except ContractError as err:
+                    problems += [line for line in str(err).splitlines() if line not in problems]
+                    broken = True
+            ctx.timings[f"read+validate.{name}"] = time.perf_counter() - started
+            rows = sum(len(raw._cache[sid]) for sid in module.SOURCES if sid in raw._cache)
+            info["detail"] = f"{len(module.SOURCES)} file{'s' if len(module.SOURCES) != 1 else ''}, {count(rows)} rows"
+            if broken:
+                info["detail"] += ": contract failures (listed at the end)"
+                continue
+            started = time.perf_counter()
+            frames = module.load(raw)
+            ctx.timings[f"ingest.{name}"] = time.perf_counter() - started
+            info["detail"] += " -> " + frames_detail(frames)
+            for key, frame in frames.items():
+                if key == "metadata":  # facts a module measured (match rates, counts) go to the metadata table
+                    for row in frame.itertuples(index=False):
+                        ctx.note(row.key, row.value, row.description)
+                elif key in ctx.frames:
+                    ctx.frames[key] = pd.concat([ctx.frames[key], frame], ignore_index=True)
+                else:
+                    ctx.frames[key] = frame
     if problems:
         raise BuildError(problems)
     ctx.sources_read = sorted(raw.used)
 
     for step in DERIVE_STEPS:
-        started = time.perf_counter()
-        importlib.import_module(step).derive(ctx)
-        ctx.timings[step] = time.perf_counter() - started
+        before = {k: len(v) for k, v in ctx.frames.items()}
+        with progress.step(f"derive {step.rsplit('.', 1)[-1]}") as info:
+            started = time.perf_counter()
+            importlib.import_module(step).derive(ctx)
+            ctx.timings[step] = time.perf_counter() - started
+            made = {k: len(v) for k, v in ctx.frames.items() if before.get(k) != len(v) or k not in before}
+            info["detail"] = ", ".join(f"{k} {count(n)}" for k, n in sorted(made.items())) or "no new rows"
 
     ctx.frames["sources"] = sources_frame(ctx.manifest, raw.used)
     contracts = table_contracts()
     started = time.perf_counter()
-    tables = validate_tables(ctx, contracts)
+    with progress.step("validate tables", f"{len(contracts)} contracts") as info:
+        tables = validate_tables(ctx, contracts)
+        info["detail"] = f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows, foreign keys"
     ctx.timings["validate.tables"] = time.perf_counter() - started
     describe_build(ctx, raw.used)
     ctx.frames["metadata"] = pd.DataFrame(
@@ -134,7 +153,9 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
     tables["metadata"] = contracts["metadata"].validate(ctx.frames["metadata"], where="table metadata")
 
     started = time.perf_counter()
-    write_database(tables, contracts, Path(out))
+    with progress.step("write SQLite", "rows, FTS, ANALYZE, VACUUM, checks") as info:
+        write_database(tables, contracts, Path(out))
+        info["detail"] = f"{len(tables)} tables, {Path(out).stat().st_size / 1e6:,.1f} MB"
     ctx.timings["write"] = time.perf_counter() - started
     return ctx
 

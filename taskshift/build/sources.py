@@ -6,7 +6,6 @@ build with the file, both hashes and the URL to get it. Reads validate against `
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import shutil
 import tempfile
@@ -18,13 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from taskshift.contracts import Contract, ContractError, raw_contracts
+from taskshift.build.locate import ENV_SOURCES, SourceError, SourcesDirError, sha256_of, sources_dir  # noqa: F401
 from taskshift.resources import dataset_files, toml_files
-
-ENV_SOURCES = "TASKSHIFT_SOURCES"
-
-
-class SourceError(Exception):
-    """A raw file is missing, damaged or not what the manifest pins."""
 
 
 @dataclass(frozen=True)
@@ -87,25 +81,6 @@ def load_manifest() -> Manifest:
     return Manifest(dict(sorted(sources.items())))
 
 
-def sources_dir(given: str | os.PathLike | None = None) -> Path:
-    """The sources directory: `given`, else $TASKSHIFT_SOURCES; it must exist."""
-    value = given or os.environ.get(ENV_SOURCES)
-    if not value:
-        raise SourceError(f"no sources directory: pass --sources DIR or set {ENV_SOURCES}")
-    path = Path(value).expanduser()
-    if not path.is_dir():
-        raise SourceError(f"sources directory {path} does not exist")
-    return path
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify(source: Source, root: Path) -> Path:
     path = source.where(root)
     if not path.is_file():
@@ -121,6 +96,33 @@ def verify(source: Source, root: Path) -> Path:
             f"The file is damaged or a different version; get the pinned file from {source.url}"
         )
     return path
+
+
+MISSING_LISTED = 5  # more missing files than this are summarised in one line
+
+
+def unverified_report(failures: list[tuple[Source, SourceError]], root: Path, total: int) -> str:
+    """One message for the files that failed `verify`: each damaged file on its own line; missing
+    files one per line when few, else summarised; a sources folder one level off named once."""
+    from taskshift.build.locate import one_level_off, present
+
+    seen: dict[str, tuple[Source, SourceError]] = {}
+    for source, err in failures:  # several sources can pin one file (sheets of a workbook): report it once
+        seen.setdefault(source.path, (source, err))
+    absent = [s for s, _ in seen.values() if not s.where(root).is_file()]
+    damaged = [str(e) for s, e in seen.values() if s.where(root).is_file()]
+    near = one_level_off(root)
+    if near is not None:
+        return (f"sources directory {root} holds {present(root)} of the {total} pinned raw files, {near} holds "
+                f"{present(near)}: did you mean --sources {near}?")
+    lines = damaged
+    if len(absent) > MISSING_LISTED:
+        examples = ", ".join(s.path for s in absent[:3])
+        lines = [f"{len(absent)} of the {total} pinned raw files are missing from {root} (e.g. {examples}); "
+                 f"get them with `taskshift fetch --sources {root}` or pass the folder that holds them"] + lines
+    else:
+        lines = [str(e) for s, e in seen.values() if s in absent] + lines
+    return "\n".join(lines)
 
 
 def fetch(root: Path, manifest: Manifest | None = None, ids: list[str] | None = None,

@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from taskshift.build.sources import sha256_of
+from taskshift.build.locate import sha256_of
 from taskshift import __version__
 
 ENV_DATA_DIR = "TASKSHIFT_DATA_DIR"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -18,7 +17,7 @@ import pandas as pd
 
 from taskshift import scoring
 from taskshift.service import models as m
-from taskshift.service.errors import InvalidInput, NotFound
+from taskshift.service.errors import InvalidInput
 
 #: Families whose role score is the coreweight-weighted mean of the task values in task_exposure.
 TASK_WEIGHTED_FAMILIES = ("eloundou",)
@@ -214,13 +213,10 @@ def _measures(idx: Index, requested: list[str] | None, field_name: str = "measur
         raise InvalidInput(field_name, "no measure given", "empty")
     unknown = [w for w in wanted if w not in idx.col]
     if unknown:
-        bad = []
-        for w in unknown:
-            if w in idx.measures.index:
-                bad.append(f"{w} has no role-level scores (level {idx.measures.loc[w, 'level']})")
-            else:
-                bad.append(f"unknown measure {w!r}")
-        raise InvalidInput(field_name, "; ".join(bad) + " (see /taskshift/measures)", "unknown_measure")
+        from taskshift.service.suggest import unknown_measures
+
+        levels = {w: str(idx.measures.loc[w, "level"]) for w in unknown if w in idx.measures.index}
+        raise unknown_measures(field_name, unknown, idx.scorable, levels)
     return [mid for mid in idx.scorable if mid in set(wanted)]
 
 
@@ -239,12 +235,16 @@ def _make_role_info(idx: Index, pos: int) -> m.RoleInfo:
                       employment_change_pct=_f(r["employment_change_pct"]), task_count=int(r["task_count"]))
 
 
-def _role_pos(idx: Index, code: str, field_name: str) -> int:
-    if not isinstance(code, str) or not re.fullmatch(m.ROLE_CODE_PATTERN.strip("^$"), code):
-        raise InvalidInput(field_name, f"{code!r} is not an O*NET-SOC 2019 code like 15-1252.00", "pattern")
-    pos = idx.role_pos.get(code)
+def _role_pos(idx: Index, code: str, field_name: str, conn: sqlite3.Connection | None = None) -> int:
+    """The row of `code` in the index; else the error with what to do next (taskshift.service.suggest)."""
+    pos = idx.role_pos.get(code) if isinstance(code, str) else None
     if pos is None:
-        raise NotFound(field_name, f"unknown role {code!r}", "not_found")
+        from taskshift.service.suggest import Directory, role_code_error
+
+        by_soc: dict[str, list[str]] = {}
+        for c in idx.codes:
+            by_soc.setdefault(c[:7], []).append(c)
+        raise role_code_error(conn, code, field_name, Directory(dict(zip(idx.codes, idx.titles)), by_soc))
     return pos
 
 

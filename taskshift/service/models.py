@@ -61,7 +61,7 @@ class TaskIn(_Request):
 class CustomRoleRequest(_Request):
     """Body of `POST /-/score`: a custom role as a list of tasks with time shares."""
     tasks: list[TaskIn] = Field(..., min_length=1, max_length=MAX_TASKS)
-    base_role: StrictStr | None = Field(None, pattern=ROLE_CODE_PATTERN, description=(
+    base_role: StrictStr | None = Field(None, json_schema_extra={"pattern": ROLE_CODE_PATTERN}, description=(
         "Optional O*NET-SOC code the custom role is a variant of: its tasks are preferred when matching free text, "
         "its employment projection decides the outlook, and its own scores are returned beside the custom ones"))
     measures: list[StrictStr] | None = Field(None, description="Only these measures (default: every measure with role scores)")
@@ -75,7 +75,9 @@ class CustomRoleRequest(_Request):
 
 
 class WorkforceEntry(_Request):
-    role_code: StrictStr = Field(..., pattern=ROLE_CODE_PATTERN, description="O*NET-SOC 2019 code, e.g. 15-1252.00")
+    # the pattern is documented, and checked by the service, which suggests the code meant (service.suggest)
+    role_code: StrictStr = Field(..., json_schema_extra={"pattern": ROLE_CODE_PATTERN},
+                                 description="O*NET-SOC 2019 code, e.g. 15-1252.00")
     headcount: StrictInt = Field(..., ge=0, le=10**9, description="Number of people in the role (non-negative integer, at most 1e9)")
 
 
@@ -326,6 +328,7 @@ class ErrorItem(BaseModel):
     field: str = Field(description="The field at fault, dotted (tasks.3.share); body for the body as a whole")
     problem: str
     type: str | None = None
+    suggestions: list[str] | None = Field(None, description="What was probably meant (role codes, measure ids), best first")
 
 
 class ErrorResponse(BaseModel):

@@ -119,7 +119,7 @@ def score_role(conn: sqlite3.Connection, role_code: str, measures: list[str] | N
     """Every measure for one role, its task breakdown and its automation vs augmentation profile."""
     idx = index_for(conn)
     chosen = _measures(idx, measures)
-    pos = _role_pos(idx, role_code, "role_code")
+    pos = _role_pos(idx, role_code, "role_code", conn)
     key = ("role", role_code, None if measures is None else tuple(chosen))
     return _memo(idx, key, lambda: _score_role(idx, pos, chosen, measures, conn))
 
@@ -152,7 +152,7 @@ def score_custom(conn: sqlite3.Connection, request: m.CustomRoleRequest | dict |
     req = validate(m.CustomRoleRequest, request)
     idx = index_for(conn)
     chosen = _measures(idx, req.measures)
-    base = None if req.base_role is None else _role_pos(idx, req.base_role, "base_role")
+    base = None if req.base_role is None else _role_pos(idx, req.base_role, "base_role", conn)
     rows, matches = [], []
     for i, t in enumerate(req.tasks):
         if t.task_id is not None:
@@ -221,7 +221,7 @@ def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict
         _measures(idx, [rank_by], "rank_by")
     heads: dict[int, int] = {}
     for i, e in enumerate(req.roles):
-        pos = _role_pos(idx, e.role_code, f"roles.{i}.role_code")
+        pos = _role_pos(idx, e.role_code, f"roles.{i}.role_code", conn)
         heads[pos] = heads.get(pos, 0) + e.headcount
     pos = np.fromiter(heads, dtype="int64")
     h = np.fromiter(heads.values(), dtype="float64")

@@ -24,7 +24,14 @@ def transitions(conn: sqlite3.Connection, role_code: str, measure: str | None = 
                 max_job_zone_step: int = 1, limit: int = 10):
     """Related, less exposed roles to move to from `role_code`, with the reskilling gap
     (`rank_transitions`); errors name the field, as everywhere in the API."""
+    from taskshift.service.suggest import check_role_code, unknown_measures
+
     q = validate(m.TransitionsQuery, {"measure": measure, "max_job_zone_step": max_job_zone_step, "limit": limit})
+    check_role_code(conn, role_code, "role_code")  # the same errors and suggestions as the score endpoints
+    if q.measure is not None:
+        known = _measures(conn)
+        if q.measure not in known:
+            raise unknown_measures("measure", [q.measure], known)
     try:
         return rank_transitions(conn, role_code, measure=q.measure, max_job_zone_step=q.max_job_zone_step, limit=q.limit)
     except LookupError as err:

@@ -15,6 +15,7 @@ import sys
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
+from urllib.parse import unquote
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -23,6 +24,7 @@ from pydantic.json_schema import models_json_schema
 
 from taskshift import __version__, service
 from taskshift.service import models as m
+from taskshift.service.suggest import render as render_errors
 from taskshift.site.metadata import canned_queries_for, site_metadata, taskshift_databases
 
 log = logging.getLogger("taskshift.plugin")
@@ -230,9 +232,10 @@ def _view(routes: list[Route]):
                     raise ApiError(400, "body", "a JSON body is required", "missing")
                 body = service.validate(route.body, raw)
             database = _database(datasette) if route.name != "openapi" else ""
-            result = await route.handler(Call(datasette, request, database, dict(request.url_vars or {}), query, body))
+            params = {k: unquote(v) for k, v in (request.url_vars or {}).items()}  # Datasette routes the raw path
+            result = await route.handler(Call(datasette, request, database, params, query, body))
         except service.ServiceError as err:
-            return _error(err.status, err.errors)
+            return _error(err.status, render_errors(err.errors, "api"))
         except ApiError as err:
             return _error(err.status, err.errors, err.headers)
         except Exception as err:  # a bug, not bad input: still JSON, and logged
@@ -331,6 +334,13 @@ def startup(datasette):
 
 
 @hookimpl
+def prepare_connection(conn, database, datasette):
+    from taskshift.site.sql_functions import register
+
+    register(conn)  # taskshift_fts(): safe full-text queries for the canned queries
+
+
+@hookimpl
 def get_metadata(datasette, key, database, table):
     return site_metadata(datasette)
 
@@ -342,7 +352,9 @@ def canned_queries(datasette, database, actor):
 
 @hookimpl
 def register_routes(datasette):
-    return [(regex, _view(routes)) for regex, routes in _grouped_routes()]
+    from taskshift.site.redirects import ROUTES as ROLE_LINKS  # /taskshift/roles/15-1252.00, /role/{code}
+
+    return [(regex, _view(routes)) for regex, routes in _grouped_routes()] + ROLE_LINKS
 
 
 @hookimpl
