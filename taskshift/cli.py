@@ -83,7 +83,7 @@ def cmd_build(args) -> int:
         if reason is None:
             log(f"taskshift build: {given} is up to date (no input changed since it was built); not rebuilt")
             return 0
-        log(f"taskshift build: building because {reason}")
+        log(f"taskshift build: building because {reason.replace(str(out), str(given))}")
     log(f"taskshift build: {'release' if args.release else 'research'} build from {sources} into {given}")
     from taskshift.build.assemble import BuildError, build  # heavy (pandas, pandera): after the up-to-date check
 

@@ -120,7 +120,8 @@ def test_missing_files_are_reported_once_each_or_summarised(sources_copy, tmp_pa
     with pytest.raises(SourceError) as many:
         build(sources_copy, tmp_path / "a.db", log=lambda *a: None)
     text = str(many.value)
-    assert text.count("\n") == 0 and "of the 40 pinned raw files are missing from" in text and "taskshift fetch" in text
+    assert text.count("\n") == 0 and re.search(r"\d+ of the \d+ pinned raw files are missing from", text)
+    assert "taskshift fetch" in text
     assert not (tmp_path / "a.db").exists()
     with pytest.raises(SourceError) as off:  # the build itself (library use) also recognises a folder one level off
         build(sources_copy.parent, tmp_path / "a.db", log=lambda *a: None)
