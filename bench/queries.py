@@ -35,6 +35,11 @@ PARAMS = {
     "most_exposed_sectors": {"measure_id": "eloundou2023_gpt4_beta"},
     "emerging_titles_by_family": {"family": ""},
     "transitions_out_of_role": {"code": "43-4051.00", "max_job_zone_step": ""},
+    "consensus_of_roles": {"label": ""},
+    "families_disagree": {"min_families": "3"},
+    "theory_vs_reality": {},
+    "sectors_by_consensus": {},
+    "headline_figures_reproduced": {},
 }
 EXTRA = {  # harder inputs of the same queries
     "find_role_by_title": [{"title": "AI/ML engineer"}, {"title": "director of the office of the"}],

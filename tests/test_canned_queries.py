@@ -29,6 +29,11 @@ REALISTIC = {
     "most_exposed_sectors": {"measure_id": "eloundou2023_gpt4_beta"},
     "emerging_titles_by_family": {"family": "build"},
     "transitions_out_of_role": {"code": "43-4051.00", "max_job_zone_step": ""},
+    "consensus_of_roles": {"label": ""},
+    "families_disagree": {"min_families": "3"},
+    "theory_vs_reality": {},
+    "sectors_by_consensus": {},
+    "headline_figures_reproduced": {},
 }
 
 # the window-function SQL the site ran before role_disagreement: the oracle for the precomputed table
@@ -77,7 +82,7 @@ async def test_hostile_parameters_answer_200(ds, name):
     for param in REALISTIC[name]:
         for value in HOSTILE:
             rows = await run(ds, name, **{**REALISTIC[name], param: value})
-            assert isinstance(rows, list) and len(rows) <= 100
+            assert isinstance(rows, list) and len(rows) <= 200  # bounded (LIMIT)
     rows = await run(ds, name)  # every parameter missing
     assert isinstance(rows, list)
 
@@ -163,3 +168,16 @@ async def test_other_queries_rows(ds, conn):
     everything = await run(ds, "emerging_titles_by_family", family="")
     assert build and {r["family"] for r in build} == {"build"} and len(everything) > len(build)
     assert len(everything) == conn.execute("select count(*) from emerging_titles").fetchone()[0]
+
+
+@pytest.mark.asyncio
+async def test_consensus_queries_rows(ds, conn):
+    roles = await run(ds, "consensus_of_roles", label="")
+    assert len(roles) == 200 and [r["centre"] for r in roles] == sorted((r["centre"] for r in roles), reverse=True)
+    label = roles[0]["label"]
+    assert {r["label"] for r in await run(ds, "consensus_of_roles", label=label)} == {label}
+    spread = await run(ds, "families_disagree", min_families="3")
+    assert spread and all(r["n_families"] >= 3 for r in spread)
+    assert await run(ds, "families_disagree", min_families="") == spread  # empty: the default, 3
+    assert await run(ds, "theory_vs_reality") and len(await run(ds, "sectors_by_consensus")) == 20
+    assert len(await run(ds, "headline_figures_reproduced")) == conn.execute("select count(*) from published_figures").fetchone()[0]

@@ -140,7 +140,7 @@ def consensus_role(conn: sqlite3.Connection, role_code: str) -> m.Consensus:
     from taskshift.service.errors import NotFound
 
     idx = index_for(conn)
-    pos = _role_pos(idx, role_code, "role_code")
+    pos = _role_pos(idx, role_code, "role_code", conn)  # the same suggestions as score_role
     out = role_block(conn, idx, pos)
     if out is None:
         raise NotFound("role_code", "this database has no consensus (built before taskshift had one)", "no_consensus")
