@@ -113,6 +113,9 @@ def _profile_lines(p) -> list[str]:
         f"profile: exposed share {_fmt(p.exposed_share)}, of which automatable {_fmt(p.automatable_share)} / "
         f"augmented {_fmt(p.augmented_share)}; employment change {_fmt(p.employment_change_pct, 1)}%",
         f"outlook: {p.outlook} ({p.outlook_reason})",
+        "evidence: " + "; ".join(
+            f"{e.evidence} {_fmt(e.value)} {e.test} {_fmt(e.threshold)}: {'yes' if e.holds else 'no' if e.holds is False else 'n/a'}"
+            + ("" if e.decided else " (not read)") for e in p.evidence),
     ]
 
 

@@ -312,6 +312,11 @@ def transition_score(percentile_delta, related_rank, target_overlap):
 
 
 # --- bundles, profiles and outlooks (the scoring API: taskshift.service) -----------------------
+#: Task labels behind the automation vs augmentation profile and the outlook (Eloundou et al. GPT-4):
+#: the label column of this measure's task_exposure rows holds the GPT-4 E0/E1/E2 exposure label ...
+PROFILE_EXPOSURE_MEASURE = "eloundou2023_gpt4_beta"
+#: ... and this measure's value (0..1) and label (T0..T4) the GPT-4 automation rating.
+PROFILE_AUTOMATION_MEASURE = "eloundou2023_gpt4_automation"
 #: Eloundou et al. task weight ("coreweight"): Core tasks 2, Supplemental or unrated tasks 1.
 CORE_WEIGHT = 2.0
 OTHER_WEIGHT = 1.0
@@ -321,14 +326,18 @@ EXPOSED_LABELS = ("E1", "E2")
 #: An exposed task is *mostly automatable* when its GPT-4 automation value is at least this
 #: (T3 = 0.75, T4 = 1.0); below it (T0-T2) the task is *assisted / augmented*.
 AUTOMATABLE_MIN = 0.75
-#: Outlook: a role is under pressure when at least this share of its task weight is exposed ...
+#: Outlook: a role's AI exposure is *high* when at least this share of its labelled task weight is
+#: exposed (E1/E2) ...
 EXPOSED_SHARE_MIN = 0.5
-#: ... and that pressure is *elimination* when at least this share of the exposed weight is mostly
-#: automatable, else *compression* (the exposed work is mostly augmented: fewer people do it with AI).
+#: ... and its exposed work is *mostly automatable* when at least this share of the exposed weight
+#: is T3/T4 (else mostly augmented: AI assists the worker).
 AUTOMATABLE_SHARE_MIN = 0.5
-#: Below the exposure threshold, *expansion* when employment is projected to grow by more than this
-#: (BLS EP 2024-34 change, %), else *limited*.
-GROWTH_MIN_PCT = 0.0
+#: Projected *decline*: BLS EP 2024-34 employment change at or below this (%). Smaller falls are
+#: "little or no change" (EP rounds; a -0.3% change over ten years is no evidence of shrinking).
+DECLINE_MAX_PCT = -1.0
+#: The growth a role is compared with is the projected change of all occupations in the same EP
+#: table (EP 2024-34: +3.1%); it is data (labor_stats 00-0000), so it is passed in, not a constant.
+#: A role grows *faster than average* when its change is at least that.
 #: Workforce: a role's headcount counts as exposed on a measure when the role's percentile is at least this.
 EXPOSED_PERCENTILE = 75.0
 
@@ -433,23 +442,152 @@ def task_profile(exposure_labels, automation, weights, groups=None, n_groups: in
             "automatable_share": both[:, 1], "augmented_share": 1.0 - both[:, 1]}
 
 
-def outlook(exposed_share, automatable_share, employment_change_pct) -> np.ndarray:
-    """Outlook from a profile and the projected employment change (see the threshold constants).
+#: The outlook rules, in the order they are tried (the first that holds decides the label).
+OUTLOOK_RULES = (
+    ("unknown", "no_labels", "no task of the role carries a GPT-4 exposure label"),
+    ("limited", "low_exposure", "exposed_share < EXPOSED_SHARE_MIN: most of the work is not exposed to LLMs"),
+    ("elimination", "exposed_automatable_declining",
+     "exposed_share >= EXPOSED_SHARE_MIN and automatable_share >= AUTOMATABLE_SHARE_MIN and "
+     "employment_change_pct <= DECLINE_MAX_PCT"),
+    ("unknown", "no_projection", "exposed_share >= EXPOSED_SHARE_MIN and no employment projection"),
+    ("compression", "exposed_below_average_growth",
+     "exposed_share >= EXPOSED_SHARE_MIN and employment_change_pct < average_change_pct (stable, slower than "
+     "average, or declining with mostly augmented work)"),
+    ("expansion", "exposed_average_or_faster_growth",
+     "exposed_share >= EXPOSED_SHARE_MIN and employment_change_pct >= average_change_pct"),
+)
 
-    elimination: exposed_share >= EXPOSED_SHARE_MIN and automatable_share >= AUTOMATABLE_SHARE_MIN;
-    compression: exposed_share >= EXPOSED_SHARE_MIN, exposed work mostly augmented;
-    expansion: exposed_share < EXPOSED_SHARE_MIN and employment_change_pct > GROWTH_MIN_PCT;
-    limited: exposed_share < EXPOSED_SHARE_MIN otherwise (no growth, or no projection);
-    unknown: no exposure labels (exposed_share NaN).
+
+def outlook_evidence(exposed_share, automatable_share, employment_change_pct, average_change_pct) -> dict[str, np.ndarray]:
+    """The outlook of each role (or bundle) and the tests that decided it, vectorised.
+
+    Inputs (aligned arrays; NaN where unknown): the profile's `exposed_share` and
+    `automatable_share`, the BLS EP projected employment change `employment_change_pct` (%), and
+    `average_change_pct`, the projected change of all occupations (one number or an array).
+
+    The label is *pressure from LLMs on headcount* and follows the evidence (the seeds' terms:
+    elimination = headcount disappears; compression = fewer people do the same work with AI;
+    productivity expansion = output and work grow):
+
+    - unknown: no exposure label (exposed_share NaN), or high exposure and no projection;
+    - limited: exposed_share < EXPOSED_SHARE_MIN, whatever the projection (most work not exposed);
+    - elimination: high exposure, mostly automatable (automatable_share >= AUTOMATABLE_SHARE_MIN)
+      AND a projected decline (change <= DECLINE_MAX_PCT): exposure alone never labels a growing role;
+    - compression: high exposure and change below the all-occupation average (stable, slower than
+      average, or declining while the exposed work is mostly augmented);
+    - expansion: high exposure and change at or above the average.
+
+    Returns arrays: `outlook`, `rule` (the OUTLOOK_RULES key that decided), and the tests
+    `high_exposure`, `mostly_automatable`, `projected_decline`, `below_average_growth` (float 1/0,
+    NaN where the input is missing).
     """
     es = np.atleast_1d(np.asarray(exposed_share, dtype="float64"))
     auto = np.atleast_1d(np.asarray(automatable_share, dtype="float64"))
-    growth = np.atleast_1d(np.asarray(employment_change_pct, dtype="float64"))
-    pressure = es >= EXPOSED_SHARE_MIN
-    return np.select(
-        [np.isnan(es), pressure & (auto >= AUTOMATABLE_SHARE_MIN), pressure,
-         growth > GROWTH_MIN_PCT],
-        ["unknown", "elimination", "compression", "expansion"], default="limited").astype(object)
+    change = np.atleast_1d(np.asarray(employment_change_pct, dtype="float64"))
+    avg = np.broadcast_to(np.asarray(average_change_pct, dtype="float64"), change.shape)
+
+    def test(values, ok):
+        return np.where(np.isnan(values), np.nan, ok.astype("float64"))
+
+    with np.errstate(invalid="ignore"):
+        high = test(es, es >= EXPOSED_SHARE_MIN)
+        automatable = test(auto, auto >= AUTOMATABLE_SHARE_MIN)
+        decline = test(change, change <= DECLINE_MAX_PCT)
+        below = test(change + avg, change < avg)
+    conditions = [
+        np.isnan(es),
+        high == 0.0,
+        (high == 1.0) & (automatable == 1.0) & (decline == 1.0),
+        (high == 1.0) & np.isnan(below),
+        (high == 1.0) & (below == 1.0),
+        (high == 1.0) & (below == 0.0),
+    ]
+    label = np.select(conditions, [r[0] for r in OUTLOOK_RULES], default="unknown").astype(object)
+    rule = np.select(conditions, [r[1] for r in OUTLOOK_RULES], default="no_labels").astype(object)
+    return {"outlook": label, "rule": rule, "high_exposure": high, "mostly_automatable": automatable,
+            "projected_decline": decline, "below_average_growth": below}
+
+
+def outlook(exposed_share, automatable_share, employment_change_pct, average_change_pct) -> np.ndarray:
+    """The outlook labels of `outlook_evidence` (see there for the rules)."""
+    return outlook_evidence(exposed_share, automatable_share, employment_change_pct, average_change_pct)["outlook"]
+
+
+def _fmt(x, spec: str, missing: str = "n/a") -> str:
+    return missing if x is None or x != x else format(x, spec)
+
+
+def outlook_reason(rule: str, exposed_share, automatable_share, employment_change_pct,
+                   average_change_pct) -> str:
+    """One sentence naming the figures and thresholds that decided an outlook."""
+    es = f"exposed share {_fmt(exposed_share, '.2f')}"
+    auto = f"automatable share of exposed work {_fmt(automatable_share, '.2f')}"
+    ch = f"projected employment change {_fmt(employment_change_pct, '+.1f')}% (BLS EP 2024-34)"
+    avg = f"all-occupation average {_fmt(average_change_pct, '+.1f')}%"
+    if rule == "no_labels":
+        return "no task carries a GPT-4 exposure label"
+    if rule == "low_exposure":
+        return (f"{es} < {EXPOSED_SHARE_MIN:g}: most of the work is not exposed to LLMs, so LLM pressure on headcount "
+                f"is limited whatever the projection ({ch})")
+    if rule == "exposed_automatable_declining":
+        return (f"{es} >= {EXPOSED_SHARE_MIN:g}, {auto} >= {AUTOMATABLE_SHARE_MIN:g} and {ch} <= {DECLINE_MAX_PCT:g}%: "
+                "exposed work is mostly automatable and BLS projects fewer jobs (elimination pressure)")
+    if rule == "no_projection":
+        return f"{es} >= {EXPOSED_SHARE_MIN:g} but no employment projection: the outlook cannot be decided"
+    if rule == "exposed_below_average_growth":
+        if automatable_share is not None and automatable_share == automatable_share and automatable_share >= AUTOMATABLE_SHARE_MIN:
+            how = (f"{auto} >= {AUTOMATABLE_SHARE_MIN:g}, but no projected decline (change > {DECLINE_MAX_PCT:g}%), "
+                   "so not elimination")
+        else:
+            how = f"{auto} < {AUTOMATABLE_SHARE_MIN:g}: exposed work mostly augmented"
+        return (f"{es} >= {EXPOSED_SHARE_MIN:g} and {ch} below the {avg} ({how}): fewer people may do the same work "
+                "with AI (compression pressure)")
+    return (f"{es} >= {EXPOSED_SHARE_MIN:g} and {ch} at or above the {avg}: exposed work with growing demand "
+            "(productivity expansion)")
+
+
+#: The evidence items behind an outlook: (name, test, threshold constant or None for the average,
+#: source). Each role's items are the rows of `role_outlook_evidence`; a new kind of evidence
+#: (observed employment change, postings) is a new item here and a new rule above.
+OUTLOOK_EVIDENCE = (
+    ("exposed_share", ">=", EXPOSED_SHARE_MIN,
+     "eloundou2023_gpt4_beta: share of the labelled task weight with a GPT-4 exposure label E1 or E2"),
+    ("automatable_share", ">=", AUTOMATABLE_SHARE_MIN,
+     "eloundou2023_gpt4_automation: share of the exposed (E1/E2) task weight with a GPT-4 automation label T3 or T4"),
+    ("projected_decline", "<=", DECLINE_MAX_PCT,
+     "bls_occupation_t1_2: BLS Employment Projections 2024-34, projected employment change (%) of the role's EP code"),
+    ("below_average_growth", "<", None,
+     "bls_occupation_t1_2: the same change against the projected change of all occupations (EP 2024-34, 00-0000)"),
+)
+#: Which evidence items each rule reads (the rest are shown but did not decide).
+OUTLOOK_RULE_INPUTS = {
+    "no_labels": ("exposed_share",),
+    "low_exposure": ("exposed_share",),
+    "exposed_automatable_declining": ("exposed_share", "automatable_share", "projected_decline"),
+    "no_projection": ("exposed_share", "projected_decline"),
+    "exposed_below_average_growth": ("exposed_share", "automatable_share", "projected_decline", "below_average_growth"),
+    "exposed_average_or_faster_growth": ("exposed_share", "automatable_share", "projected_decline", "below_average_growth"),
+}
+
+
+def outlook_items(rule: str, exposed_share, automatable_share, employment_change_pct, average_change_pct) -> list[dict]:
+    """The evidence of one outlook as a list of items: name, value, test, threshold, holds (True/False/None
+    where the value is missing), decided (the rule read it) and source."""
+    values = {"exposed_share": exposed_share, "automatable_share": automatable_share,
+              "projected_decline": employment_change_pct, "below_average_growth": employment_change_pct}
+    used = OUTLOOK_RULE_INPUTS[rule]
+    out = []
+    for name, op, threshold, source in OUTLOOK_EVIDENCE:
+        value = values[name]
+        value = None if value is None or value != value else float(value)
+        if threshold is None:
+            threshold = None if average_change_pct is None or average_change_pct != average_change_pct else float(average_change_pct)
+        holds = None
+        if value is not None and threshold is not None:
+            holds = bool({">=": value >= threshold, "<=": value <= threshold, "<": value < threshold}[op])
+        out.append({"evidence": name, "value": value, "test": op, "threshold": threshold, "holds": holds,
+                    "decided": name in used, "source": source})
+    return out
 
 
 def percentile_of_each(values, references) -> np.ndarray:

@@ -108,13 +108,23 @@ async def test_score_role_profile_and_outlook(ds, db):
     assert math.isclose(p["augmented_share"], 1 - automatable)
     (change,) = db.execute("select employment_change_pct from roles where code = ?", (ROLE,)).fetchone()
     assert p["employment_change_pct"] == change
-    expected = ("elimination" if automatable >= 0.5 else "compression") if exposed_share >= 0.5 else \
-        ("expansion" if change > 0 else "limited")
-    assert p["outlook"] == expected == "compression"
+    (average,) = db.execute("select ep_change_pct from labor_stats where code = '00-0000'").fetchone()
+    # Software developers: exposed, mostly augmented, growing faster than average (+15.8% vs +3.1%)
+    expected = ("limited" if exposed_share < 0.5 else "elimination" if automatable >= 0.5 and change <= -1
+                else "compression" if change < average else "expansion")
+    assert p["outlook"] == expected == "expansion" and p["outlook_rule"] == "exposed_average_or_faster_growth"
     th = p["thresholds"]
     assert th["automatable_min"] == scoring.AUTOMATABLE_MIN == 0.75
-    assert th["exposed_share_min"] == 0.5 and th["automatable_share_min"] == 0.5 and th["growth_min_pct"] == 0.0
-    assert th["exposed_labels"] == ["E1", "E2"] and "elimination" in th["rules"] and "compression" in p["outlook_reason"]
+    assert th["exposed_share_min"] == 0.5 and th["automatable_share_min"] == 0.5 and th["decline_max_pct"] == -1.0
+    assert th["average_change_pct"] == average == 3.1
+    assert th["exposed_labels"] == ["E1", "E2"] and "elimination" in th["rules"] and "expansion" in p["outlook_reason"]
+    ev = {e["evidence"]: e for e in p["evidence"]}
+    assert ev["exposed_share"]["value"] == p["exposed_share"] and ev["exposed_share"]["holds"] is True
+    assert ev["below_average_growth"] == {**ev["below_average_growth"], "value": change, "threshold": average, "holds": False}
+    rows = db.execute("select evidence, value, threshold, holds from role_outlook_evidence where role_code = ? "
+                      "order by position", (ROLE,)).fetchall()
+    assert [(e["evidence"], e["value"], e["threshold"], e["holds"]) for e in p["evidence"]] == \
+        [(n, v, t, None if h is None else bool(h)) for n, v, t, h in rows]
 
 
 @pytest.mark.asyncio

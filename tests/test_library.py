@@ -96,7 +96,8 @@ def test_library_cli_and_api_agree(conn, built_db, capsys):
 def test_cli_tables_and_errors(built_db, tmp_path, capsys):
     assert cli.main(["score", ROLE, "--db", str(built_db), "--measures", "eloundou2023_gpt4_beta"]) == 0
     out = capsys.readouterr().out
-    assert "Software Developers" in out and "eloundou2023_gpt4_beta" in out and "outlook: compression" in out
+    assert "Software Developers" in out and "eloundou2023_gpt4_beta" in out and "outlook: expansion" in out
+    assert "evidence: exposed_share 0.947 >= 0.500: yes" in out
     bundle = tmp_path / "bundle.json"
     bundle.write_text(json.dumps({"tasks": [{"task_id": 21661, "share": 1}]}))
     assert cli.main(["score", "--custom", str(bundle), "--db", str(built_db)]) == 0
@@ -225,7 +226,28 @@ def test_profile_and_outlook_thresholds():
     p = scoring.task_profile(["E1", "E2", "E0", None], [0.75, 0.5, 1.0, 1.0], [1.0, 1.0, 2.0, 1.0])
     assert p["labelled_share"][0] == 0.8 and p["exposed_share"][0] == 0.5
     assert p["automatable_share"][0] == 0.5 and p["augmented_share"][0] == 0.5
-    out = scoring.outlook([0.5, 0.5, 0.49, 0.49, 0.49, np.nan], [0.5, 0.49, 1.0, 1.0, 1.0, 0.0],
-                          [-1.0, 5.0, 0.1, 0.0, np.nan, 3.0])
-    assert out.tolist() == ["elimination", "compression", "expansion", "limited", "limited", "unknown"]
+    # exposed_share, automatable_share, EP change %, against an average change of +3.1%
+    cases = [
+        (0.5, 0.5, -1.0, "elimination", "exposed_automatable_declining"),      # every threshold met exactly
+        (0.5, 0.5, -0.9, "compression", "exposed_below_average_growth"),       # automatable but no decline
+        (0.5, 0.49, -20.0, "compression", "exposed_below_average_growth"),     # declining but mostly augmented
+        (0.9, 0.9, 3.0, "compression", "exposed_below_average_growth"),        # slower than average growth
+        (0.9, 0.9, 3.1, "expansion", "exposed_average_or_faster_growth"),      # automatable, growing: never elimination
+        (0.5, 0.1, 33.5, "expansion", "exposed_average_or_faster_growth"),
+        (0.49, 1.0, -30.0, "limited", "low_exposure"),                         # declining, but not exposed to LLMs
+        (0.49, 1.0, 12.0, "limited", "low_exposure"),
+        (0.49, 1.0, np.nan, "limited", "low_exposure"),
+        (0.9, 1.0, np.nan, "unknown", "no_projection"),
+        (np.nan, 0.0, 3.0, "unknown", "no_labels"),
+    ]
+    es, auto, change, labels, rules = map(list, zip(*cases))
+    ev = scoring.outlook_evidence(es, auto, change, 3.1)
+    assert ev["outlook"].tolist() == labels and ev["rule"].tolist() == rules
+    assert scoring.outlook(es, auto, change, 3.1).tolist() == labels
+    items = scoring.outlook_items("exposed_automatable_declining", 0.5, 0.5, -1.0, 3.1)
+    assert [(i["evidence"], i["holds"], i["decided"]) for i in items] == [
+        ("exposed_share", True, True), ("automatable_share", True, True), ("projected_decline", True, True),
+        ("below_average_growth", True, False)]
+    assert scoring.outlook_items("low_exposure", 0.2, None, None, 3.1)[2]["holds"] is None
+    assert "-1%" in scoring.outlook_reason("exposed_automatable_declining", 0.5, 0.5, -1.0, 3.1)
     assert scoring.core_weight(["Core", "Supplemental", None]).tolist() == [2.0, 1.0, 1.0]

@@ -22,8 +22,8 @@ from taskshift.service.errors import InvalidInput
 #: Families whose role score is the coreweight-weighted mean of the task values in task_exposure.
 TASK_WEIGHTED_FAMILIES = ("eloundou",)
 #: Task labels behind the automation vs augmentation profile.
-PROFILE_EXPOSURE_MEASURE = "eloundou2023_gpt4_beta"     # its label column holds the GPT-4 E0/E1/E2 label
-PROFILE_AUTOMATION_MEASURE = "eloundou2023_gpt4_automation"  # value 0..1 and label T0..T4
+PROFILE_EXPOSURE_MEASURE = scoring.PROFILE_EXPOSURE_MEASURE        # its label column holds the GPT-4 E0/E1/E2 label
+PROFILE_AUTOMATION_MEASURE = scoring.PROFILE_AUTOMATION_MEASURE    # value 0..1 and label T0..T4
 #: Default measure that ranks the most exposed roles of a workforce.
 DEFAULT_RANK_MEASURE = scoring.HEADLINE_MEASURE
 #: With base_role, a free-text task matches the base role's best task if that is at least this
@@ -63,6 +63,9 @@ class Index:
     role_tasks: list[np.ndarray]
     change: np.ndarray
     role_arrays: dict[str, np.ndarray]
+    outlook_table: pd.DataFrame | None = None
+    average_change: float = float("nan")                # EP all-occupation projected change, % (role_outlook)
+    outlook_evidence: list[list[dict]] = field(default_factory=list)  # per role: role_outlook_evidence items
     codes: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
     minfo: dict[str, dict] = field(default_factory=dict)
@@ -175,6 +178,21 @@ def _load(conn: sqlite3.Connection, key: tuple) -> Index:
         role_tasks=role_tasks, change=pd.to_numeric(roles["employment_change_pct"], errors="coerce").to_numpy(dtype="float64"),
         role_arrays={},
     )
+    outlook = _sql(conn, "select role_code, outlook, rule, reason, labelled_share, exposed_share, automatable_share, "
+                         "augmented_share, average_change_pct from role_outlook order by role_code")
+    if outlook["role_code"].tolist() != roles["code"].tolist():
+        raise RuntimeError("role_outlook does not list exactly the roles of the roles table")
+    idx.outlook_table = outlook
+    idx.average_change = float(outlook["average_change_pct"].dropna().iloc[0]) if outlook["average_change_pct"].notna().any() else float("nan")
+    items = _sql(conn, "select role_code, evidence, value, test, threshold, holds, decided, source from role_outlook_evidence "
+                       "order by role_code, position")
+    grouped: dict[str, list[dict]] = {}
+    for r in items.itertuples(index=False):
+        grouped.setdefault(r.role_code, []).append({
+            "evidence": r.evidence, "value": None if pd.isna(r.value) else float(r.value), "test": r.test,
+            "threshold": None if pd.isna(r.threshold) else float(r.threshold),
+            "holds": None if pd.isna(r.holds) else bool(r.holds), "decided": bool(r.decided), "source": r.source})
+    idx.outlook_evidence = [grouped.get(code, []) for code in roles["code"]]
     idx.role_arrays = role_arrays(idx)
     idx.codes = roles["code"].astype(str).tolist()
     idx.titles = roles["title"].astype(str).tolist()
@@ -186,13 +204,17 @@ def _load(conn: sqlite3.Connection, key: tuple) -> Index:
 
 
 def role_arrays(idx: Index) -> dict[str, np.ndarray]:
-    """Per-role task-basis scores and profiles for every role at once (vectorised over all tasks)."""
+    """Per-role task-basis scores (vectorised over all tasks) and the role_outlook table's profile and outlook."""
     n = len(idx.roles)
     tw = [idx.tcol[mid] for mid in idx.task_weighted]
     basis, _ = scoring.grouped_weighted_mean(idx.TV[:, tw], idx.task_weight, idx.task_role, n)
-    prof = scoring.task_profile(idx.exposure_label, idx.automation_value, idx.task_weight, idx.task_role, n)
-    prof["outlook"] = scoring.outlook(prof["exposed_share"], prof["automatable_share"], idx.change)
-    return {"basis": basis, **prof}
+    o = idx.outlook_table
+    out = {"basis": basis}
+    for name in ("labelled_share", "exposed_share", "automatable_share", "augmented_share"):
+        out[name] = pd.to_numeric(o[name], errors="coerce").to_numpy(dtype="float64")
+    for name in ("outlook", "rule", "reason"):
+        out[name] = o[name].to_numpy(dtype=object)
+    return out
 
 
 # --- helpers -------------------------------------------------------------------------------------

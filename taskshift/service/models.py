@@ -112,22 +112,41 @@ class TransitionsQuery(_Request):
 
 # --- responses -------------------------------------------------------------------------------------
 class Thresholds(_Response):
-    """The rules behind the profile and the outlook (constants of taskshift.scoring)."""
+    """The rules behind the profile and the outlook (constants of taskshift.scoring, and the average growth)."""
     exposed_labels: list[str] = list(scoring.EXPOSED_LABELS)
     automatable_min: float = scoring.AUTOMATABLE_MIN
     exposed_share_min: float = scoring.EXPOSED_SHARE_MIN
     automatable_share_min: float = scoring.AUTOMATABLE_SHARE_MIN
-    growth_min_pct: float = scoring.GROWTH_MIN_PCT
+    decline_max_pct: float = scoring.DECLINE_MAX_PCT
+    average_change_pct: float | None = Field(None, description="Projected employment change of all occupations, "
+                                             "BLS EP 2024-34 (%): the average growth a role is compared with")
     rules: dict[str, str] = {
-        "exposed": "task with GPT-4 exposure label E1 or E2 (eloundou2023_gpt4_*)",
-        "automatable": f"exposed task with GPT-4 automation value >= {scoring.AUTOMATABLE_MIN} (T3 or T4, eloundou2023_gpt4_automation)",
+        "exposed": "task with GPT-4 exposure label E1 or E2 (eloundou2023_gpt4_*): an LLM, or LLM-powered software, "
+                   "cuts the task's time by half (Eloundou et al. rubric)",
+        "automatable": f"exposed task with GPT-4 automation value >= {scoring.AUTOMATABLE_MIN} (T3 or T4, "
+                       "eloundou2023_gpt4_automation); read only on exposed tasks, since GPT-4 also rates automation "
+                       "by other technology (autopilot, machines) on tasks it labels E0",
         "augmented": f"exposed task with automation value < {scoring.AUTOMATABLE_MIN} (T0-T2): AI assists the worker",
-        "elimination": f"exposed_share >= {scoring.EXPOSED_SHARE_MIN} and automatable_share >= {scoring.AUTOMATABLE_SHARE_MIN}",
-        "compression": f"exposed_share >= {scoring.EXPOSED_SHARE_MIN} and automatable_share < {scoring.AUTOMATABLE_SHARE_MIN}",
-        "expansion": f"exposed_share < {scoring.EXPOSED_SHARE_MIN} and employment_change_pct > {scoring.GROWTH_MIN_PCT}",
-        "limited": f"exposed_share < {scoring.EXPOSED_SHARE_MIN} and employment_change_pct <= {scoring.GROWTH_MIN_PCT} or unknown",
-        "unknown": "no task carries a GPT-4 exposure label",
+        "limited": f"exposed_share < {scoring.EXPOSED_SHARE_MIN}, whatever the projection",
+        "elimination": f"exposed_share >= {scoring.EXPOSED_SHARE_MIN} and automatable_share >= {scoring.AUTOMATABLE_SHARE_MIN} "
+                       f"and employment_change_pct <= {scoring.DECLINE_MAX_PCT} (a projected decline, BLS EP 2024-34)",
+        "compression": f"exposed_share >= {scoring.EXPOSED_SHARE_MIN}, not elimination, and employment_change_pct "
+                       "below the all-occupation average (stable or slower-than-average growth)",
+        "expansion": f"exposed_share >= {scoring.EXPOSED_SHARE_MIN} and employment_change_pct at or above the "
+                     "all-occupation average",
+        "unknown": "no task carries a GPT-4 exposure label (or high exposure and no projection)",
     }
+
+
+class OutlookEvidence(_Response):
+    """One test behind an outlook (a row of role_outlook_evidence for a role)."""
+    evidence: str = Field(description="exposed_share, automatable_share, projected_decline or below_average_growth")
+    value: float | None = Field(description="The figure tested (null: not available)")
+    test: str = Field(description="Comparison with the threshold: >=, <= or <")
+    threshold: float | None
+    holds: bool | None = Field(description="value <test> threshold (null where the value is missing)")
+    decided: bool = Field(description="The rule that decided the label read this item")
+    source: str
 
 
 class Profile(_Response):
@@ -138,7 +157,9 @@ class Profile(_Response):
     augmented_share: float | None = Field(description="Share of the exposed task weight judged assisted / augmented (T0-T2)")
     employment_change_pct: float | None = Field(description="Projected employment change 2024-34, % (BLS EP)")
     outlook: Outlook
+    outlook_rule: str = Field(description="The rule that decided the outlook (taskshift.scoring.OUTLOOK_RULES)")
     outlook_reason: str
+    evidence: list[OutlookEvidence] = Field(description="Every test behind the outlook, with value and threshold")
     thresholds: Thresholds = Thresholds()
 
 
@@ -284,7 +305,9 @@ class WorkforceProfile(_Response):
     augmented_share: float | None
     employment_change_pct: float | None = Field(description="Headcount-weighted mean projected employment change, %")
     outlook: Outlook
+    outlook_rule: str
     outlook_reason: str
+    evidence: list[OutlookEvidence]
     headcount_by_outlook: dict[str, int]
     thresholds: Thresholds = Thresholds()
 

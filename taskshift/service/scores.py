@@ -30,7 +30,7 @@ from taskshift import scoring
 from taskshift.service import models as m
 from taskshift.service.errors import InvalidInput, NotFound, validate
 from taskshift.service.index import (BASE_ROLE_MATCH_RATIO, DEFAULT_RANK_MEASURE, Index, _f, _measures, _memo,
-                                     _role_info, _role_pos, index_for, role_arrays)
+                                     _role_info, _role_pos, index_for)
 from taskshift.service.titles import match_task
 from taskshift.service import consensus as _consensus
 
@@ -50,9 +50,11 @@ RULES = {
                  f"with base_role, the base role's best task wins if at least {BASE_ROLE_MATCH_RATIO:g} x as relevant",
     "profile": "from the Eloundou et al. GPT-4 task labels, weighted like the scores: exposed = E1/E2; of the exposed weight, "
                f"automatable = automation >= {scoring.AUTOMATABLE_MIN:g} (T3/T4), augmented = the rest",
-    "outlook": f"elimination: exposed_share >= {scoring.EXPOSED_SHARE_MIN:g} and automatable_share >= {scoring.AUTOMATABLE_SHARE_MIN:g}; "
-               f"compression: exposed_share >= {scoring.EXPOSED_SHARE_MIN:g}, mostly augmented; expansion: exposed_share < "
-               f"{scoring.EXPOSED_SHARE_MIN:g} and employment projected to grow (> {scoring.GROWTH_MIN_PCT:g}%); limited: otherwise",
+    "outlook": f"limited: exposed_share < {scoring.EXPOSED_SHARE_MIN:g}; elimination: exposed_share >= {scoring.EXPOSED_SHARE_MIN:g}, "
+               f"automatable_share >= {scoring.AUTOMATABLE_SHARE_MIN:g} and a projected decline (employment_change_pct <= "
+               f"{scoring.DECLINE_MAX_PCT:g}); compression: exposed, not elimination, growth below the all-occupation average "
+               "(BLS EP 2024-34); expansion: exposed and growth at or above the average; unknown: no labels. A role's label is "
+               "its role_outlook row (built at build time); each test is in profile.evidence",
     "employment_change_pct": "role: BLS EP 2024-34; custom role: the base role's, else the time-share-weighted mean over the tasks' roles; "
                              "workforce: headcount-weighted mean",
     "workforce": "scores: headcount-weighted mean of the role scores; exposed_headcount: headcount in roles at or above percentile "
@@ -62,29 +64,36 @@ RULES = {
 }
 
 
-def _reason(es, auto, change, outlook: str) -> str:
-    if outlook == "unknown":
-        return "no task carries a GPT-4 exposure label"
-    es_s = f"exposed share {es:.2f}"
-    if outlook in ("elimination", "compression"):
-        a = "n/a" if auto is None else f"{auto:.2f}"
-        if outlook == "elimination":
-            return (f"{es_s} >= {scoring.EXPOSED_SHARE_MIN:g} and automatable share of exposed work {a} >= "
-                    f"{scoring.AUTOMATABLE_SHARE_MIN:g}: exposed work is mostly automatable (elimination pressure)")
-        return (f"{es_s} >= {scoring.EXPOSED_SHARE_MIN:g} and automatable share of exposed work {a} < "
-                f"{scoring.AUTOMATABLE_SHARE_MIN:g}: AI mostly assists, fewer people may do the same work (compression pressure)")
-    ch = "unknown" if change is None else f"{change:+.1f}%"
-    if outlook == "expansion":
-        return (f"{es_s} < {scoring.EXPOSED_SHARE_MIN:g} and employment projected to grow ({ch} 2024-34): "
-                "expansion pressure")
-    return f"{es_s} < {scoring.EXPOSED_SHARE_MIN:g} and projected employment change {ch} not above {scoring.GROWTH_MIN_PCT:g}%: limited pressure"
+def _profile_fields(idx: Index, es, auto, change) -> dict:
+    """Outlook, rule, reason, evidence and thresholds of a profile computed at request time (custom role, workforce)."""
+    es, auto, change = _f(es), _f(auto), _f(change)
+    avg = _f(idx.average_change)
+    ev = scoring.outlook_evidence(np.nan if es is None else es, np.nan if auto is None else auto,
+                                  np.nan if change is None else change, np.nan if avg is None else avg)
+    rule = str(ev["rule"][0])
+    return {"outlook": str(ev["outlook"][0]), "outlook_rule": rule,
+            "outlook_reason": scoring.outlook_reason(rule, es, auto, change, avg),
+            "evidence": [m.OutlookEvidence(**x) for x in scoring.outlook_items(rule, es, auto, change, avg)],
+            "thresholds": m.Thresholds(average_change_pct=avg)}
 
 
-def _profile(labelled, es, auto, change, outlook) -> m.Profile:
+def _profile(idx: Index, labelled, es, auto, change) -> m.Profile:
     es, auto, change, labelled = _f(es), _f(auto), _f(change), _f(labelled)
     return m.Profile(labelled_share=labelled, exposed_share=es, automatable_share=auto,
                      augmented_share=None if auto is None else 1.0 - auto, employment_change_pct=change,
-                     outlook=str(outlook), outlook_reason=_reason(es, auto, change, str(outlook)))
+                     **_profile_fields(idx, es, auto, change))
+
+
+def _role_profile(idx: Index, pos: int) -> m.Profile:
+    """A role's profile and outlook: its role_outlook row and role_outlook_evidence items, as built."""
+    a = idx.role_arrays
+    auto = _f(a["automatable_share"][pos])
+    return m.Profile(labelled_share=_f(a["labelled_share"][pos]), exposed_share=_f(a["exposed_share"][pos]),
+                     automatable_share=auto, augmented_share=_f(a["augmented_share"][pos]),
+                     employment_change_pct=_f(idx.change[pos]), outlook=str(a["outlook"][pos]),
+                     outlook_rule=str(a["rule"][pos]), outlook_reason=str(a["reason"][pos]),
+                     evidence=[m.OutlookEvidence(**x) for x in idx.outlook_evidence[pos]],
+                     thresholds=m.Thresholds(average_change_pct=_f(idx.average_change)))
 
 
 def _task_scores(idx: Index, rows: np.ndarray, weights: np.ndarray, value_cols: list[int],
@@ -136,9 +145,7 @@ def _score_role(idx: Index, pos: int, chosen: list[str], requested, conn=None) -
             score=_f(idx.R[pos, j]), percentile=_f(idx.P[pos, j]), coverage=_f(idx.C[pos, j]), derivation=idx.D[pos, j],
             task_basis_score=_f(basis[tw[mid]]) if mid in tw else None))
     rows = idx.role_tasks[pos]
-    a = idx.role_arrays
-    profile = _profile(a["labelled_share"][pos], a["exposed_share"][pos], a["automatable_share"][pos],
-                       idx.change[pos], a["outlook"][pos])
+    profile = _role_profile(idx, pos)
     tasks = _task_scores(idx, rows, idx.task_weight[rows], _value_cols(idx, requested, chosen))
     return m.ScoreResponse(kind="role", role=_role_info(idx, pos), base_role=None, measures=entries,
                            profile=profile, tasks=tasks, rules=RULES,
@@ -173,8 +180,7 @@ def score_custom(conn: sqlite3.Connection, request: m.CustomRoleRequest | dict |
         change = idx.change[base]
     else:
         change = scoring.grouped_weighted_mean(idx.change[idx.task_role[rows]], w)[0][0]
-    outlook = scoring.outlook(prof["exposed_share"], prof["automatable_share"], change)[0]
-    profile = _profile(prof["labelled_share"][0], prof["exposed_share"][0], prof["automatable_share"][0], change, outlook)
+    profile = _profile(idx, prof["labelled_share"][0], prof["exposed_share"][0], prof["automatable_share"][0], change)
     tasks = _task_scores(idx, rows, w, _value_cols(idx, req.measures, chosen), matches)
     fam = _consensus.families(conn, idx)
     block = None
@@ -244,15 +250,14 @@ def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict
     es = scoring.grouped_weighted_mean(es_roles, h)[0][0]
     auto = scoring.grouped_weighted_mean(auto_roles, h * np.nan_to_num(es_roles))[0][0]
     change = scoring.grouped_weighted_mean(idx.change[pos], h)[0][0]
-    outlook = scoring.outlook(es, auto, change)[0]
     by_outlook = {o: 0 for o in scoring.OUTLOOKS}
     for o, n in zip(a["outlook"][pos], h):
         by_outlook[o] += int(n)
     es_f, auto_f, change_f = _f(es), _f(auto), _f(change)
     profile = m.WorkforceProfile(exposed_share=es_f, automatable_share=auto_f,
                                  augmented_share=None if auto_f is None else 1.0 - auto_f,
-                                 employment_change_pct=change_f, outlook=outlook,
-                                 outlook_reason=_reason(es_f, auto_f, change_f, outlook), headcount_by_outlook=by_outlook)
+                                 employment_change_pct=change_f, headcount_by_outlook=by_outlook,
+                                 **_profile_fields(idx, es_f, auto_f, change_f))
     j = idx.col[rank_by]
     pct = idx.P[pos, j]
     order = sorted(range(len(pos)), key=lambda k: (np.isnan(pct[k]), -np.nan_to_num(pct[k]), -h[k], idx.codes[pos[k]]))
@@ -274,7 +279,7 @@ def score_all(conn: sqlite3.Connection, measures: list[str] | None = None) -> pd
     """
     idx = index_for(conn)
     chosen = _measures(idx, measures)
-    arrays = role_arrays(idx)
+    arrays = idx.role_arrays
     n = len(idx.roles)
     cols = np.asarray([idx.col[x] for x in chosen], dtype="int64")
     k = len(cols)
@@ -293,6 +298,7 @@ def score_all(conn: sqlite3.Connection, measures: list[str] | None = None) -> pd
     })
     for name in ("labelled_share", "exposed_share", "automatable_share", "augmented_share", "outlook"):
         frame[name] = np.repeat(arrays[name], k)
+    frame["outlook_rule"] = np.repeat(arrays["rule"], k)
     frame["employment_change_pct"] = np.repeat(idx.change, k)
     return frame
 
