@@ -251,18 +251,24 @@ def cmd_transitions(args) -> int:
         print(result.model_dump_json(indent=2))
         return 0
     pct = "unscored" if result.percentile is None else f"percentile {result.percentile:.0f}"
-    print(f"{result.role_code} {result.role_title}: {pct} on {result.measure_id}, job zone {result.job_zone}; "
-          f"{result.candidates} of {result.related_roles} related roles are less exposed within the job-zone step")
+    change = "n/a" if result.employment_change_pct is None else f"{result.employment_change_pct:+.1f}%"
+    left = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.excluded.items() if v)
+    print(f"{result.role_code} {result.role_title}: {pct} on {result.measure_id}, outlook {result.outlook}, "
+          f"projected {change}, job zone {result.job_zone}; {result.candidates} of {result.related_roles} related roles "
+          f"pass the filters" + (f" (left out: {left})" if left else ""))
     for p in result.pivots:
         step = "?" if p.job_zone_step is None else f"{p.job_zone_step:+d}"
-        print(f"{p.rank:>2}. {p.to_code} {p.to_title}  pivot score {p.pivot_score:.3f}  exposure {p.score:.3f} "
-              f"percentile {p.percentile:.0f} ({p.percentile_delta:+.0f})  job zone {p.job_zone} ({step})  "
+        ch = "n/a" if p.employment_change_pct is None else f"{p.employment_change_pct:+.1f}%"
+        print(f"{p.rank:>2}. {p.to_code} {p.to_title}  [priority {p.priority}] pivot score {p.pivot_score:.3f} "
+              f"(fit {p.fit:.2f})  exposure {p.score:.3f} percentile {p.percentile:.0f} ({p.percentile_delta:+.0f})  "
+              f"outlook {p.outlook}, projected {ch}  job zone {p.job_zone} ({step})  O*NET rank {p.related_rank}, "
               f"shared DWAs {p.shared_dwas}")
         if p.missing_dwas:
             print(f"      to learn ({p.missing_dwas_total} activities): " + "; ".join(a.title for a in p.missing_dwas[:5]))
         if p.missing_technologies:
             print(f"      technologies ({p.missing_technologies_total}): " + ", ".join(
-                t.example + (" [hot]" if t.hot_technology else "") for t in p.missing_technologies[:5]))
+                t.example + (" [in demand]" if t.in_demand else " [hot]" if t.hot_technology else "")
+                for t in p.missing_technologies[:5]))
     return 0
 
 

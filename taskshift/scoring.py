@@ -291,24 +291,81 @@ def jaccard(shared, size_a, size_b):
 RELATED_MAX_RANK = 20
 
 
-def transition_score(percentile_delta, related_rank, target_overlap):
-    """How good a pivot from one role to a related, less exposed role is: 0 (none) .. 1.
+def pivot_fit(related_rank, target_overlap):
+    """How much of a related role's work a worker already does: 0..1.
 
-    score = exposure_drop * fit, where
-    - exposure_drop = -percentile_delta / 100 (the fall in percentile rank on the measure, 0..1;
-      0 where the target is not less exposed),
-    - fit = (relatedness + target_overlap) / 2, relatedness = (21 - O*NET rank) / 20 (1 for rank 1,
-      0.05 for rank 20) and target_overlap = the share of the target role's detailed work activities
-      that the source role already does (0..1; 0 where unknown).
-
-    A pivot ranks high when it lowers exposure a lot and the worker already does much of the work.
+    fit = (relatedness + target_overlap) / 2, with relatedness = (21 - O*NET rank) / 20 (1 for rank 1,
+    0.05 for rank 20) and target_overlap = the share of the target's detailed work activities (DWAs)
+    the source role already does (0 where unknown).
     """
-    drop = np.clip(-np.asarray(percentile_delta, dtype="float64") / 100.0, 0.0, 1.0)
     rank = np.asarray(related_rank, dtype="float64")
     relatedness = np.clip((RELATED_MAX_RANK + 1 - rank) / RELATED_MAX_RANK, 0.0, 1.0)
     overlap = np.nan_to_num(np.clip(np.asarray(target_overlap, dtype="float64"), 0.0, 1.0), nan=0.0)
-    out = np.nan_to_num(drop, nan=0.0) * (relatedness + overlap) / 2.0
+    out = (relatedness + overlap) / 2.0
     return float(out) if out.ndim == 0 else out
+
+
+def transition_score(percentile_delta, related_rank, target_overlap):
+    """How good a pivot from one role to a related, less exposed role is: 0 (none) .. 1.
+
+    score = fit * (1 + exposure_drop) / 2 where the target is less exposed (else 0), with
+    - fit = `pivot_fit` (O*NET relatedness and the share of the target's DWAs the source already does),
+    - exposure_drop = -percentile_delta / 100 (the fall in percentile rank on the measure, 0..1).
+
+    Fit comes first: it ranges 0.025..1 while the exposure drop scales the score by 0.5..1 only, so
+    a related role whose work the worker already does outranks a loosely related one that is merely
+    much less exposed (the old score, drop x fit, put pivots sharing no work activity above O*NET's
+    rank-1 related role).
+    """
+    delta = np.asarray(percentile_delta, dtype="float64")
+    drop = np.clip(-delta / 100.0, 0.0, 1.0)
+    fit = np.asarray(pivot_fit(related_rank, target_overlap), dtype="float64")
+    out = np.where(np.nan_to_num(delta, nan=0.0) < 0, fit * (1.0 + drop) / 2.0, 0.0)
+    return float(out) if out.ndim == 0 else out
+
+
+#: A target is *shrinking* when BLS projects a decline (EP 2024-34 change <= DECLINE_MAX_PCT); see below.
+PIVOT_EXCLUSIONS = {
+    "target_unscored": "the target has no score on the measure",
+    "not_less_exposed": "the target is not less exposed than the source on the measure",
+    "target_elimination": "the target's outlook is elimination",
+    "target_shrinks_faster": "BLS projects the target to shrink faster than the source",
+}
+#: Order of pivots: 1 = target not projected to shrink and shares work activities with the source,
+#: 2 = not shrinking, no shared DWA (O*NET-related only), 3 = shrinking (slower than the source) and
+#: shares DWAs, 4 = shrinking, no shared DWA. Within a priority, by pivot_score.
+PIVOT_PRIORITIES = {
+    1: "not projected to shrink; shares work activities",
+    2: "not projected to shrink; related by O*NET but shares no work activity",
+    3: "projected to shrink, but slower than the source; shares work activities",
+    4: "projected to shrink, but slower than the source; shares no work activity",
+}
+
+
+def pivot_exclusion(percentile_delta, to_outlook, from_change_pct, to_change_pct) -> np.ndarray:
+    """Why a related role is not offered as a pivot (a PIVOT_EXCLUSIONS key), or None if it may be.
+
+    Never into a role labelled elimination, nor into one BLS projects to shrink (change <=
+    DECLINE_MAX_PCT) faster than the source (target change < source change); never to a role that
+    is not less exposed on the measure. Vectorised.
+    """
+    delta = np.atleast_1d(np.asarray(percentile_delta, dtype="float64"))
+    outlook_ = np.atleast_1d(np.asarray(to_outlook, dtype=object))
+    src = np.atleast_1d(np.asarray(from_change_pct, dtype="float64"))
+    dst = np.atleast_1d(np.asarray(to_change_pct, dtype="float64"))
+    with np.errstate(invalid="ignore"):
+        shrinks_faster = (dst <= DECLINE_MAX_PCT) & (dst < src)
+        conditions = [np.isnan(delta), delta >= 0, outlook_ == "elimination", shrinks_faster]
+    return np.select(conditions, list(PIVOT_EXCLUSIONS), default=None).astype(object)
+
+
+def pivot_priority(to_change_pct, shared_dwas) -> np.ndarray:
+    """PIVOT_PRIORITIES key of each pivot (1 best .. 4), from the target's projected change and the shared DWAs."""
+    dst = np.atleast_1d(np.asarray(to_change_pct, dtype="float64"))
+    shared = np.nan_to_num(np.atleast_1d(np.asarray(shared_dwas, dtype="float64")), nan=0.0)
+    with np.errstate(invalid="ignore"):
+        shrinking = dst <= DECLINE_MAX_PCT
+    return (1 + 2 * shrinking.astype(int) + (shared <= 0).astype(int)).astype("int64")
 
 
 # --- bundles, profiles and outlooks (the scoring API: taskshift.service) -----------------------

@@ -40,9 +40,13 @@ def test_customer_service_pivots_with_exposure_deltas(conn):
         assert p.to_code in related and p.related_rank == related[p.to_code]
         assert p.job_zone_step == zone[p.to_code] - zone[CSR] <= 1
         assert p.pivot_score == pytest.approx(scoring.transition_score(p.percentile_delta, p.related_rank, p.target_overlap))
-    assert [p.pivot_score for p in result.pivots] == sorted((p.pivot_score for p in result.pivots), reverse=True)
+        assert p.outlook != "elimination" and p.checks and p.priority_reason == scoring.PIVOT_PRIORITIES[p.priority]
+    keys = [(p.priority, -p.pivot_score) for p in result.pivots]
+    assert keys == sorted(keys)
     # support agents -> escalation management / customer success (O*NET: 'Customer Success Manager')
     assert "43-1011.00" in {p.to_code for p in result.pivots}
+    # New Accounts Clerks (rank 4, less exposed) is labelled elimination (-13.2%): never offered
+    assert "43-4141.00" not in {p.to_code for p in result.pivots} and result.excluded["target_elimination"] >= 1
     d = result.to_dict()
     assert d["pivots"][0]["to_code"] == result.pivots[0].to_code and "missing_dwas" in d["pivots"][0]
 
@@ -60,8 +64,10 @@ def test_reskilling_gap(conn):
                                  conn, params=(p.to_code,))
         missing = tech[~tech["example"].isin(own_tech)]
         assert p.missing_technologies_total == len(missing)
-        hot = [t.hot_technology for t in p.missing_technologies]
-        assert hot == sorted(hot, reverse=True)  # hot technologies first
+        order = [(not t.in_demand, not t.hot_technology, not t.new_kind, -t.roles_listing) for t in p.missing_technologies]
+        assert order == sorted(order)  # in demand, then hot, then new kinds of tool, then the most widely used
+        counts = [a.target_tasks for a in p.missing_dwas]
+        assert counts == sorted(counts, reverse=True)  # the activities most common in the target's tasks first
 
 
 def test_administrative_work_to_operations(conn):
@@ -80,7 +86,9 @@ def test_options_and_errors(conn):
     for p in other.pivots:
         assert p.percentile_delta == pytest.approx(scores[p.to_code][1] - scores[CSR][1])
     everything = rank_transitions(conn, CSR, max_job_zone_step=None, limit=50, less_exposed_only=False)
-    assert everything.candidates == everything.related_roles == len(everything.pivots) == 20
+    never = everything.excluded["target_elimination"] + everything.excluded["target_shrinks_faster"]
+    assert everything.related_roles == 20 and never >= 1  # elimination and shrinking-faster targets are never offered
+    assert everything.candidates == len(everything.pivots) == 20 - never
     assert len(rank_transitions(conn, CSR, limit=1).pivots) == 1
 
 
@@ -95,8 +103,54 @@ def test_transitions_table(conn):
     scores = exposure(conn, HEADLINE_MEASURE)
     assert row["percentile_delta"] == pytest.approx(scores["43-4171.00"][1] - scores[CSR][1])
     best = rank_transitions(conn, CSR, max_job_zone_step=None, limit=1).pivots[0]
-    top = conn.execute("select to_code, pivot_score from transitions where from_code = ? order by pivot_score desc limit 1", (CSR,)).fetchone()
+    top = conn.execute("select to_code, pivot_score from transitions where from_code = ? and excluded_by is null "
+                       "order by priority, pivot_score desc limit 1", (CSR,)).fetchone()
     assert top[0] == best.to_code and top[1] == pytest.approx(best.pivot_score)
+
+
+def test_no_pivot_into_elimination_or_a_role_shrinking_faster(conn):
+    """Over every role that has pivots: never into a role labelled elimination, nor into one BLS projects to
+    shrink faster than the source; the table and the service agree on which related roles are offered."""
+    t = pd.read_sql_query("select * from transitions", conn)
+    offered = t[t["excluded_by"].isna()]
+    assert offered["from_code"].nunique() >= 700
+    assert (offered["to_outlook"] != "elimination").all()
+    shrinking_faster = (offered["to_change_pct"] <= scoring.DECLINE_MAX_PCT) & (offered["to_change_pct"] < offered["from_change_pct"])
+    assert not shrinking_faster.any()
+    assert (offered["percentile_delta"] < 0).all()
+    excluded = t[t["excluded_by"].notna()]
+    assert {"not_less_exposed", "target_elimination", "target_shrinks_faster"} <= set(excluded["excluded_by"])
+    assert (excluded.loc[excluded["excluded_by"] == "target_elimination", "to_outlook"] == "elimination").all()
+    # the service offers exactly the table's pivots (headline measure, no job-zone limit)
+    for code in sorted(offered["from_code"].unique())[::12] + ["43-9021.00", CSR]:
+        got = rank_transitions(conn, code, max_job_zone_step=None, limit=50, gap_limit=0)
+        mine = offered[offered["from_code"] == code]
+        assert {p.to_code for p in got.pivots} == set(mine["to_code"]), code
+        for p in got.pivots:
+            row = mine[mine["to_code"] == p.to_code].iloc[0]
+            assert p.priority == row["priority"] and p.pivot_score == pytest.approx(row["pivot_score"])
+            assert p.outlook == row["to_outlook"] != "elimination"
+
+
+def test_known_pivots_lead_somewhere_better(conn):
+    """Data entry keyers (-25.9%) and customer service reps (-5.5%): the pivots the old ranking put first
+    (Postal Mail Sorters -8.4%, Office Machine Operators elimination, New Accounts Clerks elimination) are gone
+    or come last; related roles sharing work come before loosely related ones."""
+    keyers = rank_transitions(conn, "43-9021.00", limit=20)
+    codes = [p.to_code for p in keyers.pivots]
+    assert "43-9071.00" not in codes  # Office Machine Operators: elimination (-15.2%)
+    assert keyers.pivots[0].to_code == "43-3021.00"  # Billing and Posting Clerks: 4 shared DWAs, -0.4%
+    assert codes.index("43-5053.00") > codes.index("29-2072.00")  # Postal (-8.4%) after Medical Records (+7.1%)
+    assert [p.priority for p in keyers.pivots] == sorted(p.priority for p in keyers.pivots)
+    for result in (keyers, rank_transitions(conn, "15-1252.00", limit=20), rank_transitions(conn, "27-3043.00", limit=20)):
+        for a, b in zip(result.pivots, result.pivots[1:]):
+            if a.priority == b.priority:
+                assert a.pivot_score >= b.pivot_score
+        for p in result.pivots:
+            assert p.fit == pytest.approx(scoring.pivot_fit(p.related_rank, p.target_overlap))
+    # writers: public relations (rank 2, 5 shared activities, +4.8%) first, editors offered
+    writers = rank_transitions(conn, "27-3043.00", limit=20)
+    assert writers.pivots[0].to_code == "27-3031.00" and "27-3041.00" in {p.to_code for p in writers.pivots}
 
 
 def test_cli(built_db, capsys):
@@ -111,9 +165,19 @@ def test_cli(built_db, capsys):
 def test_scoring_transition_math():
     assert scoring.jaccard(2, 4, 3) == pytest.approx(0.4)
     assert pd.isna(scoring.jaccard(0, 0, 0))
-    assert scoring.transition_score(-20, 1, 0.5) == pytest.approx(0.2 * 0.75)
+    assert scoring.pivot_fit(1, 0.5) == pytest.approx(0.75)
+    assert scoring.transition_score(-20, 1, 0.5) == pytest.approx(0.75 * 1.2 / 2)
     assert scoring.transition_score(10, 1, 1.0) == 0  # more exposed: no pivot
     assert scoring.transition_score(-100, 20, float("nan")) == pytest.approx(0.05 / 2)
+    # fit comes first: rank 1 sharing half the target's activities, 5 points less exposed, beats rank 6
+    # sharing nothing, 80 points less exposed (the old drop x fit put the second first)
+    assert scoring.transition_score(-5, 1, 0.5) > scoring.transition_score(-80, 6, 0.0)
+    out = scoring.pivot_exclusion([-10, 5, -10, -10, -10, float("nan")],
+                                  ["limited", "limited", "elimination", "limited", "limited", "limited"],
+                                  [-25.9] * 6, [2.0, 2.0, 2.0, -30.0, -8.4, 2.0])
+    assert out.tolist() == [None, "not_less_exposed", "target_elimination", "target_shrinks_faster", None,
+                            "target_unscored"]
+    assert scoring.pivot_priority([2.0, 2.0, -8.4, -8.4, -0.5], [3, 0, 3, 0, 1]).tolist() == [1, 2, 3, 4, 1]
 
 
 # --- GET /-/transitions/{role_code}, the library and the CLI: one service, same numbers ---------------
@@ -139,7 +203,8 @@ def test_endpoint_ranks_customer_service_pivots_against_the_database(ds, conn):
     for p in body["pivots"]:
         assert p["percentile_delta"] == pytest.approx(scores[p["to_code"]][1] - scores[CSR][1]) and p["percentile_delta"] < 0
         assert p["score_delta"] == pytest.approx(scores[p["to_code"]][0] - scores[CSR][0])
-    assert [p["pivot_score"] for p in body["pivots"]] == sorted((p["pivot_score"] for p in body["pivots"]), reverse=True)
+    keys = [(p["priority"], -p["pivot_score"]) for p in body["pivots"]]
+    assert keys == sorted(keys)
     import taskshift
     assert json.loads(taskshift.transitions(CSR, conn=conn).model_dump_json()) == body
 

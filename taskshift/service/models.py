@@ -374,8 +374,10 @@ class ActivityGap(_Response):
 class TechnologyGap(_Response):
     example: str
     commodity_title: str
-    hot_technology: bool
-    in_demand: bool
+    hot_technology: bool = Field(description="O*NET Hot Technology: frequent across employers' job postings")
+    in_demand: bool = Field(description="O*NET In Demand: frequent in the target occupation's own job postings")
+    roles_listing: int = Field(0, description="How many O*NET roles list the product (how widely it is used)")
+    new_kind: bool = Field(True, description="The source role uses no product of this commodity class")
 
 
 class Pivot(_Response):
@@ -384,7 +386,11 @@ class Pivot(_Response):
     to_title: str
     tier: str = Field(description="O*NET Related Occupations tier")
     related_rank: int = Field(description="O*NET relatedness rank (1 = most related)")
-    pivot_score: float = Field(description="exposure drop x fit, 0..1 (taskshift.scoring.transition_score)")
+    priority: int = Field(description="1 target not projected to shrink and sharing work activities, 2 not shrinking and "
+                                      "sharing none, 3-4 the same for targets shrinking slower than the source")
+    priority_reason: str
+    pivot_score: float = Field(description="fit x (1 + exposure drop) / 2, 0..1 (taskshift.scoring.transition_score)")
+    fit: float = Field(description="(O*NET relatedness + target_overlap) / 2 (taskshift.scoring.pivot_fit)")
     score: float
     percentile: float
     score_delta: float = Field(description="target minus source score on the measure")
@@ -393,6 +399,10 @@ class Pivot(_Response):
     job_zone_step: int | None
     median_wage: int | None
     wage_delta: int | None
+    employment_change_pct: float | None = Field(description="Target's projected employment change 2024-34, % (BLS EP)")
+    change_delta: float | None = Field(description="Target minus source projected change, percentage points")
+    outlook: str | None = Field(description="Target's outlook (role_outlook); never elimination")
+    checks: list[str] = Field(description="Why the pivot passed the filters, with the figures")
     shared_dwas: int
     dwa_jaccard: float | None
     target_overlap: float | None = Field(description="share of the target's DWAs the source role already does")
@@ -410,8 +420,12 @@ class Transitions(_Response):
     percentile: float | None
     job_zone: int | None
     median_wage: int | None
+    employment_change_pct: float | None = Field(None, description="Source's projected employment change 2024-34, % (BLS EP)")
+    outlook: str | None = Field(None, description="Source's outlook (role_outlook)")
     max_job_zone_step: int | None
     related_roles: int = Field(description="O*NET related roles of the source role")
-    candidates: int = Field(description="related roles scored on the measure, less exposed and within the job-zone step")
+    candidates: int = Field(description="related roles that pass every filter (less exposed, not elimination, not "
+                                        "shrinking faster than the source, within the job-zone step)")
+    excluded: dict[str, int] = Field({}, description="Related roles left out, by reason (scoring.PIVOT_EXCLUSIONS, job_zone_step)")
     method: str
     pivots: list[Pivot]

@@ -1,23 +1,24 @@
-"""Transitions between roles: the `transitions` table and `rank_transitions`, the ranked pivots from
-an exposed role to related, less exposed ones with the reskilling gap of each.
+"""Transitions between roles: the `transitions` table, one row per O*NET Related Occupations pair, with
+everything that decides whether and where the pair is offered as a pivot.
 
-`transitions` (built here, one row per O*NET Related Occupations pair): the O*NET tier and rank,
-the detailed work activities (DWAs) the two roles share (through their tasks: tasks ->
-task_activities), their Jaccard similarity and the share of the target's DWAs the source already
-does, and the change in the headline exposure measure, job zone and median wage.
+Per pair: the O*NET tier and rank; the detailed work activities (DWAs) the two roles share through
+their tasks (tasks -> task_activities), their Jaccard similarity and the share of the target's DWAs
+the source already does (`target_overlap`); the change in the headline exposure measure, job zone and
+median wage; the BLS EP 2024-34 employment change of both roles and the target's outlook
+(`role_outlook`); then the verdict: `excluded_by` (why the pair is never offered: the target is not
+less exposed, is labelled elimination, or BLS projects it to shrink faster than the source; null if
+it may be), `priority` (1 = target not projected to shrink and shares work activities .. 4) and
+`pivot_score` = fit x (1 + exposure drop) / 2 (`scoring.transition_score`; fit = mean of O*NET
+relatedness and target_overlap, so the work a worker already does comes first).
 
-Headline measure: `eloundou2023_gpt4_beta` (Eloundou et al. GPT-4 beta: core-weighted share of a
-role's tasks exposed to LLMs, E1 + 0.5 x E2): published natively on O*NET-SOC 2019 codes (no
-crosswalk), covers the 923 roles with O*NET task data, redistributable (MIT), and the measure the
-scoring API ranks by. Deltas are target minus source: a negative percentile_delta is a pivot to a
-less exposed role.
+Headline measure: `eloundou2023_gpt4_beta` (Eloundou et al. GPT-4 beta), native on O*NET-SOC 2019
+codes, covering the 923 roles with O*NET task data. Deltas are target minus source.
 
-`taskshift.service.transitions.rank_transitions` ranks the related roles of a role that are
-less exposed on a measure (default the headline) and at most `max_job_zone_step` job zones more
-demanding, by `scoring.transition_score` = exposure drop x fit (fit = mean of O*NET relatedness and
-the share of the target's DWAs the source already does). Each pivot lists the reskilling gap: the
-target's DWAs the source role lacks (most frequent in the target's tasks first) and the technology
-skills the target uses that the source does not (O*NET Hot Technologies first, then In Demand).
+`taskshift.service.transitions.rank_transitions` applies the same rules on any measure with role
+scores, adds the job-zone limit of the request, orders by (priority, pivot_score) and lists the
+reskilling gap: the target's DWAs the source lacks (most frequent in the target's tasks first) and
+the technologies the target's workers use that the source's do not (O*NET In Demand and Hot
+Technologies first, then the most widely used).
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def role_dwas(tasks: pd.DataFrame, task_activities: pd.DataFrame) -> pd.DataFram
 
 
 def transitions_table(relations: pd.DataFrame, roles: pd.DataFrame, dwas: pd.DataFrame,
-                      exposure: pd.DataFrame, measure_id: str = HEADLINE_MEASURE) -> pd.DataFrame:
+                      exposure: pd.DataFrame, outlook: pd.DataFrame | None = None,
+                      measure_id: str = HEADLINE_MEASURE) -> pd.DataFrame:
     out = relations.rename(columns={"role_code": "from_code", "related_code": "to_code"})[
         ["from_code", "to_code", "tier", "rank"]].copy()
     size = dwas.groupby("role_code").size()
@@ -66,12 +68,23 @@ def transitions_table(relations: pd.DataFrame, roles: pd.DataFrame, dwas: pd.Dat
         out[f"{side}_median_wage"] = out[f"{side}_code"].map(info["median_wage"]).astype("Int64")
     out["job_zone_step"] = (out["to_job_zone"] - out["from_job_zone"]).astype("Int64")
     out["wage_delta"] = (out["to_median_wage"] - out["from_median_wage"]).astype("Int64")
+    for side in ("from", "to"):
+        out[f"{side}_change_pct"] = out[f"{side}_code"].map(info["employment_change_pct"]).astype("float64")
+    out["change_delta"] = out["to_change_pct"] - out["from_change_pct"]
+    out["to_outlook"] = out["to_code"].map(outlook.set_index("role_code")["outlook"]) if outlook is not None else None
+    out["excluded_by"] = scoring.pivot_exclusion(out["percentile_delta"], out["to_outlook"], out["from_change_pct"],
+                                                 out["to_change_pct"])
+    out["priority"] = pd.array(np.where(out["excluded_by"].isna(), scoring.pivot_priority(out["to_change_pct"],
+                                                                                          out["shared_dwas"]), None),
+                               dtype="Int64")
+    out["fit"] = scoring.pivot_fit(out["rank"], out["target_overlap"])
     score = scoring.transition_score(out["percentile_delta"], out["rank"], out["target_overlap"])
     out["pivot_score"] = np.where(out["percentile_delta"].notna(), score, np.nan)
     columns = ["from_code", "to_code", "tier", "rank", "from_dwas", "to_dwas", "shared_dwas", "dwa_jaccard",
                "target_overlap", "measure_id", "from_score", "to_score", "score_delta", "from_percentile",
                "to_percentile", "percentile_delta", "from_job_zone", "to_job_zone", "job_zone_step",
-               "from_median_wage", "to_median_wage", "wage_delta", "pivot_score"]
+               "from_median_wage", "to_median_wage", "wage_delta", "from_change_pct", "to_change_pct", "change_delta",
+               "to_outlook", "excluded_by", "priority", "fit", "pivot_score"]
     return out[columns].sort_values(["from_code", "rank"], ignore_index=True)
 
 
@@ -80,10 +93,19 @@ def derive(ctx) -> None:
         return
     exposure = ctx.frames.get("role_exposure", pd.DataFrame(columns=["role_code", "measure_id", "score", "percentile"]))
     dwas = role_dwas(ctx.frames["tasks"], ctx.frames["task_activities"])
-    ctx.frames["transitions"] = transitions_table(ctx.frames["role_relations"], ctx.frames["roles"], dwas, exposure)
+    table = transitions_table(ctx.frames["role_relations"], ctx.frames["roles"], dwas, exposure,
+                              ctx.frames.get("role_outlook"))
+    ctx.frames["transitions"] = table
     ctx.note("transitions_method", {
         "headline_measure": HEADLINE_MEASURE,
         "dwa_overlap": "DWAs of a role = the DWAs linked to its O*NET 29.3 tasks; dwa_jaccard = shared / union; target_overlap = shared / the target's DWAs",
         "deltas": "target minus source (negative percentile_delta: the target is less exposed)",
+        "fit": scoring.pivot_fit.__doc__.split("\n\n")[1].strip(),
         "pivot_score": scoring.transition_score.__doc__.split("\n\n")[1].strip(),
-    }, "how the transitions table and rank_transitions compare two related roles")
+        "excluded_by": scoring.PIVOT_EXCLUSIONS,
+        "shrinking": f"BLS EP 2024-34 employment change <= {scoring.DECLINE_MAX_PCT:g}%",
+        "priority": {str(k): v for k, v in scoring.PIVOT_PRIORITIES.items()},
+        "counts": {"pairs": int(len(table)),
+                   "offered": int(table["excluded_by"].isna().sum()),
+                   **{k: int((table["excluded_by"] == k).sum()) for k in scoring.PIVOT_EXCLUSIONS}},
+    }, "how the transitions table and rank_transitions compare two related roles and which pairs are offered as pivots")
