@@ -71,6 +71,7 @@ class Index:
     minfo: dict[str, dict] = field(default_factory=dict)
     role_infos: dict[int, m.RoleInfo] = field(default_factory=dict)
     cache: OrderedDict = field(default_factory=OrderedDict)
+    extras: dict = field(default_factory=dict)  # per-database lookup tables built on first use (title lexicon)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def measure_info(self, mid: str) -> pd.Series:
@@ -120,8 +121,8 @@ def _sql(conn, sql: str, params=()) -> pd.DataFrame:
 
 
 def _load(conn: sqlite3.Connection, key: tuple) -> Index:
-    roles = _sql(conn, "select code, title, soc_code, major_group, job_zone, employment, employment_change_pct, task_count "
-                       "from roles order by code")
+    roles = _sql(conn, "select code, title, soc_code, major_group, job_zone, employment, employment_change_pct, task_count, "
+                       "roles_sharing_labor_code from roles order by code")
     role_pos = {c: i for i, c in enumerate(roles["code"])}
     n_roles = len(roles)
     measures = _sql(conn, "select measure_id, family, title, scale, direction, level from measures order by measure_id")

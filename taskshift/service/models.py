@@ -327,15 +327,28 @@ class WorkforceResponse(_Response):
 class TitleHit(_Response):
     title: str
     kind: str
-    relevance: float
+    relevance: float | None = Field(None, description="Negated FTS5 BM25 rank (full-text matches; null for exact ones)")
+
+
+class TitleEdit(_Response):
+    """One thing title matching did to the query: a part it removed, or an acronym it expanded."""
+    text: str = Field(description="The words as found in the query")
+    kind: str = Field(description="location, pay, modifier, level (removed); acronym, abbreviation (expanded)")
+    replacement: str | None = Field(None, description="What an acronym or abbreviation was expanded to")
+    source: str | None = Field(None, description="Where the expansion comes from (title_aliases.source)")
 
 
 class RoleMatch(_Response):
     role_code: str
     role_title: str
-    relevance: float = Field(description="Negated FTS5 BM25 rank of the best matching title (higher is better)")
-    exact: bool = Field(description="A title of the role equals the query (case and punctuation aside)")
-    all_terms: bool = Field(description="The best title contains every word of the query")
+    method: str = Field(description="exact (a title equals the query), exact_normalized (a title equals the cleaned "
+                                    "query), fts_all_terms / fts_some_terms (full-text search)")
+    relevance: float | None = Field(description="Negated FTS5 BM25 rank of the best title (full-text matches; null for exact ones)")
+    exact: bool = Field(description="A title of the role equals the query as written (case, punctuation, a plural s aside)")
+    all_terms: bool = Field(description="The best title contains every word of the cleaned query")
+    query_coverage: float | None = Field(None, description="Share of the cleaned query's words the best title contains")
+    title_coverage: float | None = Field(None, description="Share of the best title's own words the query covers")
+    context_words: list[str] = Field([], description="Context words of the query (other segments) found in the role's titles")
     matched_title: str
     matched_kind: str
     matching_titles: int
@@ -344,6 +357,13 @@ class RoleMatch(_Response):
 
 class MatchResponse(_Response):
     query: str
+    title: str | None = Field(None, description="The part of the query taken as the title (the other segments are context)")
+    normalized: str | None = Field(None, description="The words that matched (exact) or were searched (full text)")
+    method: str = Field("none", description="How the first match was found; none: no match (another matcher may take over)")
+    variant: str | None = Field(None, description="Which clean-up of the title matched")
+    removed: list[TitleEdit] = Field([], description="Location, pay, modifiers and level words removed")
+    expanded: list[TitleEdit] = Field([], description="Acronyms and abbreviations expanded")
+    context: list[str] = Field([], description="Words of the other segments (ICU, Restaurant...), used to break ties")
     matches: list[RoleMatch]
 
 

@@ -328,6 +328,7 @@ def startup(datasette):
         for name in sorted(names):  # load the scoring index now, so the first request is fast
             try:
                 await datasette.get_database(name).execute_fn(service.index_for)
+                await datasette.get_database(name).execute_fn(service.titles.warm_title_lexicon)
             except Exception as err:  # an older or partial database: the API answers with errors, the site still works
                 print(f"taskshift: scoring index of {name} not loaded: {err!r}", file=sys.stderr)
     return inner
