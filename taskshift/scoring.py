@@ -368,6 +368,55 @@ def pivot_priority(to_change_pct, shared_dwas) -> np.ndarray:
     return (1 + 2 * shrinking.astype(int) + (shared <= 0).astype(int)).astype("int64")
 
 
+# --- text similarity (emerging titles -> the O*NET tasks that do the same work) -------------------
+def tfidf_cosine(queries: list[list[str]], docs: list[list[str]]) -> np.ndarray:
+    """Cosine similarity of TF-IDF term vectors, queries x documents (0..1).
+
+    Terms are already tokenised and stemmed; tf = count in the text, idf = ln((1 + N) / (1 + df)) + 1
+    over the N documents (so a query word no document has still counts in the query's length and
+    lowers its similarity). Returns an array of shape (len(queries), len(docs)).
+    """
+    n = len(docs)
+    vocab: dict[str, int] = {}
+    rows, cols, counts = [], [], []
+    for i, terms in enumerate(docs):
+        tf: dict[int, int] = {}
+        for t in terms:
+            j = vocab.setdefault(t, len(vocab))
+            tf[j] = tf.get(j, 0) + 1
+        rows += [i] * len(tf)
+        cols += list(tf)
+        counts += list(tf.values())
+    rows_a, cols_a = np.asarray(rows, dtype="int64"), np.asarray(cols, dtype="int64")
+    df = np.bincount(cols_a, minlength=len(vocab)).astype("float64")
+    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+    w = np.asarray(counts, dtype="float64") * idf[cols_a]
+    norms = np.sqrt(np.bincount(rows_a, weights=w * w, minlength=n))
+    out = np.zeros((len(queries), n))
+    by_term: dict[int, np.ndarray] = {}
+    order = np.argsort(cols_a, kind="stable")
+    bounds = np.searchsorted(cols_a[order], np.arange(len(vocab) + 1))
+    for qi, terms in enumerate(queries):
+        qtf: dict[str, int] = {}
+        for t in terms:
+            qtf[t] = qtf.get(t, 0) + 1
+        qnorm = 0.0
+        acc = np.zeros(n)
+        for t, c in qtf.items():
+            j = vocab.get(t)
+            weight = c * (idf[j] if j is not None else np.log(1.0 + n) + 1.0)
+            qnorm += weight * weight
+            if j is None:
+                continue
+            hit = by_term.get(j)
+            if hit is None:
+                hit = by_term[j] = order[bounds[j]:bounds[j + 1]]
+            np.add.at(acc, rows_a[hit], weight * w[hit])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[qi] = np.where((norms > 0) & (qnorm > 0), acc / (norms * np.sqrt(qnorm)), 0.0)
+    return out
+
+
 # --- bundles, profiles and outlooks (the scoring API: taskshift.service) -----------------------
 #: Task labels behind the automation vs augmentation profile and the outlook (Eloundou et al. GPT-4):
 #: the label column of this measure's task_exposure rows holds the GPT-4 E0/E1/E2 exposure label ...

@@ -78,7 +78,8 @@ def test_curated_csvs_name_their_source():
     folder = dataset_files() / "curated"
     files = sorted(f for f in folder.iterdir() if f.name.endswith(".csv"))
     assert {f.name for f in files} >= {"sector_profiles.csv", "sector_profile_sectors.csv", "sector_profile_roles.csv",
-                                       "emerging_titles.csv", "emerging_title_roles.csv", "emerging_title_evidence.csv"}
+                                       "emerging_titles.csv", "emerging_title_tasks.csv", "emerging_title_evidence.csv",
+                                       "citations.csv", "title_aliases.csv"}
     for f in files:
         rows = list(csv.DictReader(f.read_text("utf-8").splitlines()))
         assert rows, f.name
@@ -88,7 +89,9 @@ def test_curated_csvs_name_their_source():
 def test_sector_profiles_with_their_data(conn):
     prof = frame(conn, "select * from sector_profiles").set_index("profile_key")
     assert set(prof.index) == {"technology", "healthcare", "finance", "education", "customer_support", "creative_work"}
-    assert prof["source"].str.contains("seed 002_1c5147b8102fdd56.txt").all()
+    # readable citations (article title, publisher, date, URL), not file names
+    assert prof["source"].str.contains("'How AI is creating jobs and destroying others', ascendurepro.com").all()
+    assert prof["source"].str.contains("https://ascendurepro.com/").all() and not prof["source"].str.contains(r"\.txt").any()
     assert prof.loc["customer_support", "roles_under_pressure"] == "Scripted first-line support"
     roles = frame(conn, "select p.*, e.percentile as check_pct from sector_profile_roles p left join role_exposure e "
                         "on e.role_code = p.role_code and e.measure_id = p.measure_id")

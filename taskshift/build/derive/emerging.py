@@ -1,23 +1,38 @@
-"""Derive the AI-era titles: `emerging_titles`, `emerging_title_roles`, `emerging_title_evidence`,
-and add each title (and the names its evidence gives it) to `titles` as kind `emerging`.
+"""Derive the AI-era titles: `emerging_titles`, `emerging_title_tasks`, `emerging_title_roles`,
+`emerging_title_evidence`, `citations`, and add each title (and the names its evidence gives it) to
+`titles` as kind `emerging`.
 
 Inputs:
 - curated `dataset/curated/emerging_titles.csv` (title, family, description, source),
-  `emerging_title_roles.csv` (nearest O*NET-SOC roles with the reason) and
-  `emerging_title_evidence.csv` (seed mentions with the quote; exact aijobs.net survey titles);
+  `emerging_title_tasks.csv` (what people with the title do, three or four task statements each,
+  written from the cited description) and `emerging_title_evidence.csv` (article mentions with the
+  quote; exact aijobs.net survey titles). Sources are readable citations ([cite:key] ->
+  `citations`). Hypothetical titles an article only proposes (the course-sales blog's "AI-Augmented
+  Data Strategist") are not emerging titles;
 - the aijobs.net survey (`taskshift.build.ingest.aijobs`): each survey title named in the evidence file
   becomes one evidence row per work year with respondents and median salary;
+- O*NET titles and task statements: the nearest roles of a title are justified by tasks, not words:
+  every task of the title is compared with every O*NET 29.3 task statement (`scoring.tfidf_cosine`
+  over stemmed words), a role's task overlap is the mean over the title's tasks of its best-matching
+  task, and the nearest roles are the roles O*NET itself gives the title (or a survey name of it) as
+  an alternate, short or reported title, then the roles with the highest task overlap, at least
+  MIN_TASK_OVERLAP (a title no role reaches keeps its closest role, flagged weak_task_overlap). Each
+  link carries the method, the overlap and the task pairs behind it;
 - O*NET Emerging Tasks whose statement matches the AI-related text filter below: attached to each
   emerging title whose nearest roles include the task's role, else listed with no title.
 
+Each title's evidence level: survey (aijobs.net respondents, with the count), official (O*NET lists the
+title; count = roles listing it) or anecdotal (named only in articles, no count).
 Title ids of the new `titles` rows follow the O*NET ones, in (title_key, name, role rank) order.
 """
 from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
+from taskshift import scoring
 from taskshift.build import curated
 from taskshift.scoring import HEADLINE_MEASURE
 
@@ -31,7 +46,21 @@ AI_TERMS = re.compile(r"\b(artificial intelligence|AI|machine learning|deep lear
                       r"LLMs?|generative|chatbots?|algorithms?|predictive models?)\b", re.IGNORECASE)
 AI_TERMS_CASED = re.compile(r"\bAI\b")
 AUTOMATION_TERMS = re.compile(r"\b(autonomous|automated|automation|automate|robotic|robots?)\b", re.IGNORECASE)
-KIND_ORDER = {"seed": 0, "aijobs": 1, "onet_emerging_task": 2}
+KIND_ORDER = {"article": 0, "aijobs": 1, "onet_emerging_task": 2}
+#: Nearest roles by task overlap: at most this many, each with a task overlap (mean best cosine
+#: similarity of the title's tasks with the role's O*NET tasks) of at least MIN_TASK_OVERLAP.
+NEAREST_ROLES = 3
+MIN_TASK_OVERLAP = 0.22
+#: A title task counts as matched by a role's task at this cosine similarity or more.
+MIN_TASK_SIMILARITY = 0.3
+#: Words naming the technology, left out of the comparison (O*NET 29.3 tasks rarely name it).
+TECHNOLOGY_WORDS = frozenset({"ai", "artificial", "intelligence", "generative"})
+ROLES_SOURCE = ("taskshift: task overlap of the title's tasks (dataset/curated/emerging_title_tasks.csv) with "
+                "O*NET 29.3 task statements (TF-IDF cosine, scoring.tfidf_cosine); O*NET 29.3 titles")
+_STOP = frozenset("""a an and are as at be by for from has have in into is it its of on or that the their them these this
+those to with within such other using use used uses e g etc including include includes all any each more new""".split())
+_SUFFIXES = ("ational", "ization", "ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "ies", "ied",
+             "ers", "er", "ed", "es", "e", "s", "ly")
 
 
 def _problem(problems: list[str]) -> None:
@@ -61,8 +90,8 @@ def evidence(titles: pd.DataFrame, roles_near: pd.DataFrame, curated_ev: pd.Data
         if r["title_key"] not in set(titles["title_key"]):
             problems.append(f"dataset/curated/emerging_title_evidence.csv: row {line}: unknown title_key {r['title_key']!r}")
             continue
-        if r["kind"] == "seed":
-            rows.append({"title_key": r["title_key"], "kind": "seed", "name": r["name"], "detail": r["detail"],
+        if r["kind"] == "article":
+            rows.append({"title_key": r["title_key"], "kind": "article", "name": r["name"], "detail": r["detail"],
                          "source": r["source"]})
         elif r["kind"] == "aijobs":
             if survey is None:
@@ -75,7 +104,7 @@ def evidence(titles: pd.DataFrame, roles_near: pd.DataFrame, curated_ev: pd.Data
                              "work_year": y.work_year, "respondents": y.respondents,
                              "median_salary_usd": y.median_salary_usd, "source": r["source"]})
         else:
-            problems.append(f"dataset/curated/emerging_title_evidence.csv: row {line}: kind must be seed or aijobs "
+            problems.append(f"dataset/curated/emerging_title_evidence.csv: row {line}: kind must be article or aijobs "
                             f"(O*NET emerging tasks are found by the build), not {r['kind']!r}")
     _problem(problems)
     role_title = onet_roles.set_index("code")["title"]
@@ -99,10 +128,10 @@ def evidence(titles: pd.DataFrame, roles_near: pd.DataFrame, curated_ev: pd.Data
 
 
 def title_rows(titles: pd.DataFrame, roles_near: pd.DataFrame, ev: pd.DataFrame, start: int) -> pd.DataFrame:
-    """Each emerging title and each name its seed / survey evidence gives it, pointing at every nearest role."""
+    """Each emerging title and each name its article / survey evidence gives it, pointing at every nearest role."""
     names = pd.concat([
         titles[["title_key", "title"]].assign(source_id=CURATED_SOURCE, order=0),
-        ev.loc[ev["kind"] == "seed", ["title_key", "name"]].rename(columns={"name": "title"}).assign(source_id=EVIDENCE_SOURCE, order=1),
+        ev.loc[ev["kind"] == "article", ["title_key", "name"]].rename(columns={"name": "title"}).assign(source_id=EVIDENCE_SOURCE, order=1),
         ev.loc[ev["kind"] == "aijobs", ["title_key", "name"]].rename(columns={"name": "title"}).assign(source_id=SURVEY_SOURCE, order=2),
     ], ignore_index=True)
     names["title"] = names["title"].str.strip()
@@ -115,17 +144,147 @@ def title_rows(titles: pd.DataFrame, roles_near: pd.DataFrame, ev: pd.DataFrame,
     return out[["title_id", "role_code", "title", "kind", "source_id"]]
 
 
+def stem_words(text: str) -> list[str]:
+    """Lower-case words without common English words, with a light suffix stripping (annotate ~ annotation)."""
+    out = []
+    for w in re.findall(r"[a-z]+", str(text).lower()):
+        if w in _STOP or len(w) < 2:
+            continue
+        for suf in _SUFFIXES:
+            if len(w) > 4 and w.endswith(suf) and len(w) - len(suf) >= 3:
+                w = w[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+                break
+        out.append(w)
+    return out
+
+
+def technology_free(text: str) -> list[str]:
+    return [w for w in stem_words(text) if w not in TECHNOLOGY_WORDS]
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", str(text).lower()))
+
+
+def nearest_roles(titles: pd.DataFrame, title_tasks: pd.DataFrame, onet_tasks: pd.DataFrame,
+                  onet_roles: pd.DataFrame, onet_titles: pd.DataFrame, names: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The nearest O*NET roles of each emerging title, with the task pairs that justify them.
+
+    task_overlap of a role = sqrt(document similarity x task coverage): the TF-IDF cosine of the
+    title's tasks (together) with the role's description and tasks (together), and the mean over the
+    title's tasks of the best cosine with one of the role's tasks. Both must be high: the first alone
+    follows vocabulary, the second alone one generic verb ("monitor", "record"). Words naming the
+    technology (AI, artificial intelligence, generative) are left out, O*NET tasks do not use them.
+
+    A title with no O*NET title and no role above MIN_TASK_OVERLAP keeps its closest role, with method
+    weak_task_overlap (O*NET has no occupation for that work).
+
+    Returns (roles, tasks): roles has title_key, role_code, rank, method (onet_title | task_overlap | weak_task_overlap),
+    task_overlap, matched_tasks, onet_title, reason, source; tasks is the curated task list with its
+    best-matching O*NET task overall.
+    """
+    docs = onet_tasks.sort_values("task_id").reset_index(drop=True)
+    terms = [technology_free(t) for t in docs["statement"]]
+    title_tasks = title_tasks.reset_index(drop=True).copy()
+    sims = scoring.tfidf_cosine([technology_free(t) for t in title_tasks["task"]], terms)
+    best = sims.argmax(axis=1)
+    title_tasks["best_task_id"] = docs["task_id"].to_numpy()[best].astype("int64")
+    title_tasks["best_role_code"] = docs["role_code"].to_numpy()[best]
+    title_tasks["similarity"] = sims[np.arange(len(best)), best]
+    title_tasks["task_no"] = title_tasks.groupby("title_key").cumcount() + 1
+    info = onet_roles.set_index("code")
+    codes = np.array(sorted(docs["role_code"].unique()))
+    role_index = {c: i for i, c in enumerate(codes)}
+    ri = docs["role_code"].map(role_index).to_numpy()
+    joined = docs.groupby("role_code")["statement"].agg(" ".join)
+    role_docs = [technology_free(f"{info.at[c, 'description']} {joined[c]}") for c in codes]
+    per_role = np.zeros((len(title_tasks), len(codes)))
+    arg = np.zeros((len(title_tasks), len(codes)), dtype="int64")
+    for k in range(len(title_tasks)):
+        order = np.lexsort((-sims[k], ri))          # by role, best task first
+        first = np.r_[0, np.flatnonzero(np.diff(ri[order])) + 1]
+        per_role[k, ri[order[first]]] = sims[k, order[first]]
+        arg[k, ri[order[first]]] = order[first]
+    onet = onet_titles[onet_titles["kind"] != "emerging"].assign(folded=lambda f: f["title"].map(_fold))
+    rows = []
+    for key, group in title_tasks.groupby("title_key", sort=True):
+        idx = group.index.to_numpy()
+        coverage = per_role[idx].mean(axis=0)
+        document = scoring.tfidf_cosine([technology_free(" ".join(group["task"]))], role_docs)[0]
+        overlap = np.sqrt(coverage * document)
+        wanted = {_fold(n) for n in names.loc[names["title_key"] == key, "name"]}
+        listed = onet[onet["folded"].isin(wanted)].groupby("role_code")["title"].first()
+        chosen = sorted(listed.index, key=lambda c: (-overlap[role_index[c]] if c in role_index else 0.0, c))
+        for j in np.argsort(-overlap, kind="stable"):
+            if len(chosen) >= max(NEAREST_ROLES, len(listed)) or overlap[j] < MIN_TASK_OVERLAP:
+                break
+            if codes[j] not in chosen:
+                chosen.append(codes[j])
+        weak = not chosen  # no O*NET title and no role above the threshold: keep the closest, flagged
+        if weak:
+            chosen = [codes[int(np.argmax(overlap))]]
+        for rank, code in enumerate(chosen[:5], start=1):
+            j = role_index.get(code)
+            ov = float(overlap[j]) if j is not None else 0.0
+            pairs = []
+            if j is not None:
+                pairs = sorted(((per_role[k, j], title_tasks.at[k, "task"], docs.at[int(arg[k, j]), "statement"])
+                                for k in idx if per_role[k, j] > 0), key=lambda x: -x[0])
+            matched = sum(1 for p_ in pairs if p_[0] >= MIN_TASK_SIMILARITY)
+            evidence = "; ".join(f"'{a}' ~ '{b}' ({sim:.2f})" for sim, a, b in pairs[:2])
+            head = (f"task overlap {ov:.2f} (document {document[j]:.2f}, tasks {coverage[j]:.2f}; {matched} of {len(idx)} "
+                    f"tasks >= {MIN_TASK_SIMILARITY:g})" if j is not None else "no O*NET tasks")
+            if code in listed.index:
+                method, reason = "onet_title", f"O*NET lists '{listed[code]}' as a title of this role; {head}"
+            elif weak:
+                method, reason = "weak_task_overlap", (
+                    f"no O*NET occupation's tasks cover this work well: the closest, below the {MIN_TASK_OVERLAP:g} "
+                    f"threshold; {head}")
+            else:
+                method, reason = "task_overlap", head
+            rows.append({"title_key": key, "role_code": code, "rank": rank, "method": method, "task_overlap": ov,
+                         "matched_tasks": matched, "onet_title": listed.get(code),
+                         "reason": reason + (f": {evidence}" if evidence else ""), "source": ROLES_SOURCE})
+    out = pd.DataFrame(rows)
+    tasks_out = title_tasks[["title_key", "task_no", "task", "source", "best_task_id", "best_role_code", "similarity"]]
+    return out, tasks_out
+
+
+def evidence_level(titles: pd.DataFrame, ev: pd.DataFrame, onet_titles: pd.DataFrame) -> pd.DataFrame:
+    """survey (aijobs.net respondents > 0), official (O*NET lists the title or a survey name of it), else anecdotal."""
+    onet = onet_titles[onet_titles["kind"] != "emerging"].assign(folded=lambda f: f["title"].map(_fold))
+    out = []
+    for t in titles.itertuples(index=False):
+        names = {_fold(t.title)} | {_fold(n) for n in ev.loc[(ev["title_key"] == t.title_key)
+                                                             & ev["kind"].isin(["aijobs"]), "name"]}
+        roles = onet.loc[onet["folded"].isin(names), "role_code"].nunique()
+        if t.survey_respondents > 0:
+            out.append(("survey", int(t.survey_respondents),
+                        f"{t.survey_respondents} aijobs.net survey respondents, {t.survey_titles} job titles, from {t.survey_first_year}"))
+        elif roles:
+            out.append(("official", int(roles), f"O*NET 29.3 lists the title for {roles} roles"))
+        else:
+            out.append(("anecdotal", None, f"named in {t.article_mentions} article passage(s) only; no survey or official count"))
+    return pd.DataFrame(out, columns=["evidence_level", "evidence_count", "evidence_note"])
+
+
 def derive(ctx) -> None:
     titles = curated.read("emerging_titles")
-    near = curated.read("emerging_title_roles")
+    title_tasks = curated.read("emerging_title_tasks")
     curated_ev = curated.read("emerging_title_evidence")
     keys = set(titles["title_key"])
-    _problem([f"dataset/curated/emerging_title_roles.csv: row {i}: unknown title_key {k!r}"
-              for i, k in near["title_key"].items() if k not in keys]
-             + [f"dataset/curated/emerging_titles.csv: title {k!r} has no nearest role"
-                for k in sorted(keys - set(near["title_key"]))])
+    _problem([f"dataset/curated/emerging_title_tasks.csv: row {i}: unknown title_key {k!r}"
+              for i, k in title_tasks["title_key"].items() if k not in keys]
+             + [f"dataset/curated/emerging_titles.csv: title {k!r} has no task in emerging_title_tasks.csv"
+                for k in sorted(keys - set(title_tasks["title_key"]))])
     survey = ctx.frames.get("aijobs_title_years")
     responses = ctx.frames.pop("aijobs_responses", None)
+    # O*NET title evidence: the title itself (not the survey titles pooled under it: "Computer Vision
+    # Engineer" is pooled under Machine Learning Engineer, but O*NET files it under hardware engineers)
+    names = titles[["title_key", "title"]].rename(columns={"title": "name"})
+    near, task_table = nearest_roles(titles, title_tasks, ctx.frames["tasks"], ctx.frames["roles"], ctx.frames["titles"], names)
+    _problem([f"emerging title {k!r}: no O*NET title and no role with a task overlap >= {MIN_TASK_OVERLAP:g} "
+              "(describe its tasks in dataset/curated/emerging_title_tasks.csv)" for k in sorted(keys - set(near["title_key"]))])
     tasks = ai_emerging_tasks(ctx.frames["emerging_tasks"])
     ev = evidence(titles, near, curated_ev, survey, tasks, ctx.frames["roles"])
 
@@ -142,7 +301,7 @@ def derive(ctx) -> None:
     titles["n_roles"] = titles["title_key"].map(near.groupby("title_key").size()).astype(int)
     titles["measure_id"] = HEADLINE_MEASURE
     titles["roles_percentile"] = titles["title_key"].map(near.groupby("title_key")["percentile"].mean())
-    titles["seed_mentions"] = titles["title_key"].map(ev[ev["kind"] == "seed"].groupby("title_key").size()).fillna(0).astype(int)
+    titles["article_mentions"] = titles["title_key"].map(ev[ev["kind"] == "article"].groupby("title_key").size()).fillna(0).astype(int)
     survey_ev = ev[ev["kind"] == "aijobs"]
     titles["survey_titles"] = titles["title_key"].map(survey_ev.groupby("title_key")["name"].nunique()).fillna(0).astype(int)
     titles["survey_respondents"] = titles["title_key"].map(survey_ev.groupby("title_key")["respondents"].sum()).fillna(0).astype(int)
@@ -159,7 +318,13 @@ def derive(ctx) -> None:
         titles[f"survey_median_salary_usd_{SURVEY_YEAR}"] = None
     titles["onet_emerging_tasks"] = titles["title_key"].map(
         ev[ev["kind"] == "onet_emerging_task"].groupby("title_key").size()).fillna(0).astype(int)
+    level = evidence_level(titles, ev, ctx.frames["titles"])
+    titles["evidence_level"] = level["evidence_level"].to_numpy()
+    titles["evidence_count"] = pd.array(level["evidence_count"].to_numpy(), dtype="Int64")
+    titles["evidence_note"] = level["evidence_note"].to_numpy()
 
+    ctx.frames["citations"] = curated.read("citations").reset_index(drop=True)
+    ctx.frames["emerging_title_tasks"] = task_table
     ctx.frames["emerging_titles"] = titles
     ctx.frames["emerging_title_roles"] = near
     ctx.frames["emerging_title_evidence"] = ev
