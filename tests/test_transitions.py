@@ -233,3 +233,19 @@ def test_endpoint_bad_input_is_a_4xx_naming_the_field(ds, path, status, field):
     body = r.json()
     assert body["ok"] is False and [e["field"] for e in body["errors"]] == [field]
     assert body["errors"][0]["problem"]
+
+
+@pytest.mark.parametrize("source, targets, path", [
+    (CSR, {"43-1011.00"}, "support agents -> escalation management and customer success (O*NET: Customer Success Manager)"),
+    ("43-6014.00", {"11-3012.00"}, "admin -> operations coordination (Administrative Services Managers)"),
+    ("43-9061.00", {"11-3012.00"}, "admin -> operations coordination"),
+    ("27-3043.00", {"27-3041.00"}, "content producers -> editing"),
+    ("27-3043.00", {"27-3031.00", "13-1161.01", "13-1161.00", "11-2021.00"}, "content producers -> strategy"),
+    ("27-3042.00", {"27-3041.00"}, "content producers -> editing"),
+    ("15-2051.00", {"13-1111.00"}, "analysts -> process design (Management Analysts)"),
+    ("13-2051.00", {"13-1111.00"}, "analysts -> process design"),
+])
+def test_seed_paths_that_onet_relations_allow(conn, source, targets, path):
+    """The seeds' named pivots, where O*NET relates the roles and the target is less exposed (docs/api.md)."""
+    offered = {p.to_code for p in rank_transitions(conn, source, limit=50, gap_limit=0).pivots}
+    assert offered & targets, path
