@@ -300,12 +300,15 @@ async def test_match_includes_emerging_titles(built_db, tmp_path):
     with sqlite3.connect(copy) as conn:
         (next_id,) = conn.execute("select max(title_id) + 1 from titles").fetchone()
         conn.execute("insert into titles (title_id, role_code, title, kind, source_id) values (?, '15-1252.00', "
-                     "'Prompt Engineer', 'emerging', 'curated')", (next_id,))
+                     "'Agent Orchestration Engineer', 'emerging', 'curated')", (next_id,))
         conn.execute("insert into titles_fts (titles_fts) values ('rebuild')")
     datasette = Datasette(immutables=[str(copy)], settings=SETTINGS)
     await datasette.invoke_startup()
-    first = (await datasette.client.get("/-/match?title=prompt+engineer")).json()["matches"][0]
+    first = (await datasette.client.get("/-/match?title=agent+orchestration+engineer")).json()["matches"][0]
     assert first["role_code"] == "15-1252.00" and first["matched_kind"] == "emerging" and first["exact"]
+    # the curated AI-era titles are in the built database too
+    prompt = (await datasette.client.get("/-/match?title=prompt+engineer")).json()["matches"][0]
+    assert prompt["matched_kind"] == "emerging" and prompt["exact"]
 
 
 # --- bad input -----------------------------------------------------------------------------------

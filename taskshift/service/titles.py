@@ -86,7 +86,9 @@ def _match_task(conn, idx: Index, words: list[str], base_role: str | None):
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:\+\+|#)?")
 _FTS_STOP = frozenset("a an and are as at by for from in of on or the to with".split())
 _DASHES = re.compile(r"\s+[-\u2013\u2014|]+\s+|\s*[|:;]\s*|\s*,\s+(?![A-Z]{2}\b)")
-_LOCATION = re.compile(r"(?:\s*[-\u2013\u2014|,@(]\s*|\s+in\s+|\s+)(?:[A-Z][A-Za-z.'\-]*\s*){1,4},\s*(?:[A-Z]{2}|[A-Z][a-z]+)(?:\s+\d{5})?\s*\)?\s*$")
+# a trailing "City, ST" (a US state code) after a separator: "- Chicago, IL", "(Austin, TX)", "| Dallas. TX",
+# "in Denver, CO"; "Software Engineer, Backend" is not a location
+_LOCATION = re.compile(r"(?:\s*[-\u2013\u2014|,@(]\s*|\s+in\s+|\s+at\s+)(?:[A-Z][A-Za-z'\-]*\.?\s*){1,4}[,.]\s*[A-Z]{2}(?:\s+\d{5})?\s*\)?\s*$")
 _PAY = re.compile(r"\$\s?[\d,.]+\s*[kK]?(?:\s*(?:-|to)\s*\$?\s?[\d,.]+\s*[kK]?)?(?:\s*(?:/|per|an|a)\s*(?:hr|hour|year|yr|week|wk|annum))?")
 _PARENS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 METHODS = ("exact", "exact_normalized", "fts_all_terms", "fts_some_terms")
@@ -210,7 +212,8 @@ class ParsedTitle:
     title: str                       # the segment taken as the title, cleaned
     tokens: list[str]
     context: list[str]               # words of the other segments (canonical)
-    removed: list[tuple[str, str]]   # (text, kind): location, pay, modifier, level, segment
+    removed: list[tuple[str, str]]   # (text, kind): location, pay, modifier, level (parts and words)
+    parts: list[tuple[str, str]]     # the parts removed before the words: location, pay, parentheses, segments
     variants: list[tuple[tuple[str, ...], str, list]]  # (canonical tokens, description, edits)
     core: list[str]                  # tokens without modifiers and level words, aliases expanded
 
@@ -242,7 +245,7 @@ def parse_title(raw: str, lex: Lexicon) -> ParsedTitle:
     removed: list[tuple[str, str]] = []
     m = _LOCATION.search(text)
     if m and m.start() > 0:
-        removed.append((m.group(0).strip(" -,|(@"), "location"))
+        removed.append((re.sub(r"^(?:in|at)\s+", "", m.group(0).strip(" -,|()@\u2013\u2014")), "location"))
         text = text[:m.start()]
     for m in list(_PAY.finditer(text)):
         removed.append((m.group(0).strip(), "pay"))
@@ -267,10 +270,13 @@ def parse_title(raw: str, lex: Lexicon) -> ParsedTitle:
 
     title_seg = next((seg for seg in segments if not only_modifiers(seg)), segments[0] if segments else "")
     context: list[str] = []
+    level_words = {ph for ph, _p in lex.levels}
     for seg in segments:
         if seg is title_seg:
             continue
-        if only_modifiers(seg):
+        if lex.canon(_tokens(seg.lower())) in level_words:   # "Software Engineer, Senior"
+            removed.append((seg.strip(), "level"))
+        elif only_modifiers(seg):
             removed.append((seg.strip(), "modifier"))
         else:
             context += [t for t in lex.canon(_tokens(seg.lower())) if t not in _FTS_STOP]
@@ -279,6 +285,7 @@ def parse_title(raw: str, lex: Lexicon) -> ParsedTitle:
     for content in inner:
         toks = lex.canon(_tokens(content, lex.case_sensitive))
         context += [t for t in toks if t not in _FTS_STOP]
+    parts = list(removed)
     tokens = _tokens(title_seg, lex.case_sensitive)
     base = list(lex.canon(tokens))
     no_mod, mods = _strip(base, lex.modifiers, "any")
@@ -330,7 +337,7 @@ def parse_title(raw: str, lex: Lexicon) -> ParsedTitle:
             toks, _ = _strip(toks, lex.modifiers, "any")
             add(toks, f"the part '{side.strip()}' of a title with a slash", mod_edits)
     removed += [(x, "level") for x in levels]
-    return ParsedTitle(title=title_seg.strip(), tokens=base, context=list(dict.fromkeys(context)), removed=removed,
+    return ParsedTitle(title=title_seg.strip(), tokens=base, context=list(dict.fromkeys(context)), removed=removed, parts=parts,
                        variants=variants, core=exp_lvl or exp_mod or base)
 
 
@@ -360,9 +367,8 @@ def lexical_match(conn: sqlite3.Connection, title: str, limit: int = 10) -> m.Ma
 
 
 def _edits(parsed: ParsedTitle, edits) -> tuple[list[m.TitleEdit], list[m.TitleEdit]]:
-    removed = [m.TitleEdit(text=t, kind=k) for t, k in parsed.removed if k in ("location", "pay")]
-    removed += [m.TitleEdit(text=t, kind=k) for t, k in parsed.removed if k == "modifier" and not any(
-        e[0] == "modifier" and e[1] == t for e in edits)]
+    """What the clean-up removed (the parts, then the words of the variant that matched) and expanded."""
+    removed = [m.TitleEdit(text=t, kind=k) for t, k in parsed.parts]
     expanded = []
     for e in edits:
         if e[0] in ("modifier", "level"):
@@ -390,11 +396,12 @@ def _lexical_match(conn, idx: Index, title: str, limit: int) -> m.MatchResponse:
 
         def key(item):
             # context words; the role's own occupation name; the title is that name; a specialisation
-            # (.01..) after its parent occupation (.00); incumbents report the title; workers per role
+            # (.01..) after its parent occupation (.00); incumbents report the title; more of the role's
+            # titles equal it; workers per role
             code, titles = item
             return (-len(context & lex.role_words.get(code, set())), -len(stems & lex.role_stems.get(code, set())),
                     not any(k == "occupation" for _t, k in titles), code[:7] in socs_with_00 and not code.endswith(".00"),
-                    not any(k == "reported" for _t, k in titles), -lex.prior.get(code, 0.0), -len(titles), code)
+                    not any(k == "reported" for _t, k in titles), -len(titles), -lex.prior.get(code, 0.0), code)
 
         ranked = sorted(roles.items(), key=key)
         method = "exact" if n == 0 else "exact_normalized"
