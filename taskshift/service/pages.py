@@ -1,0 +1,711 @@
+"""The data of the pages people read: one function per page section.
+
+Every function takes an open sqlite3 connection to a taskshift database and a key (a role code, a
+sector code, a measure id, or nothing) and returns a plain, JSON-ready dict, or None when the
+database has no data for that section (the page then leaves the section out). Numbers are returned
+at full precision; rounding is the template's job. Results are memoised on the database's `Index`
+(the database is immutable), so a page answers from memory after its first request.
+
+The site (`taskshift.site.pages`) maps each function to a template partial; the same dicts are
+served as JSON (`/role/{code}.json` etc.), so a chart, a page and a script read the same numbers.
+Unknown keys raise `NotFound` naming the field, as everywhere in the service.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from taskshift import __version__, scoring
+from taskshift.resources import project_metadata, site_files
+from taskshift.scoring import HEADLINE_MEASURE
+from taskshift.service import models as m
+from taskshift.service.errors import InvalidInput, NotFound, ServiceError
+from taskshift.service.index import Index, _memo, _q, index_for
+
+ROLE_CODE = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
+#: How many roles, pivots, sectors... a section lists (the JSON and the linked tables have the rest).
+TOP_N = 10
+PIVOTS_SHOWN = 5
+GAPS_SHOWN = 4
+HIST_BINS = 20
+
+
+# --- plain language (api/plain_language.yaml) ----------------------------------------------------
+@cache
+def plain_language() -> dict:
+    return yaml.safe_load(site_files().joinpath("plain_language.yaml").read_text("utf-8")) or {}
+
+
+def measure_words(measure_id: str, family: str | None, title: str | None = None) -> dict:
+    """Plain name, family name, evidence kind (predicted/observed) and what the family measures."""
+    words = plain_language()
+    fam = words.get("families", {}).get(family or "", {})
+    return {"name": words.get("measures", {}).get(measure_id) or title or measure_id,
+            "family_name": fam.get("name") or family or "",
+            "evidence": fam.get("evidence", "predicted"),
+            "what": " ".join(str(fam.get("what", "")).split())}
+
+
+def _row(conn, sql: str, params=()) -> dict | None:
+    cur = _q(conn, sql, params)
+    row = cur.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cur.description], row))
+
+
+def _rows(conn, sql: str, params=()) -> list[dict]:
+    cur = _q(conn, sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _table_exists(conn, name: str) -> bool:
+    return _q(conn, "select 1 from sqlite_master where type in ('table', 'view') and name = ?", (name,)).fetchone() is not None
+
+
+def _f(x) -> float | None:
+    if x is None:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(x) else x
+
+
+def _i(x) -> int | None:
+    x = _f(x)
+    return None if x is None else int(round(x))
+
+
+def _metadata(conn) -> dict:
+    idx = index_for(conn)
+    return _memo(idx, ("pages", "metadata"), lambda: {r["key"]: r["value"] for r in _rows(conn, "select key, value from metadata")})
+
+
+def _vintages(conn) -> dict:
+    raw = _metadata(conn).get("data_vintages")
+    try:
+        return json.loads(raw) if raw else dict(project_metadata().get("vintages", {}))
+    except ValueError:
+        return {}
+
+
+def _measure_entry(idx: Index, mid: str) -> dict:
+    info = idx.minfo.get(mid) or {}
+    return {"measure_id": mid, "title": info.get("title") or mid, "family": info.get("family"),
+            "scale": info.get("scale"), "direction": info.get("direction"),
+            **measure_words(mid, info.get("family"), info.get("title"))}
+
+
+def headline(idx: Index) -> str:
+    return HEADLINE_MEASURE if HEADLINE_MEASURE in idx.col else idx.scorable[0]
+
+
+# --- resolving what a URL names -------------------------------------------------------------------
+def resolve_role(conn, text: str) -> dict:
+    """What `/role/<text>` names: {"code": ...} for one role (maybe after normalising the code),
+    {"choices": [...]} when a SOC code covers several roles; NotFound otherwise.
+
+    Accepts 15-1252.00, 15-1252 (the SOC code: its .00 role, or its only role), 151252, 15125200.
+    """
+    idx = index_for(conn)
+    t = (text or "").strip()
+    digits = re.sub(r"\D", "", t)
+    candidates = []
+    if ROLE_CODE.match(t):
+        candidates.append(t)
+    if len(digits) == 8:
+        candidates.append(f"{digits[:2]}-{digits[2:6]}.{digits[6:]}")
+    for code in candidates:
+        if code in idx.role_pos:
+            return {"code": code}
+    if len(digits) in (6, 8):
+        soc = f"{digits[:2]}-{digits[2:6]}"
+        if f"{soc}.00" in idx.role_pos and len(digits) == 6:
+            return {"code": f"{soc}.00"}
+        under = idx.roles.loc[idx.roles["soc_code"] == soc, ["code", "title"]]
+        if len(under) == 1 and len(digits) == 6:
+            return {"code": str(under.iloc[0]["code"])}
+        if len(under) > 1:
+            return {"soc_code": soc, "choices": [{"code": c, "title": ti} for c, ti in under.itertuples(index=False)]}
+    raise NotFound("role_code", f"{t!r} is not the O*NET-SOC code of a role (e.g. 15-1252.00)", "not_found")
+
+
+def resolve_sector(conn, text: str) -> str:
+    """The NAICS sector code `/sector/<text>` names: 52, or 31 / 32 / 33 for 31-33."""
+    codes = [r[0] for r in _q(conn, "select naics_code from sectors order by naics_code")]
+    t = (text or "").strip()
+    if t in codes:
+        return t
+    for code in codes:
+        if "-" in code:
+            lo, hi = code.split("-")
+            if t.isdigit() and lo.isdigit() and int(lo) <= int(t) <= int(hi):
+                return code
+    raise NotFound("sector_code", f"{t!r} is not a NAICS sector code of the sectors table (e.g. 52)", "not_found")
+
+
+def resolve_measure(conn, text: str) -> str:
+    idx = index_for(conn)
+    if text in idx.measures.index:
+        return text
+    raise NotFound("measure_id", f"unknown measure {text!r} (see the measures table)", "not_found")
+
+
+# --- role page -------------------------------------------------------------------------------------
+def _role(conn, code: str) -> tuple[Index, int]:
+    idx = index_for(conn)
+    pos = idx.role_pos.get(code)
+    if pos is None:
+        raise NotFound("role_code", f"unknown role {code!r}", "not_found")
+    return idx, pos
+
+
+def _score(conn, code: str) -> m.ScoreResponse:
+    from taskshift.service.scores import score_role
+    idx = index_for(conn)
+    return _memo(idx, ("pages", "score", code), lambda: score_role(conn, code))
+
+
+def _groups(conn) -> dict[str, str]:
+    idx = index_for(conn)
+    return _memo(idx, ("pages", "soc_titles"), lambda: dict(_q(conn, "select code, title from soc_groups").fetchall()))
+
+
+def role_header(conn, code: str) -> dict:
+    """Title, description, SOC groups and job zone of a role."""
+    _role(conn, code)
+    r = _row(conn, "select code, title, description, soc_code, major_group, minor_group, broad_group, job_zone, "
+                   "task_count from roles where code = ?", (code,))
+    groups = _groups(conn)
+    r["groups"] = [{"code": g, "title": groups.get(g)} for g in (r["major_group"], r["minor_group"], r["broad_group"]) if g]
+    r["soc_title"] = groups.get(r["soc_code"])
+    return r
+
+
+def role_labour(conn, code: str) -> dict | None:
+    """Employment, wages and projections of a role, with the program and year of each figure and the
+    note when the figure belongs to an OEWS code shared with other roles."""
+    _role(conn, code)
+    r = _row(conn, "select code, title, labor_code, labor_is_aggregate, roles_sharing_labor_code, employment, mean_wage, "
+                   "median_wage, wage_flag, employment_change_pct, annual_openings, typical_education from roles where code = ?",
+             (code,))
+    if r is None or all(r[k] is None for k in ("employment", "median_wage", "employment_change_pct")):
+        return None
+    v = _vintages(conn)
+    r["employment_source"] = v.get("oews", "BLS OEWS")
+    r["projection_source"] = v.get("projections", "BLS Employment Projections")
+    r["shared_with"] = []
+    if r["labor_code"] and (r["roles_sharing_labor_code"] or 1) > 1:
+        r["shared_with"] = _rows(conn, "select code, title from roles where labor_code = ? and code != ? order by code",
+                                 (r["labor_code"], code))
+    r["labor_title"] = _groups(conn).get(r["labor_code"]) if r["labor_code"] else None
+    return r
+
+
+def role_summary(conn, code: str) -> dict:
+    """The role in words: the headline measure, the range across every measure, the task profile and outlook."""
+    idx, pos = _role(conn, code)
+    score = _score(conn, code)
+    head = headline(idx)
+    scored = [e for e in score.measures if e.percentile is not None]
+    fams = {idx.minfo[e.measure_id]["family"] for e in scored}
+    lo = min(scored, key=lambda e: (e.percentile, e.measure_id)) if scored else None
+    hi = max(scored, key=lambda e: (e.percentile, e.measure_id)) if scored else None
+    pcts = [e.percentile for e in scored]
+    h = next((e for e in score.measures if e.measure_id == head), None)
+    words = lambda e: None if e is None else {"measure_id": e.measure_id, "percentile": e.percentile, "score": e.score,
+                                              **measure_words(e.measure_id, idx.minfo[e.measure_id]["family"], e.title)}
+    p = score.profile
+    return {
+        "code": code, "title": idx.titles[pos],
+        "headline": words(h) if h and h.percentile is not None else None,
+        "measures": len(scored), "families": len(fams),
+        "median_percentile": float(np.median(pcts)) if pcts else None,
+        "lowest": words(lo), "highest": words(hi),
+        "profile": {"labelled_share": p.labelled_share, "exposed_share": p.exposed_share,
+                    "automatable_share": p.automatable_share, "augmented_share": p.augmented_share,
+                    "employment_change_pct": p.employment_change_pct, "outlook": p.outlook,
+                    "outlook_reason": p.outlook_reason},
+        "thresholds": {"exposed_share_min": scoring.EXPOSED_SHARE_MIN, "automatable_share_min": scoring.AUTOMATABLE_SHARE_MIN,
+                       "automatable_min": scoring.AUTOMATABLE_MIN, "growth_min_pct": scoring.GROWTH_MIN_PCT},
+    }
+
+
+def role_measures(conn, code: str) -> dict:
+    """Every measure's score and percentile for the role, predicted and observed families apart."""
+    idx, pos = _role(conn, code)
+    score = _score(conn, code)
+    rows = []
+    for e in score.measures:
+        entry = _measure_entry(idx, e.measure_id)
+        entry.update(score=e.score, percentile=e.percentile, coverage=e.coverage, derivation=e.derivation)
+        rows.append(entry)
+    order = {"predicted": 0, "observed": 1}
+    rows.sort(key=lambda r: (order.get(r["evidence"], 2), r["percentile"] is None, -(r["percentile"] or 0), r["measure_id"]))
+    return {"code": code, "title": idx.titles[pos], "headline_measure": headline(idx), "measures": rows,
+            "scored": sum(r["percentile"] is not None for r in rows)}
+
+
+def _task_usage(conn) -> dict[int, float]:
+    idx = index_for(conn)
+
+    def load():
+        if not _table_exists(conn, "task_usage"):
+            return {}
+        return {int(t): float(s) for t, s in _q(conn, "select task_id, share from task_usage where share is not null")}
+    return _memo(idx, ("pages", "task_usage"), load)
+
+
+def role_tasks(conn, code: str) -> dict:
+    """The role's O*NET tasks with their GPT-4 exposure and automation labels and observed use."""
+    idx, pos = _role(conn, code)
+    score = _score(conn, code)
+    usage = _task_usage(conn)
+    labels = plain_language().get("task_labels", {})
+    head = headline(idx)
+    tasks = []
+    weight_by_label: dict[str, float] = {}
+    for t in score.tasks:
+        label = t.exposure_label or "unlabelled"
+        weight_by_label[label] = weight_by_label.get(label, 0.0) + t.share
+        tasks.append({"task_id": t.task_id, "statement": t.statement, "task_type": t.task_type, "share": t.share,
+                      "exposure_label": t.exposure_label, "exposure_words": labels.get(t.exposure_label or ""),
+                      "automation_label": t.automation_label, "automation_words": labels.get(t.automation_label or ""),
+                      "exposed": t.exposed, "automatable": t.automatable,
+                      "headline_value": t.values.get(head), "observed_share": usage.get(t.task_id)})
+    order = ["E1", "E2", "E0", "unlabelled"]
+    mix = [{"label": k, "words": labels.get(k, "no GPT-4 label"), "share": weight_by_label[k]}
+           for k in order if k in weight_by_label]
+    return {"code": code, "title": idx.titles[pos], "tasks": tasks, "label_mix": mix,
+            "observed_tasks": sum(t["observed_share"] is not None for t in tasks),
+            "observed_total": sum(t["observed_share"] or 0.0 for t in tasks)}
+
+
+def role_pivots(conn, code: str) -> dict:
+    """Related, less exposed roles to move to (taskshift.service.transitions), with the reskilling gap."""
+    from taskshift.service.transitions import transitions
+    idx, pos = _role(conn, code)
+
+    def make():
+        t = transitions(conn, code, limit=PIVOTS_SHOWN)
+        out = t.model_dump()
+        for p in out["pivots"]:
+            p["missing_dwas"] = p["missing_dwas"][:GAPS_SHOWN]
+            p["missing_technologies"] = p["missing_technologies"][:GAPS_SHOWN]
+            p["outlook"] = str(idx.role_arrays["outlook"][idx.role_pos[p["to_code"]]]) if p["to_code"] in idx.role_pos else None
+        out["measure"] = _measure_entry(idx, t.measure_id)
+        return out
+    return _memo(idx, ("pages", "pivots", code), make)
+
+
+def role_sectors(conn, code: str) -> dict | None:
+    """Where the role's OEWS code works, by NAICS sector (OEWS May 2024 by sector)."""
+    idx, pos = _role(conn, code)
+    r = _row(conn, "select labor_code, roles_sharing_labor_code from roles where code = ?", (code,))
+    if not r or not r["labor_code"] or not _table_exists(conn, "sector_roles"):
+        return None
+    rows = _rows(conn, "select s.naics_code, s.title, sr.employment, sr.pct_of_sector from sector_roles sr "
+                       "join sectors s on s.naics_code = sr.naics_code where sr.oews_code = ? and sr.o_group = 'detailed' "
+                       "order by sr.employment desc nulls last, s.naics_code", (r["labor_code"],))
+    total = sum(x["employment"] or 0 for x in rows)
+    if not rows or total <= 0:
+        return None
+    for x in rows:
+        x["share_of_role"] = (x["employment"] or 0) / total
+    return {"code": code, "labor_code": r["labor_code"], "shared": (r["roles_sharing_labor_code"] or 1) > 1,
+            "total": total, "sectors": rows[:TOP_N], "sectors_total": len(rows),
+            "source": "BLS OEWS May 2024 by NAICS sector"}
+
+
+def role_emerging(conn, code: str) -> dict | None:
+    """AI-era job titles taskshift places next to this role."""
+    _role(conn, code)
+    if not _table_exists(conn, "emerging_title_roles"):
+        return None
+    rows = _rows(conn, "select e.title_key, e.title, e.family, e.description, e.source, r.rank, r.reason, "
+                       "e.survey_respondents, e.survey_median_salary_usd_2024, e.seed_mentions "
+                       "from emerging_title_roles r join emerging_titles e on e.title_key = r.title_key "
+                       "where r.role_code = ? order by r.rank, e.title", (code,))
+    return {"code": code, "titles": rows} if rows else None
+
+
+def citation(conn, what: str | None = None, path: str | None = None) -> dict:
+    """How to cite taskshift (and a page of it)."""
+    meta = project_metadata()
+    md = _metadata(conn)
+    version = md.get("version", __version__)
+    date = md.get("build_date", meta["release"].get("data_date", ""))
+    year = (date or "")[:4]
+    text = (f"taskshift contributors ({year}). {meta['release']['title']}. Version {version}, data of {date}"
+            f"{'. ' + what if what else ''}. {meta['release']['homepage']}")
+    return {"text": text, "version": version, "date": date, "homepage": meta["release"]["homepage"],
+            "attribution": md.get("attribution") or meta["license"]["attribution"], "path": path}
+
+
+def role_cite(conn, code: str) -> dict:
+    """How to cite the role page, the measures on it and the attribution the licenses require."""
+    idx, pos = _role(conn, code)
+    mids = [mid for mid in idx.scorable if not np.isnan(idx.P[pos, idx.col[mid]])]
+    cites = _rows(conn, f"select distinct citation, url from measures where measure_id in ({','.join('?' * len(mids))}) "
+                        "order by citation", mids) if mids else []
+    out = citation(conn, f"Role {code} {idx.titles[pos]}", f"/role/{code}")
+    out["measure_citations"] = cites
+    return out
+
+
+# --- home --------------------------------------------------------------------------------------------
+def home_figures(conn) -> dict:
+    """The headline figures of the dataset."""
+    idx = index_for(conn)
+
+    def make():
+        workers = _row(conn, "select sum(e) as n, count(*) as codes from (select labor_code, max(employment) as e from roles "
+                             "where labor_code is not null and employment is not null group by labor_code)")
+        fams = {idx.minfo[mid]["family"] for mid in idx.scorable}
+        md = _metadata(conn)
+        return {"roles": len(idx.roles), "tasks": len(idx.task_ids), "measures": len(idx.measures),
+                "measures_scored": len(idx.scorable), "families": len(fams),
+                "workers": workers["n"], "labor_codes": workers["codes"],
+                "sectors": _row(conn, "select count(*) as n from sectors")["n"] if _table_exists(conn, "sectors") else 0,
+                "vintages": _vintages(conn), "version": md.get("version", __version__), "build_date": md.get("build_date"),
+                "build_kind": md.get("build_kind"), "headline_measure": _measure_entry(idx, headline(idx))}
+    return _memo(idx, ("pages", "home_figures"), make)
+
+
+def home_roles(conn) -> dict:
+    """Every role: headline percentile against employment, coloured by outlook (the home chart)."""
+    idx = index_for(conn)
+
+    def make():
+        head = headline(idx)
+        j = idx.col[head]
+        labour = {r[0]: r[1:] for r in _q(conn, "select code, labor_code, roles_sharing_labor_code from roles")}
+        points = []
+        for pos, code in enumerate(idx.codes):
+            pct = _f(idx.P[pos, j])
+            emp = _i(idx.roles["employment"].iat[pos])
+            labor_code, sharing = labour.get(code, (None, None))
+            points.append({"code": code, "title": idx.titles[pos], "percentile": pct, "score": _f(idx.R[pos, j]),
+                           "employment": emp, "shared": (sharing or 1) > 1, "roles_sharing": sharing or 1,
+                           "outlook": str(idx.role_arrays["outlook"][pos]), "major_group": str(idx.roles["major_group"].iat[pos])})
+        drawn = [p for p in points if p["percentile"] is not None and p["employment"]]
+        top = sorted((p for p in drawn if p["percentile"] >= scoring.EXPOSED_PERCENTILE and not p["shared"]),
+                     key=lambda p: (-p["employment"], p["code"]))[:TOP_N]
+        outlooks = {o: sum(p["outlook"] == o for p in points) for o in scoring.OUTLOOKS}
+        return {"measure": _measure_entry(idx, head), "roles": points, "drawn": len(drawn),
+                "exposed_percentile": scoring.EXPOSED_PERCENTILE, "largest_exposed": top, "outlooks": outlooks,
+                "employment_source": _vintages(conn).get("oews", "BLS OEWS")}
+    return _memo(idx, ("pages", "home_roles"), make)
+
+
+def home_sectors(conn) -> dict | None:
+    """Every NAICS sector on the headline measure: share of workers in highly exposed occupations."""
+    return sectors_list(conn)
+
+
+# --- sectors -------------------------------------------------------------------------------------
+def sectors_list(conn) -> dict | None:
+    idx = index_for(conn)
+    if not _table_exists(conn, "sector_exposure"):
+        return None
+
+    def make():
+        head = headline(idx)
+        rows = _rows(conn, "select s.naics_code, s.title, s.supersector_title, s.employment, e.score, e.mean_percentile, e.rank, "
+                           "e.coverage, e.exposed_employment, e.exposed_share, e.threshold from sectors s "
+                           "left join sector_exposure e on e.sector_code = s.naics_code and e.measure_id = ? "
+                           "order by e.exposed_share desc nulls last, s.naics_code", (head,))
+        return {"measure": _measure_entry(idx, head), "sectors": rows, "exposed_percentile": scoring.EXPOSED_PERCENTILE,
+                "source": "BLS OEWS May 2024 by NAICS sector"}
+    return _memo(idx, ("pages", "sectors"), make)
+
+
+def sector_header(conn, code: str) -> dict:
+    idx = index_for(conn)
+    code = resolve_sector(conn, code)
+    r = _row(conn, "select naics_code, title, supersector_code, supersector_title, employment from sectors where naics_code = ?", (code,))
+    head = headline(idx)
+    h = _row(conn, "select score, mean_percentile, rank, coverage, scored_employment, exposed_employment, exposed_share, threshold, "
+                   "n_codes from sector_exposure where sector_code = ? and measure_id = ?", (code, head))
+    r["headline"] = h
+    r["measure"] = _measure_entry(idx, head)
+    r["sectors"] = _row(conn, "select count(*) as n from sectors")["n"]
+    r["source"] = "BLS OEWS May 2024 by NAICS sector"
+    return r
+
+
+def sector_measures(conn, code: str) -> dict | None:
+    idx = index_for(conn)
+    code = resolve_sector(conn, code)
+    rows = _rows(conn, "select measure_id, score, mean_percentile, rank, coverage, exposed_share, exposed_employment "
+                       "from sector_exposure where sector_code = ? order by measure_id", (code,))
+    if not rows:
+        return None
+    for r in rows:
+        r.update({k: v for k, v in _measure_entry(idx, r["measure_id"]).items() if k != "measure_id"})
+    order = {"predicted": 0, "observed": 1}
+    rows.sort(key=lambda r: (order.get(r["evidence"], 2), r["mean_percentile"] is None, -(r["mean_percentile"] or 0), r["measure_id"]))
+    return {"code": code, "measures": rows, "headline_measure": headline(idx)}
+
+
+def _code_scores(conn, measure_id: str) -> pd.DataFrame:
+    """Per OEWS code: equal-weight mean score and percentile of its roles (scoring.group_mean, the
+    sector_exposure method), and the roles under it."""
+    idx = index_for(conn)
+
+    def make():
+        j = idx.col[measure_id]
+        labour = pd.DataFrame(_q(conn, "select code, labor_code from roles order by code").fetchall(), columns=["code", "labor_code"])
+        labour["score"] = [idx.R[idx.role_pos[c], j] for c in labour["code"]]
+        labour["percentile"] = [idx.P[idx.role_pos[c], j] for c in labour["code"]]
+        labour = labour[labour["labor_code"].notna()]
+        s = scoring.group_mean(labour["score"], labour["labor_code"])
+        p = scoring.group_mean(labour["percentile"], labour["labor_code"])
+        roles = labour.groupby("labor_code")["code"].apply(list)
+        return pd.DataFrame({"score": s["score"], "percentile": p["score"], "roles": roles.reindex(s.index)})
+    return _memo(idx, ("pages", "code_scores", measure_id), make)
+
+
+def sector_roles(conn, code: str) -> dict | None:
+    """The sector's occupations with the most workers in highly exposed work (headline measure)."""
+    idx = index_for(conn)
+    code = resolve_sector(conn, code)
+    head = headline(idx)
+    thr = _row(conn, "select threshold from sector_exposure where sector_code = ? and measure_id = ?", (code, head))
+    rows = _rows(conn, "select sr.oews_code, sr.employment, sr.pct_of_sector, sr.median_wage from sector_roles sr "
+                       "where sr.naics_code = ? and sr.o_group = 'detailed' and sr.employment is not null", (code,))
+    if not rows or thr is None:
+        return None
+    scores = _code_scores(conn, head)
+    groups = _groups(conn)
+    out = []
+    for r in rows:
+        if r["oews_code"] not in scores.index:
+            continue
+        s = scores.loc[r["oews_code"]]
+        if np.isnan(s["score"]):
+            continue
+        out.append({**r, "title": groups.get(r["oews_code"]), "score": float(s["score"]), "percentile": _f(s["percentile"]),
+                    "exposed": bool(s["score"] >= thr["threshold"]),
+                    "roles": [{"code": c, "title": idx.titles[idx.role_pos[c]]} for c in s["roles"]]})
+    exposed = sorted((r for r in out if r["exposed"]), key=lambda r: (-r["employment"], r["oews_code"]))
+    largest = sorted(out, key=lambda r: (-r["employment"], r["oews_code"]))
+    return {"code": code, "measure": _measure_entry(idx, head), "threshold": thr["threshold"],
+            "exposed_percentile": scoring.EXPOSED_PERCENTILE, "most_exposed": exposed[:TOP_N + 5],
+            "exposed_codes": len(exposed), "largest": largest[:TOP_N], "codes": len(out),
+            "source": "BLS OEWS May 2024 by NAICS sector"}
+
+
+def sector_seeds(conn, code: str) -> dict | None:
+    """The seed articles' view of the sector (sector_profiles), beside the data."""
+    code = resolve_sector(conn, code)
+    if not _table_exists(conn, "sector_profile_sectors"):
+        return None
+    profiles = _rows(conn, "select p.*, ps.reason as sector_reason from sector_profile_sectors ps "
+                           "join sector_profiles p on p.profile_key = ps.profile_key where ps.naics_code = ? order by p.profile_key",
+                     (code,))
+    if not profiles:
+        return None
+    for p in profiles:
+        p["roles"] = _rows(conn, "select r.side, r.role_code, ro.title, r.seed_phrase, r.percentile, r.mean_percentile_all, "
+                                 "r.n_measures from sector_profile_roles r join roles ro on ro.code = r.role_code "
+                                 "where r.profile_key = ? order by r.side, r.percentile desc", (p["profile_key"],))
+    return {"code": code, "profiles": profiles}
+
+
+# --- measures ------------------------------------------------------------------------------------
+def measures_list(conn) -> dict:
+    idx = index_for(conn)
+
+    def make():
+        rows = _rows(conn, "select measure_id, family, title, level, roles_covered, roles_crosswalked, license, redistributable "
+                           "from measures order by family, measure_id")
+        for r in rows:
+            r.update({k: v for k, v in _measure_entry(idx, r["measure_id"]).items() if k not in ("measure_id", "title", "family")})
+            r["role_scores"] = r["measure_id"] in idx.col
+        fams = {}
+        for r in rows:
+            fams.setdefault(r["family"], {"family": r["family"], "family_name": r["family_name"], "evidence": r["evidence"],
+                                          "what": r["what"], "measures": []})["measures"].append(r)
+        order = {"predicted": 0, "observed": 1}
+        return {"families": sorted(fams.values(), key=lambda f: (order.get(f["evidence"], 2), f["family"])),
+                "measures": len(rows), "scored": len(idx.scorable), "headline_measure": headline(idx)}
+    return _memo(idx, ("pages", "measures"), make)
+
+
+def measure_header(conn, measure_id: str) -> dict:
+    idx = index_for(conn)
+    mid = resolve_measure(conn, measure_id)
+    r = _row(conn, "select * from measures where measure_id = ?", (mid,))
+    r.update({k: v for k, v in _measure_entry(idx, mid).items() if k not in r})
+    r["role_scores"] = mid in idx.col
+    r["is_headline"] = mid == headline(idx)
+    r["sources"] = _rows(conn, f"select source_id, publisher, license, license_url, version from sources where source_id in "
+                               f"({','.join('?' * len((r.get('source_ids') or '').split(',')))}) order by source_id",
+                         [s.strip() for s in (r.get("source_ids") or "").split(",")])
+    other = []
+    if not r["role_scores"]:
+        for table, col in (("task_exposure", "measure_id"), ("industry_exposure", "measure_id"), ("exposure_by_year", "measure_id")):
+            if _table_exists(conn, table):
+                n = _q(conn, f"select count(*) from {table} where {col} = ?", (mid,)).fetchone()[0]
+                if n:
+                    other.append({"table": table, "rows": n})
+    r["other_tables"] = other
+    return r
+
+
+def measure_distribution(conn, measure_id: str) -> dict | None:
+    """Histogram and quantiles of the role scores on the measure's own scale."""
+    idx = index_for(conn)
+    mid = resolve_measure(conn, measure_id)
+    if mid not in idx.col:
+        return None
+    v = idx.R[:, idx.col[mid]]
+    v = v[~np.isnan(v)]
+    if not len(v):
+        return None
+    counts, edges = np.histogram(v, bins=HIST_BINS)
+    q = np.quantile(v, [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1])
+    return {"measure_id": mid, "roles": int(len(v)), "scale": idx.minfo[mid]["scale"],
+            "bins": [{"lo": float(a), "hi": float(b), "roles": int(c)} for a, b, c in zip(edges[:-1], edges[1:], counts)],
+            "quantiles": dict(zip(["min", "p10", "p25", "median", "p75", "p90", "max"], map(float, q))),
+            "distinct_scores": int(len(np.unique(v)))}
+
+
+def measure_extremes(conn, measure_id: str) -> dict | None:
+    """The most and least exposed roles on the measure."""
+    idx = index_for(conn)
+    mid = resolve_measure(conn, measure_id)
+    if mid not in idx.col:
+        return None
+    j = idx.col[mid]
+    have = [p for p in range(len(idx.codes)) if not np.isnan(idx.R[p, j])]
+
+    def entry(p):
+        return {"code": idx.codes[p], "title": idx.titles[p], "score": float(idx.R[p, j]), "percentile": _f(idx.P[p, j]),
+                "employment": _i(idx.roles["employment"].iat[p]), "derivation": idx.D[p, j]}
+    top = sorted(have, key=lambda p: (-idx.R[p, j], idx.codes[p]))[:TOP_N]
+    bottom = sorted(have, key=lambda p: (idx.R[p, j], idx.codes[p]))[:TOP_N]
+    return {"measure_id": mid, "top": [entry(p) for p in top], "bottom": [entry(p) for p in bottom], "roles": len(have)}
+
+
+def measure_agreement(conn, measure_id: str) -> dict | None:
+    """Rank correlation (Spearman) of the measure with every other measure over the roles both score."""
+    idx = index_for(conn)
+    mid = resolve_measure(conn, measure_id)
+    if not _table_exists(conn, "measure_correlations"):
+        return None
+    rows = _rows(conn, "select case when measure_a = ? then measure_b else measure_a end as other, spearman, n "
+                       "from measure_correlations where measure_a = ? or measure_b = ? order by spearman desc, other",
+                 (mid, mid, mid))
+    if not rows:
+        return None
+    for r in rows:
+        e = _measure_entry(idx, r["other"])
+        r.update(name=e["name"], family=e["family"], evidence=e["evidence"], same_family=e["family"] == idx.minfo[mid]["family"])
+    others = [r["spearman"] for r in rows if not r["same_family"]]
+    return {"measure_id": mid, "pairs": rows,
+            "median_other_family": float(np.median(others)) if others else None}
+
+
+# --- attribution ---------------------------------------------------------------------------------
+def attribution(conn) -> dict:
+    """Who to credit, from the sources table (the manifest): one line per publisher and license;
+    `required` marks the licenses that require attribution (CC BY)."""
+    idx = index_for(conn)
+
+    def make():
+        rows = _rows(conn, "select publisher, license, license_url, group_concat(source_id, ', ') as sources "
+                           "from sources group by publisher, license, license_url order by publisher, license")
+        seen: dict[str, dict] = {}
+        for r in rows:
+            lic = r["license"] or ""
+            short = re.split(r"[;(]", lic)[0].strip() or lic
+            entry = seen.setdefault(r["publisher"], {"publisher": r["publisher"], "licenses": [], "required": False, "url": r["license_url"]})
+            if short not in entry["licenses"]:
+                entry["licenses"].append(short)
+            entry["required"] |= "CC BY" in lic
+        return {"statement": _metadata(conn).get("attribution") or project_metadata()["license"]["attribution"],
+                "sources": list(seen.values()),
+                "license": project_metadata()["license"]["data"]}
+    return _memo(idx, ("pages", "attribution"), make)
+
+
+# --- workforce form --------------------------------------------------------------------------------
+MAX_WORKFORCE_TEXT = 128 * 1024
+
+
+def parse_workforce(conn, text: str) -> dict:
+    """Rows of `role code or job title, headcount` (CSV, tab or semicolon separated; a header row is
+    allowed) -> the WorkforceRequest roles, how each line was read, and the lines not used (with why).
+
+    A job title is matched with `match_title` (its best role); the line says which title matched.
+    """
+    if len(text.encode("utf-8")) > MAX_WORKFORCE_TEXT:
+        raise InvalidInput("rows", f"more than {MAX_WORKFORCE_TEXT} bytes", "too_large")
+    from taskshift.service.titles import match_title
+    idx = index_for(conn)
+    lines = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    sample = "\n".join(lines[:5])
+    delimiter = "\t" if "\t" in sample else ";" if sample.count(";") > sample.count(",") else ","
+    used, skipped = [], []
+    for n, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=1):
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        if len(cells) < 2:
+            skipped.append({"line": n, "text": delimiter.join(cells), "problem": "needs two columns: a role code or job title, then a headcount"})
+            continue
+        what, count = delimiter.join(cells[:-1]).strip(), cells[-1].replace(",", "").replace(" ", "")
+        if not re.fullmatch(r"\d{1,10}", count):
+            problem = f"headcount {cells[-1]!r} is not a whole number"
+            if n == 1 and not used and not skipped:
+                problem = "header row (skipped)"
+            skipped.append({"line": n, "text": delimiter.join(cells), "problem": problem})
+            continue
+        heads = int(count)
+        if heads > 10**9:
+            skipped.append({"line": n, "text": delimiter.join(cells), "problem": "headcount above 1,000,000,000"})
+            continue
+        code = what.split()[0] if what else ""
+        if ROLE_CODE.match(code) and code in idx.role_pos:
+            used.append({"line": n, "input": what, "role_code": code, "title": idx.titles[idx.role_pos[code]],
+                         "headcount": heads, "how": "role code"})
+            continue
+        if ROLE_CODE.match(code):
+            skipped.append({"line": n, "text": what, "problem": f"{code} is not an O*NET-SOC role code"})
+            continue
+        try:
+            match = match_title(conn, what[: m.MAX_TITLE], 1)
+        except ServiceError as err:
+            skipped.append({"line": n, "text": what, "problem": str(err.errors[0]["problem"])})
+            continue
+        if not match.matches:
+            skipped.append({"line": n, "text": what, "problem": "no role matches this job title"})
+            continue
+        best = match.matches[0]
+        used.append({"line": n, "input": what, "role_code": best.role_code, "title": best.role_title, "headcount": heads,
+                     "how": f"title match: {best.matched_title!r} ({best.matched_kind}{', exact' if best.exact else ''})"})
+    if len(used) > m.MAX_WORKFORCE_ROLES:
+        raise InvalidInput("rows", f"{len(used)} rows; at most {m.MAX_WORKFORCE_ROLES}", "too_many")
+    return {"rows": used, "skipped": skipped,
+            "request": {"roles": [{"role_code": r["role_code"], "headcount": r["headcount"]} for r in used]}}
+
+
+def workforce_pivots(conn, codes: list[str]) -> dict[str, list[dict]]:
+    """The first pivots of each of `codes` (the most exposed roles of a workforce)."""
+    out = {}
+    for code in codes:
+        data = role_pivots(conn, code)
+        out[code] = [{"to_code": p["to_code"], "to_title": p["to_title"], "percentile_delta": p["percentile_delta"],
+                      "wage_delta": p["wage_delta"]} for p in data["pivots"][:3]]
+    return out
