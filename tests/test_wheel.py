@@ -26,6 +26,18 @@ REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("pyproject.toml", "README.md", "LICENSE", "DATA_LICENSE.md")
 PROJECT_DIRS = ("taskshift", "schema", "dataset", "api")
 SHAPE = "import taskshift; print(taskshift.table('roles').shape)"
+SITE = """
+import asyncio, os
+from datasette.app import Datasette
+async def main():
+    ds = Datasette(immutables=[os.environ["TASKSHIFT_DB"]])
+    await ds.invoke_startup()
+    page = await ds.client.get("/role/15-1252.00")
+    print(page.status_code, "Software Developers" in page.text)
+    for path in ("/-/static-plugins/taskshift/vendor/d3/d3.min.js", "/-/static-plugins/taskshift/taskshift.js"):
+        print((await ds.client.get(path)).status_code)
+asyncio.run(main())
+"""
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +63,21 @@ def test_wheel_carries_contracts_inside_the_package(wheel):
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         top_level = z.read(next(n for n in names if n.endswith(".dist-info/top_level.txt"))).decode().split()
+        entry_points = z.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
     tops = {n.split("/", 1)[0] for n in names}
     assert not tops & {"api", "schema", "dataset"}, "a generic top-level module would land in site-packages"
     assert tops == {"taskshift", f"taskshift-{__version__}.dist-info"}
     assert top_level == ["taskshift"]
     for required in ("taskshift/schema/tables/roles.yaml", "taskshift/dataset/project.toml",
                      "taskshift/api/queries.yaml", "taskshift/release/download.py", "taskshift/site/plugin.py",
-                     "taskshift/build/ingest/onet.py", "taskshift/service/scores.py"):
+                     "taskshift/build/ingest/onet.py", "taskshift/service/scores.py",
+                     # the pages: templates, static files and the vendored chart library with its license
+                     "taskshift/site/pages.py", "taskshift/site/templates/_footer.html", "taskshift/site/templates/taskshift/role.html",
+                     "taskshift/site/templates/taskshift/sections/role_measures.html", "taskshift/site/static/taskshift.js",
+                     "taskshift/site/static/taskshift.css", "taskshift/site/static/vendor/d3/d3.min.js",
+                     "taskshift/site/static/vendor/d3/LICENSE", "taskshift/api/plain_language.yaml", "taskshift/api/examples.yaml"):
         assert required in names
+    assert "taskshift_pages = taskshift.site" in entry_points
     assert not [n for n in names if n.endswith((".db", ".db.gz"))], "the wheel ships no database"
 
 
@@ -95,6 +114,11 @@ def test_wheel_in_a_fresh_venv_reads_the_database(wheel, built_db, tmp_path):
     shape = py(SHAPE, TASKSHIFT_DB=str(built_db))
     assert shape.returncode == 0, shape.stderr
     assert shape.stdout.strip() == expected
+
+    # the pages are served from the installed wheel: templates, static files, the chart library
+    site = py(SITE, TASKSHIFT_DB=str(built_db))
+    assert site.returncode == 0, site.stderr[-3000:]
+    assert site.stdout.split() == ["200", "True", "200", "200"], site.stdout
 
     # 2. nothing yet: a clear message that says how to get the data
     missing = py(SHAPE)

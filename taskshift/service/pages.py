@@ -110,33 +110,35 @@ def headline(idx: Index) -> str:
 
 
 # --- resolving what a URL names -------------------------------------------------------------------
-def resolve_role(conn, text: str) -> dict:
-    """What `/role/<text>` names: {"code": ...} for one role (maybe after normalising the code),
-    {"choices": [...]} when a SOC code covers several roles; NotFound otherwise.
-
-    Accepts 15-1252.00, 15-1252 (the SOC code: its .00 role, or its only role), 151252, 15125200.
-    """
+def resolve_role(conn, text: str) -> str:
+    """The role code `/role/<text>` names: 15-1252.00, or a code written another way (15125200), or a
+    SOC code (15-1252, 151252: its .00 role, or its only role). NotFound otherwise."""
     idx = index_for(conn)
     t = (text or "").strip()
     digits = re.sub(r"\D", "", t)
-    candidates = []
-    if ROLE_CODE.match(t):
-        candidates.append(t)
-    if len(digits) == 8:
-        candidates.append(f"{digits[:2]}-{digits[2:6]}.{digits[6:]}")
-    for code in candidates:
-        if code in idx.role_pos:
-            return {"code": code}
-    if len(digits) in (6, 8):
+    if t in idx.role_pos:
+        return t
+    if len(digits) == 8 and f"{digits[:2]}-{digits[2:6]}.{digits[6:]}" in idx.role_pos:
+        return f"{digits[:2]}-{digits[2:6]}.{digits[6:]}"
+    if len(digits) == 6:
         soc = f"{digits[:2]}-{digits[2:6]}"
-        if f"{soc}.00" in idx.role_pos and len(digits) == 6:
-            return {"code": f"{soc}.00"}
-        under = idx.roles.loc[idx.roles["soc_code"] == soc, ["code", "title"]]
-        if len(under) == 1 and len(digits) == 6:
-            return {"code": str(under.iloc[0]["code"])}
-        if len(under) > 1:
-            return {"soc_code": soc, "choices": [{"code": c, "title": ti} for c, ti in under.itertuples(index=False)]}
+        under = roles_under_soc(conn, soc)
+        if f"{soc}.00" in idx.role_pos:
+            return f"{soc}.00"
+        if len(under) == 1:
+            return under[0]["code"]
     raise NotFound("role_code", f"{t!r} is not the O*NET-SOC code of a role (e.g. 15-1252.00)", "not_found")
+
+
+def roles_under_soc(conn, text: str) -> list[dict]:
+    """The roles whose SOC code is the first six digits of `text` (suggestions for a code that is not a role)."""
+    idx = index_for(conn)
+    digits = re.sub(r"\D", "", text or "")
+    if len(digits) < 6:
+        return []
+    soc = f"{digits[:2]}-{digits[2:6]}"
+    under = idx.roles.loc[idx.roles["soc_code"] == soc, ["code", "title"]]
+    return [{"code": c, "title": ti} for c, ti in under.itertuples(index=False)]
 
 
 def resolve_sector(conn, text: str) -> str:

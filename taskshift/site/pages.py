@@ -494,18 +494,12 @@ async def role_view(request, datasette):
     raw = urllib.parse.unquote(request.url_vars["key"])
     as_json = bool(request.url_vars.get("fmt"))
     try:
-        found = await _run(datasette, lambda conn: data.resolve_role(conn, raw))
+        code = await _run(datasette, lambda conn: data.resolve_role(conn, raw))
     except ServiceError as err:
         if as_json:
             return _json({"ok": False, "status": 404, "error": _errors(err), "errors": err.errors}, 404)
-        suggestions = await _suggest(datasette, raw)
+        suggestions = await _run(datasette, lambda conn: data.roles_under_soc(conn, raw)) or await _suggest(datasette, raw)
         return await _not_found(datasette, request, "Role", _errors(err), suggestions)
-    if "choices" in found:
-        if as_json:
-            return _json({"ok": False, "status": 300, "soc_code": found["soc_code"], "choices": found["choices"]}, 300)
-        return await _not_found(datasette, request, "Role", f"SOC {found['soc_code']} covers {len(found['choices'])} O*NET roles; pick one.",
-                                found["choices"], status=300)
-    code = found["code"]
     if code != raw:
         return Response.redirect(f"/role/{code}{'.json' if as_json else ''}" + (f"?{request.query_string}" if request.query_string else ""))
     if as_json:
@@ -558,8 +552,7 @@ async def section_view(request, datasette):
     kind, key, name = request.url_vars["kind"], urllib.parse.unquote(request.url_vars["key"]), request.url_vars["section"]
     try:
         if kind == "role":
-            found = await _run(datasette, lambda conn: data.resolve_role(conn, key))
-            if found.get("code") != key:
+            if await _run(datasette, lambda conn: data.resolve_role(conn, key)) != key:
                 return Response.text("not a role code", status=404)
         else:
             resolve = data.resolve_sector if kind == "sector" else data.resolve_measure
@@ -629,8 +622,14 @@ async def workforce(request, datasette):
                          "Paste or upload your roles or job titles with headcounts and see your workforce's AI exposure on every "
                          "published measure, the most exposed roles and where their people could move.", "/workforce",
                          text=text or EXAMPLE_WORKFORCE, example=EXAMPLE_WORKFORCE, result=result, problem=problem,
-                         api_url=api_url, result_json=json.dumps(_clean(result["response"])) if result else None)
+                         api_url=api_url, result_json=_script_json(result["response"]) if result else None,
+                         chart_json=_script_json({"measures": result["measures"]}) if result else None)
     return await _render(datasette, request, "taskshift/workforce.html", ctx, status=status)
+
+
+def _script_json(value) -> str:
+    """JSON safe inside <script type="application/json"> (no closing tag can appear in it)."""
+    return json.dumps(_clean(value)).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _score_workforce(conn, text: str) -> dict:
@@ -646,11 +645,10 @@ def _score_workforce(conn, text: str) -> dict:
     top = [r["role_code"] for r in resp["most_exposed"][:5]]
     pivots = data.workforce_pivots(conn, top)
     idx = service.index_for(conn)
-    for w in resp["measures"]:
-        w.update({k: v for k, v in data._measure_entry(idx, w["measure_id"]).items() if k not in w})
+    words = [{**w, **{k: v for k, v in data._measure_entry(idx, w["measure_id"]).items() if k not in w}} for w in resp["measures"]]
     order = {"predicted": 0, "observed": 1}
-    measures = sorted(resp["measures"], key=lambda r: (order.get(r["evidence"], 2), r["percentile"] is None, -(r["percentile"] or 0)))
-    head = next((w for w in resp["measures"] if w["measure_id"] == resp["rank_by"]), None)
+    measures = sorted(words, key=lambda r: (order.get(r["evidence"], 2), r["percentile"] is None, -(r["percentile"] or 0)))
+    head = next((w for w in words if w["measure_id"] == resp["rank_by"]), None)
     return {"parsed": parsed, "response": resp, "measures": measures, "headline": head, "pivots": pivots,
             "rank_measure": data._measure_entry(idx, resp["rank_by"])}
 
@@ -694,12 +692,20 @@ def _type(prop: dict, components: dict) -> str:
     return t
 
 
-def _fields(schema: dict, components: dict) -> list[dict]:
+def _fields(schema: dict, components: dict, prefix: str = "", depth: int = 0) -> list[dict]:
+    """Rows (name, type, required, description) for the properties of a schema; the fields of a nested
+    model (a list of tasks, a role) follow their parent as `parent[].field` (one level deep)."""
     schema = _resolve(schema, components)
     required = set(schema.get("required", []))
-    return [{"name": n, "type": _type(p, components), "required": n in required,
-             "description": p.get("description") or _resolve(p, components).get("description", "") if "$ref" in p else p.get("description", "")}
-            for n, p in schema.get("properties", {}).items()]
+    rows = []
+    for n, p in schema.get("properties", {}).items():
+        inner = p.get("items", p) if p.get("type") == "array" else p
+        target = _resolve(inner, components) if "$ref" in inner else None
+        rows.append({"name": prefix + n, "type": _type(p, components), "required": n in required,
+                     "description": p.get("description") or (target or {}).get("description", "")})
+        if target and target.get("properties") and depth == 0:
+            rows += _fields(target, components, prefix + n + ("[]." if p.get("type") == "array" else "."), depth + 1)
+    return rows
 
 
 def api_docs(base: str) -> list[dict]:
@@ -848,13 +854,15 @@ def render_cell(row, value, column, table, database, datasette):
             return markupsafe.Markup(f'<a href="/measure/{markupsafe.escape(raw)}">{markupsafe.escape(label or raw)}</a>')
         if column in ("naics_code", "sector_code") and table in SECTOR_TABLES:
             return markupsafe.Markup(f'<a href="/sector/{markupsafe.escape(raw)}">{markupsafe.escape(label or raw)}</a>')
-        if table == "roles" and column == "title" and isinstance(row, dict) is False:
+        page = TITLE_LINKS.get((table, column))
+        if page is not None:
             try:
-                code = row["code"]
+                key = row[page[0]]
             except (KeyError, IndexError, TypeError):
                 return None
-            if code in roles:
-                return markupsafe.Markup(f'<a class="ts-role-link" href="/role/{code}" title="role page">{markupsafe.escape(raw)}&nbsp;↗</a>')
+            if page[1] != "role" or key in roles:
+                return markupsafe.Markup(f'<a class="ts-role-link" href="/{page[1]}/{markupsafe.escape(key)}" title="{page[1]} page">'
+                                         f'{markupsafe.escape(raw)}&nbsp;↗</a>')
         return None
     if isinstance(raw, float) and not isinstance(value, dict):
         if math.isnan(raw) or raw == int(raw) and abs(raw) < 1e15:
@@ -864,3 +872,6 @@ def render_cell(row, value, column, table, database, datasette):
 
 
 SECTOR_TABLES = {"sectors", "sector_exposure", "sector_roles", "sector_profile_sectors"}
+#: (table, label column) -> (key column, page): the label links to the page of the row (the key is the row link)
+TITLE_LINKS = {("roles", "title"): ("code", "role"), ("sectors", "title"): ("naics_code", "sector"),
+               ("measures", "title"): ("measure_id", "measure")}

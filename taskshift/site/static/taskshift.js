@@ -103,7 +103,7 @@
       yPos += groupH;
       for (const r of data.filter((d) => (d.evidence || "predicted") === g)) {
         const cy = yPos + (small ? 27 : 11);
-        const label = `${r.name}`;
+        const label = `${r.name || r.title || r.measure_id}`;
         svg.append("line").attr("class", "track").attr("x1", x(0)).attr("x2", x(100)).attr("y1", cy).attr("y2", cy);
         const a = svg.append("a").attr("href", `/measure/${r.measure_id}`);
         if (small) {
