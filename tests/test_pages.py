@@ -125,6 +125,17 @@ async def test_role_page_shared_employment_is_flagged(ds, db):
 
 
 @pytest.mark.asyncio
+async def test_a_role_no_measure_scores_leaves_those_sections_out(ds, db):
+    code = db.execute("select code from roles where code not in (select role_code from role_exposure) and task_count = 0 "
+                      "order by code limit 1").fetchone()[0]
+    r = await ds.client.get(f"/role/{code}")
+    assert r.status_code == 200
+    assert 'id="measures"' not in r.text and 'id="tasks"' not in r.text and 'id="summary"' in r.text
+    assert "No published measure scores" in text_of(r.text)
+    assert "No published AI-exposure measure scores it." in meta(r.text, "description")
+
+
+@pytest.mark.asyncio
 async def test_role_addresses_redirect_and_unknown_roles_get_a_404_page(ds):
     for short in ("15-1252", "151252", "15125200"):
         r = await ds.client.get(f"/role/{short}")

@@ -251,6 +251,8 @@ def role_measures(conn, code: str) -> dict:
         entry = _measure_entry(idx, e.measure_id)
         entry.update(score=e.score, percentile=e.percentile, coverage=e.coverage, derivation=e.derivation)
         rows.append(entry)
+    if not any(r["percentile"] is not None for r in rows):
+        return None
     order = {"predicted": 0, "observed": 1}
     rows.sort(key=lambda r: (order.get(r["evidence"], 2), r["percentile"] is None, -(r["percentile"] or 0), r["measure_id"]))
     return {"code": code, "title": idx.titles[pos], "headline_measure": headline(idx), "measures": rows,
@@ -271,6 +273,8 @@ def role_tasks(conn, code: str) -> dict:
     """The role's O*NET tasks with their GPT-4 exposure and automation labels and observed use."""
     idx, pos = _role(conn, code)
     score = _score(conn, code)
+    if not score.tasks:
+        return None
     usage = _task_usage(conn)
     labels = plain_language().get("task_labels", {})
     head = headline(idx)
@@ -539,7 +543,9 @@ def measures_list(conn) -> dict:
             fams.setdefault(r["family"], {"family": r["family"], "family_name": r["family_name"], "evidence": r["evidence"],
                                           "what": r["what"], "measures": []})["measures"].append(r)
         order = {"predicted": 0, "observed": 1}
-        return {"families": sorted(fams.values(), key=lambda f: (order.get(f["evidence"], 2), f["family"])),
+        head_family = idx.minfo[headline(idx)]["family"]
+        return {"families": sorted(fams.values(), key=lambda f: (f["family"] != head_family, order.get(f["evidence"], 2),
+                                                                 f["family_name"])),
                 "measures": len(rows), "scored": len(idx.scorable), "headline_measure": headline(idx)}
     return _memo(idx, ("pages", "measures"), make)
 

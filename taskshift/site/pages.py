@@ -381,10 +381,12 @@ def _describe(page: str, d: dict) -> tuple[str, str]:
         title = f"{h['title']} ({h['code']}): AI exposure, tasks and where to move · taskshift"
         parts = [f"How exposed are {h['title']} ({h['code']}) to AI?"]
         if s.get("headline"):
-            parts.append(f"On {s['headline']['name']} the role is more exposed than {s['headline']['percentile']:.0f}% of roles")
+            parts.append(f"On {s['headline']['name']} the role is more exposed than {s['headline']['percentile']:.0f}% of roles.")
         if s.get("lowest") and s.get("highest") and s["measures"] > 1:
-            parts[-1] += (f"; across {s['measures']} measures from {s['families']} research groups its percentile runs from "
-                          f"{s['lowest']['percentile']:.0f} to {s['highest']['percentile']:.0f}.")
+            parts.append(f"Across {s['measures']} measures from {s['families']} research groups its percentile runs from "
+                         f"{s['lowest']['percentile']:.0f} to {s['highest']['percentile']:.0f}.")
+        elif not s.get("measures"):
+            parts.append("No published AI-exposure measure scores it.")
         p = s["profile"]
         if p.get("exposed_share") is not None:
             parts.append(f"{100 * p['exposed_share']:.0f}% of its task weight is exposed to LLMs (GPT-4 labels).")
