@@ -411,7 +411,8 @@ async def show_page(datasette, request, page: Page, key: str) -> Response:
     db = _db(datasette)
     if db is None:
         return _no_database()
-    cache_key = ("html", page.name, key)
+    # the page holds its own absolute address (link previews): one cached copy per Host it was asked for
+    cache_key = ("html", page.name, key, request.headers.get("host", ""))
     if request.actor is None:
         hit = _cached(datasette, cache_key)
         if hit is not None:
