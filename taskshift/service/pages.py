@@ -222,7 +222,6 @@ def role_summary(conn, code: str) -> dict:
     fams = {idx.minfo[e.measure_id]["family"] for e in scored}
     lo = min(scored, key=lambda e: (e.percentile, e.measure_id)) if scored else None
     hi = max(scored, key=lambda e: (e.percentile, e.measure_id)) if scored else None
-    pcts = [e.percentile for e in scored]
     h = next((e for e in score.measures if e.measure_id == head), None)
     words = lambda e: None if e is None else {"measure_id": e.measure_id, "percentile": e.percentile, "score": e.score,
                                               **measure_words(e.measure_id, idx.minfo[e.measure_id]["family"], e.title)}
@@ -231,7 +230,6 @@ def role_summary(conn, code: str) -> dict:
         "code": code, "title": idx.titles[pos],
         "headline": words(h) if h and h.percentile is not None else None,
         "measures": len(scored), "families": len(fams),
-        "median_percentile": float(np.median(pcts)) if pcts else None,
         "lowest": words(lo), "highest": words(hi),
         "profile": {"labelled_share": p.labelled_share, "exposed_share": p.exposed_share,
                     "automatable_share": p.automatable_share, "augmented_share": p.augmented_share,
