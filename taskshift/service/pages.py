@@ -45,13 +45,16 @@ def plain_language() -> dict:
 
 
 def measure_words(measure_id: str, family: str | None, title: str | None = None) -> dict:
-    """Plain name, family name, evidence kind (predicted/observed) and what the family measures."""
+    """Plain name, family name and what the family measures (api/plain_language.yaml)."""
     words = plain_language()
     fam = words.get("families", {}).get(family or "", {})
     return {"name": words.get("measures", {}).get(measure_id) or title or measure_id,
             "family_name": fam.get("name") or family or "",
-            "evidence": fam.get("evidence", "predicted"),
             "what": " ".join(str(fam.get("what", "")).split())}
+
+
+def family_name(family: str) -> str:
+    return plain_language().get("families", {}).get(family, {}).get("name") or family
 
 
 def _row(conn, sql: str, params=()) -> dict | None:
@@ -98,10 +101,29 @@ def _vintages(conn) -> dict:
         return {}
 
 
-def _measure_entry(idx: Index, mid: str) -> dict:
+def _registry(conn) -> dict[str, dict]:
+    """Per measure, the registry's judgement the pages show: evidence (predicted: what AI could do;
+    observed: what people use AI for) and consensus_role (headline, variant, context), when the
+    database has them."""
+    idx = index_for(conn)
+
+    def load():
+        cols = {r[1] for r in _q(conn, "pragma table_info(measures)")}
+        want = [c for c in ("evidence", "consensus_role") if c in cols]
+        if not want:
+            return {}
+        return {r[0]: dict(zip(want, r[1:])) for r in _q(conn, f"select measure_id, {', '.join(want)} from measures")}
+    return _memo(idx, ("pages", "registry"), load)
+
+
+def measure_entry(conn, mid: str) -> dict:
+    """A measure as the pages name it: id, registry title, family, scale, plain name, evidence, consensus role."""
+    idx = index_for(conn)
     info = idx.minfo.get(mid) or {}
+    reg = _registry(conn).get(mid, {})
     return {"measure_id": mid, "title": info.get("title") or mid, "family": info.get("family"),
             "scale": info.get("scale"), "direction": info.get("direction"),
+            "evidence": reg.get("evidence"), "consensus_role": reg.get("consensus_role"),
             **measure_words(mid, info.get("family"), info.get("title"))}
 
 
@@ -223,11 +245,11 @@ def role_summary(conn, code: str) -> dict:
     lo = min(scored, key=lambda e: (e.percentile, e.measure_id)) if scored else None
     hi = max(scored, key=lambda e: (e.percentile, e.measure_id)) if scored else None
     h = next((e for e in score.measures if e.measure_id == head), None)
-    words = lambda e: None if e is None else {"measure_id": e.measure_id, "percentile": e.percentile, "score": e.score,
-                                              **measure_words(e.measure_id, idx.minfo[e.measure_id]["family"], e.title)}
+    words = lambda e: None if e is None else {**measure_entry(conn, e.measure_id), "percentile": e.percentile, "score": e.score}
     p = score.profile
     return {
         "code": code, "title": idx.titles[pos],
+        "consensus": _consensus_dict(conn, score.consensus),
         "headline": words(h) if h and h.percentile is not None else None,
         "measures": len(scored), "families": len(fams),
         "lowest": words(lo), "highest": words(hi),
@@ -240,13 +262,38 @@ def role_summary(conn, code: str) -> dict:
     }
 
 
+def _consensus_dict(conn, c: m.Consensus | None) -> dict | None:
+    """A consensus block (taskshift.service.consensus) with the families' plain names."""
+    if c is None:
+        return None
+    d = c.model_dump()
+    for v in d["votes"]:
+        v.update(family_name=family_name(v["family"]), measure_name=measure_entry(conn, v["measure_id"])["name"])
+        v["name"] = v["family_name"]
+    for side in ("furthest_above", "furthest_below"):
+        d[side + "_name"] = family_name(d[side]) if d.get(side) else None
+    d["coarse_family_names"] = [family_name(f) for f in d.get("coarse_families") or []]
+    return d
+
+
+def role_consensus(conn, code: str) -> dict | None:
+    """The consensus across families of measures (role_consensus, as the scoring API gives it), with
+    each family's vote; None for a database built without a consensus."""
+    idx, pos = _role(conn, code)
+    d = _consensus_dict(conn, _score(conn, code).consensus)
+    if d is None:
+        return None
+    d.update(code=code, title=idx.titles[pos], min_families=scoring.CONSENSUS_MIN_FAMILIES)
+    return d
+
+
 def role_measures(conn, code: str) -> dict:
     """Every measure's score and percentile for the role, predicted and observed families apart."""
     idx, pos = _role(conn, code)
     score = _score(conn, code)
     rows = []
     for e in score.measures:
-        entry = _measure_entry(idx, e.measure_id)
+        entry = measure_entry(conn, e.measure_id)
         entry.update(score=e.score, percentile=e.percentile, coverage=e.coverage, derivation=e.derivation)
         rows.append(entry)
     if not any(r["percentile"] is not None for r in rows):
@@ -306,7 +353,7 @@ def role_pivots(conn, code: str) -> dict:
             p["missing_dwas"] = p["missing_dwas"][:GAPS_SHOWN]
             p["missing_technologies"] = p["missing_technologies"][:GAPS_SHOWN]
             p["outlook"] = str(idx.role_arrays["outlook"][idx.role_pos[p["to_code"]]]) if p["to_code"] in idx.role_pos else None
-        out["measure"] = _measure_entry(idx, t.measure_id)
+        out["measure"] = measure_entry(conn, t.measure_id)
         return out
     return _memo(idx, ("pages", "pivots", code), make)
 
@@ -381,7 +428,7 @@ def home_figures(conn) -> dict:
                 "workers": workers["n"], "labor_codes": workers["codes"],
                 "sectors": _row(conn, "select count(*) as n from sectors")["n"] if _table_exists(conn, "sectors") else 0,
                 "vintages": _vintages(conn), "version": md.get("version", __version__), "build_date": md.get("build_date"),
-                "build_kind": md.get("build_kind"), "headline_measure": _measure_entry(idx, headline(idx))}
+                "build_kind": md.get("build_kind"), "headline_measure": measure_entry(conn, headline(idx))}
     return _memo(idx, ("pages", "home_figures"), make)
 
 
@@ -393,19 +440,28 @@ def home_roles(conn) -> dict:
         head = headline(idx)
         j = idx.col[head]
         labour = {r[0]: r[1:] for r in _q(conn, "select code, labor_code, roles_sharing_labor_code from roles")}
+        consensus = {}
+        if _table_exists(conn, "role_consensus"):
+            consensus = {r[0]: r[1:] for r in _q(conn, "select role_code, centre, low, high, label from role_consensus")}
         points = []
         for pos, code in enumerate(idx.codes):
-            pct = _f(idx.P[pos, j])
+            cons = consensus.get(code)
+            pct = (_f(cons[0]) if cons else None) if consensus else _f(idx.P[pos, j])
             emp = _i(idx.roles["employment"].iat[pos])
             labor_code, sharing = labour.get(code, (None, None))
-            points.append({"code": code, "title": idx.titles[pos], "percentile": pct, "score": _f(idx.R[pos, j]),
+            points.append({"code": code, "title": idx.titles[pos], "percentile": pct,
+                           "low": _f(cons[1]) if cons else None, "high": _f(cons[2]) if cons else None,
+                           "label": cons[3] if cons else None, "headline_percentile": _f(idx.P[pos, j]),
                            "employment": emp, "shared": (sharing or 1) > 1, "roles_sharing": sharing or 1,
                            "outlook": str(idx.role_arrays["outlook"][pos]), "major_group": str(idx.roles["major_group"].iat[pos])})
         drawn = [p for p in points if p["percentile"] is not None and p["employment"]]
         top = sorted((p for p in drawn if p["percentile"] >= scoring.EXPOSED_PERCENTILE and not p["shared"]),
                      key=lambda p: (-p["employment"], p["code"]))[:TOP_N]
         outlooks = {o: sum(p["outlook"] == o for p in points) for o in scoring.OUTLOOKS}
-        return {"measure": _measure_entry(idx, head), "roles": points, "drawn": len(drawn),
+        return {"basis": "consensus" if consensus else "headline", "measure": measure_entry(conn, head),
+                "families": len({idx.minfo[mid]["family"] for mid, r in _registry(conn).items()
+                                 if r.get("consensus_role") == "headline" and mid in idx.col}),
+                "roles": points, "drawn": len(drawn),
                 "exposed_percentile": scoring.EXPOSED_PERCENTILE, "largest_exposed": top, "outlooks": outlooks,
                 "employment_source": _vintages(conn).get("oews", "BLS OEWS")}
     return _memo(idx, ("pages", "home_roles"), make)
@@ -424,11 +480,15 @@ def sectors_list(conn) -> dict | None:
 
     def make():
         head = headline(idx)
+        cons = _table_exists(conn, "sector_consensus")
         rows = _rows(conn, "select s.naics_code, s.title, s.supersector_title, s.employment, e.score, e.mean_percentile, e.rank, "
-                           "e.coverage, e.exposed_employment, e.exposed_share, e.threshold from sectors s "
+                           "e.coverage, e.exposed_employment, e.exposed_share, e.threshold"
+                           + (", c.centre as consensus, c.low as consensus_low, c.high as consensus_high, c.label as consensus_label"
+                              if cons else "") + " from sectors s "
                            "left join sector_exposure e on e.sector_code = s.naics_code and e.measure_id = ? "
-                           "order by e.exposed_share desc nulls last, s.naics_code", (head,))
-        return {"measure": _measure_entry(idx, head), "sectors": rows, "exposed_percentile": scoring.EXPOSED_PERCENTILE,
+                           + ("left join sector_consensus c on c.sector_code = s.naics_code " if cons else "")
+                           + "order by e.exposed_share desc nulls last, s.naics_code", (head,))
+        return {"measure": measure_entry(conn, head), "sectors": rows, "exposed_percentile": scoring.EXPOSED_PERCENTILE,
                 "source": "BLS OEWS May 2024 by NAICS sector"}
     return _memo(idx, ("pages", "sectors"), make)
 
@@ -441,9 +501,38 @@ def sector_header(conn, code: str) -> dict:
     h = _row(conn, "select score, mean_percentile, rank, coverage, scored_employment, exposed_employment, exposed_share, threshold, "
                    "n_codes from sector_exposure where sector_code = ? and measure_id = ?", (code, head))
     r["headline"] = h
-    r["measure"] = _measure_entry(idx, head)
+    r["measure"] = measure_entry(conn, head)
     r["sectors"] = _row(conn, "select count(*) as n from sectors")["n"]
     r["source"] = "BLS OEWS May 2024 by NAICS sector"
+    return r
+
+
+def sector_consensus(conn, code: str) -> dict | None:
+    """The sector's consensus (sector_consensus) with each family's vote."""
+    code = resolve_sector(conn, code)
+    if not _table_exists(conn, "sector_consensus"):
+        return None
+    r = _row(conn, "select * from sector_consensus where sector_code = ?", (code,))
+    if r is None:
+        return None
+    headlines = {}
+    for mid, reg in _registry(conn).items():
+        if reg.get("consensus_role") in ("headline", "context"):
+            e = measure_entry(conn, mid)
+            headlines[e["family"]] = e
+    votes = []
+    for key, counted in (("family_percentiles", True), ("context_percentiles", False)):
+        for fam, pct in sorted(json.loads(r[key] or "{}").items()):
+            e = headlines.get(fam, {})
+            votes.append({"family": fam, "name": family_name(fam), "family_name": family_name(fam), "measure_id": e.get("measure_id"),
+                          "measure_name": e.get("name"), "evidence": e.get("evidence"), "counted": counted, "percentile": pct,
+                          "difference": None if r["centre"] is None else pct - r["centre"]})
+    r["votes"] = votes
+    r["code"] = code
+    for side in ("furthest_above", "furthest_below"):
+        r[side + "_name"] = family_name(r[side]) if r.get(side) else None
+    r["sectors"] = _row(conn, "select count(*) as n from sector_consensus")["n"]
+    r["rank"] = _row(conn, "select 1 + count(*) as n from sector_consensus where centre > ?", (r["centre"],))["n"] if r["centre"] is not None else None
     return r
 
 
@@ -455,7 +544,7 @@ def sector_measures(conn, code: str) -> dict | None:
     if not rows:
         return None
     for r in rows:
-        r.update({k: v for k, v in _measure_entry(idx, r["measure_id"]).items() if k != "measure_id"})
+        r.update({k: v for k, v in measure_entry(conn, r["measure_id"]).items() if k != "measure_id"})
     order = {"predicted": 0, "observed": 1}
     rows.sort(key=lambda r: (order.get(r["evidence"], 2), r["mean_percentile"] is None, -(r["mean_percentile"] or 0), r["measure_id"]))
     return {"code": code, "measures": rows, "headline_measure": headline(idx)}
@@ -503,7 +592,7 @@ def sector_roles(conn, code: str) -> dict | None:
                     "roles": [{"code": c, "title": idx.titles[idx.role_pos[c]]} for c in s["roles"]]})
     exposed = sorted((r for r in out if r["exposed"]), key=lambda r: (-r["employment"], r["oews_code"]))
     largest = sorted(out, key=lambda r: (-r["employment"], r["oews_code"]))
-    return {"code": code, "measure": _measure_entry(idx, head), "threshold": thr["threshold"],
+    return {"code": code, "measure": measure_entry(conn, head), "threshold": thr["threshold"],
             "exposed_percentile": scoring.EXPOSED_PERCENTILE, "most_exposed": exposed[:TOP_N + 5],
             "exposed_codes": len(exposed), "largest": largest[:TOP_N], "codes": len(out),
             "source": "BLS OEWS May 2024 by NAICS sector"}
@@ -534,7 +623,7 @@ def measures_list(conn) -> dict:
         rows = _rows(conn, "select measure_id, family, title, level, roles_covered, roles_crosswalked, license, redistributable "
                            "from measures order by family, measure_id")
         for r in rows:
-            r.update({k: v for k, v in _measure_entry(idx, r["measure_id"]).items() if k not in ("measure_id", "title", "family")})
+            r.update({k: v for k, v in measure_entry(conn, r["measure_id"]).items() if k not in ("measure_id", "title", "family")})
             r["role_scores"] = r["measure_id"] in idx.col
         fams = {}
         for r in rows:
@@ -552,7 +641,7 @@ def measure_header(conn, measure_id: str) -> dict:
     idx = index_for(conn)
     mid = resolve_measure(conn, measure_id)
     r = _row(conn, "select * from measures where measure_id = ?", (mid,))
-    r.update({k: v for k, v in _measure_entry(idx, mid).items() if k not in r})
+    r.update({k: v for k, v in measure_entry(conn, mid).items() if k not in r})
     r["role_scores"] = mid in idx.col
     r["is_headline"] = mid == headline(idx)
     r["sources"] = _rows(conn, f"select source_id, publisher, license, license_url, version from sources where source_id in "
@@ -610,13 +699,16 @@ def measure_agreement(conn, measure_id: str) -> dict | None:
     mid = resolve_measure(conn, measure_id)
     if not _table_exists(conn, "measure_correlations"):
         return None
-    rows = _rows(conn, "select case when measure_a = ? then measure_b else measure_a end as other, spearman, n "
-                       "from measure_correlations where measure_a = ? or measure_b = ? order by spearman desc, other",
+    extra = [c for c in ("top_decile_overlap", "top_quartile_overlap", "top_quartile_kappa")
+             if c in {r[1] for r in _q(conn, "pragma table_info(measure_correlations)")}]
+    rows = _rows(conn, "select case when measure_a = ? then measure_b else measure_a end as other, spearman, n"
+                       + "".join(f", {c}" for c in extra) +
+                       " from measure_correlations where measure_a = ? or measure_b = ? order by spearman desc, other",
                  (mid, mid, mid))
     if not rows:
         return None
     for r in rows:
-        e = _measure_entry(idx, r["other"])
+        e = measure_entry(conn, r["other"])
         r.update(name=e["name"], family=e["family"], evidence=e["evidence"], same_family=e["family"] == idx.minfo[mid]["family"])
     others = [r["spearman"] for r in rows if not r["same_family"]]
     return {"measure_id": mid, "pairs": rows,

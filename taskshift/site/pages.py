@@ -80,6 +80,9 @@ def _role_links(section: str) -> Links:
             "header": [("roles row", _row_url(db, "roles", code)), ("tasks (CSV)", f"/{db}/tasks_of_role.csv?{_q({'code': code})}")],
             "labour": [("roles row", _row_url(db, "roles", code)), ("labour figures by OEWS code", f"/{db}/labor_stats?{_q({'code': code[:7]})}")],
             "summary": [("GET /-/score/" + code, f"/-/score/{code}")],
+            "consensus": [("role_consensus row", _row_url(db, "role_consensus", code)),
+                          ("chart data (JSON)", f"/role/{code}.json?section=consensus"),
+                          ("GET /-/score/" + code + " (consensus block)", f"/-/score/{code}")],
             "measures": [("role_exposure rows", f"/{db}/role_exposure?{_q({'role_code': code})}"),
                          ("CSV", f"/{db}/role_exposure.csv?{_q({'role_code': code, '_size': 'max'})}"),
                          ("GET /-/score/" + code, f"/-/score/{code}")],
@@ -102,6 +105,8 @@ def _sector_links(section: str) -> Links:
     def links(db: str, code: str) -> list[tuple[str, str]]:
         return {
             "header": [("sectors row", _row_url(db, "sectors", code))],
+            "consensus": [("sector_consensus row", _row_url(db, "sector_consensus", code)),
+                          ("chart data (JSON)", f"/sector/{code}.json?section=consensus")],
             "measures": [("sector_exposure rows", f"/{db}/sector_exposure?{_q({'sector_code': code})}"),
                          ("CSV", f"/{db}/sector_exposure.csv?{_q({'sector_code': code})}")],
             "roles": [("sector_roles rows", f"/{db}/sector_roles?{_q({'naics_code': code, 'o_group': 'detailed', '_sort_desc': 'employment'})}"),
@@ -153,6 +158,7 @@ PAGES: dict[str, Page] = {
     "role": Page("role", "taskshift/role.html", _sections("role", _role_links, [
         ("header", data.role_header),
         ("summary", data.role_summary),
+        ("consensus", data.role_consensus),
         ("labour", data.role_labour),
         ("measures", data.role_measures),
         ("tasks", data.role_tasks),
@@ -163,6 +169,7 @@ PAGES: dict[str, Page] = {
     ]), lambda code: f"/role/{code}.json"),
     "sector": Page("sector", "taskshift/sector.html", _sections("sector", _sector_links, [
         ("header", data.sector_header),
+        ("consensus", data.sector_consensus),
         ("measures", data.sector_measures),
         ("roles", data.sector_roles),
         ("seeds", data.sector_seeds),
@@ -648,12 +655,12 @@ def _score_workforce(conn, text: str) -> dict:
     top = [r["role_code"] for r in resp["most_exposed"][:5]]
     pivots = data.workforce_pivots(conn, top)
     idx = service.index_for(conn)
-    words = [{**w, **{k: v for k, v in data._measure_entry(idx, w["measure_id"]).items() if k not in w}} for w in resp["measures"]]
+    words = [{**w, **{k: v for k, v in data.measure_entry(conn, w["measure_id"]).items() if k not in w}} for w in resp["measures"]]
     order = {"predicted": 0, "observed": 1}
     measures = sorted(words, key=lambda r: (order.get(r["evidence"], 2), r["percentile"] is None, -(r["percentile"] or 0)))
     head = next((w for w in words if w["measure_id"] == resp["rank_by"]), None)
     return {"parsed": parsed, "response": resp, "measures": measures, "headline": head, "pivots": pivots,
-            "rank_measure": data._measure_entry(idx, resp["rank_by"])}
+            "rank_measure": data.measure_entry(conn, resp["rank_by"])}
 
 
 async def _read_form(request) -> dict | Response:

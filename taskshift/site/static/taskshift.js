@@ -8,8 +8,8 @@
 (function () {
   "use strict";
   const OUTLOOK = {elimination: "#c0392b", compression: "#e08a1e", expansion: "#2e9d57", limited: "#7b8794", unknown: "#c5ccd3"};
-  const EVIDENCE = {predicted: "#2b6cb0", observed: "#8b3fb0"};
-  const EVIDENCE_TEXT = {predicted: "Predict what AI could do", observed: "Observe what people use AI for"};
+  const EVIDENCE = {predicted: "#2b6cb0", observed: "#8b3fb0", other: "#52606d"};
+  const EVIDENCE_TEXT = {predicted: "Predict what AI could do", observed: "Observe what people use AI for", other: "Measures"};
   const cache = new Map();
 
   function getJSON(src) {
@@ -65,7 +65,7 @@
       .attr("fill", (d) => d.shared ? "none" : OUTLOOK[d.outlook] || "#999")
       .attr("stroke", (d) => OUTLOOK[d.outlook] || "#999").attr("stroke-width", 1.2).attr("fill-opacity", 0.75)
       .append("title").text((d) => `${d.title} (${d.code}): ${ordinal(d.percentile)} percentile, ${fmtInt(d.employment)} workers` +
-        `${d.shared ? ` (shared by ${d.roles_sharing} roles)` : ""}, outlook ${d.outlook}`);
+        `${d.shared ? ` (shared by ${d.roles_sharing} roles)` : ""}${d.label ? `; ${d.label}` : ""}; outlook ${d.outlook}`);
     legend(fig, Object.keys(OUTLOOK).map((k) => [k, OUTLOOK[k]]));
     return data.length;
   }
@@ -82,10 +82,11 @@
   }
 
   // --- a percentile per measure, predicted and observed apart -------------------------------------------
-  function dots(fig, body, rows) {
+  function dots(fig, body, rows, json) {
     const xKey = fig.dataset.x || "percentile";
     const data = rows.filter((r) => r[xKey] !== null && r[xKey] !== undefined);
-    const groups = ["predicted", "observed"].filter((g) => data.some((r) => (r.evidence || "predicted") === g));
+    const kindOf = (r) => r.evidence || "other";
+    const groups = ["predicted", "observed", "other"].filter((g) => data.some((r) => kindOf(r) === g));
     const width = Math.max(body.clientWidth, 280), small = narrow(width);
     const labelW = small ? 0 : Math.min(300, Math.round(width * 0.42));
     const rowH = small ? 40 : 22, groupH = 26;
@@ -97,11 +98,18 @@
     svg.append("text").attr("class", "axis-label").attr("x", width - m.right).attr("y", height - 4).attr("text-anchor", "end")
       .text("percentile among occupations →");
     svg.append("line").attr("class", "midline").attr("x1", x(50)).attr("x2", x(50)).attr("y1", m.top).attr("y2", height - m.bottom);
+    if (fig.dataset.band && json && json.low !== null && json.low !== undefined) {
+      svg.append("rect").attr("class", "band").attr("x", x(json.low)).attr("width", Math.max(1, x(json.high) - x(json.low)))
+        .attr("y", m.top).attr("height", height - m.bottom - m.top)
+        .append("title").text(`middle half of the votes: ${Math.round(json.low)} to ${Math.round(json.high)}`);
+      svg.append("line").attr("class", "centre").attr("x1", x(json.centre)).attr("x2", x(json.centre)).attr("y1", m.top).attr("y2", height - m.bottom)
+        .append("title").text(`consensus: ${ordinal(json.centre)} percentile`);
+    }
     let yPos = m.top, drawn = 0;
     for (const g of groups) {
       svg.append("text").attr("class", "group-label").attr("x", 10).attr("y", yPos + 17).attr("fill", EVIDENCE[g]).text(EVIDENCE_TEXT[g]);
       yPos += groupH;
-      for (const r of data.filter((d) => (d.evidence || "predicted") === g)) {
+      for (const r of data.filter((d) => kindOf(d) === g)) {
         const cy = yPos + (small ? 27 : 11);
         const label = `${r.name || r.title || r.measure_id}`;
         svg.append("line").attr("class", "track").attr("x1", x(0)).attr("x2", x(100)).attr("y1", cy).attr("y2", cy);
@@ -112,8 +120,9 @@
           fit(a.append("text").attr("class", "row-label").attr("x", m.left - 8).attr("y", cy + 4).attr("text-anchor", "end")
             .text(label), labelW - 4);
         }
-        a.append("circle").attr("class", "mark").attr("cx", x(r[xKey])).attr("cy", cy).attr("r", 5.5).attr("fill", EVIDENCE[g])
-          .append("title").text(`${r.name} (${r.measure_id}): ${ordinal(r[xKey])} percentile`);
+        a.append("circle").attr("class", "mark").attr("cx", x(r[xKey])).attr("cy", cy).attr("r", 5.5)
+          .attr("fill", r.counted === false ? "#fff" : EVIDENCE[g]).attr("stroke", EVIDENCE[g]).attr("stroke-width", 1.5)
+          .append("title").text(`${label} (${r.measure_id}): ${ordinal(r[xKey])} percentile${r.counted === false ? " (context, not counted)" : ""}`);
         drawn += 1;
         yPos += rowH;
       }
@@ -214,7 +223,7 @@
     return getJSON(fig.dataset.src).then((json) => {
       const rows = fig.dataset.field ? json[fig.dataset.field] : json;
       const render = () => {
-        const n = CHARTS[kind](fig, body, rows);
+        const n = CHARTS[kind](fig, body, rows, json);
         fig.dataset.drawn = String(body.querySelectorAll(".mark").length);
         fig.dataset.expected = String(n);
       };
