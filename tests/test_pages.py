@@ -84,7 +84,7 @@ async def test_role_page_says_what_the_database_says(ds, db):
     # the headline sentence: the percentile of role_exposure, rounded
     pct = db.execute("select percentile from role_exposure where role_code = ? and measure_id = 'eloundou2023_gpt4_beta'",
                      (ROLE,)).fetchone()[0]
-    assert f"Software Developers are more exposed than {round(pct)}% of occupations" in body
+    assert f"Software Developers are more exposed than {pages.pct(pct)}% of occupations" in body
     rows = db.execute("select measure_id, percentile from role_exposure where role_code = ?", (ROLE,)).fetchall()
     lo, hi = min(x["percentile"] for x in rows), max(x["percentile"] for x in rows)
     assert f"Across {len(rows)} measures" in body and f"runs from {round(lo)}" in body and f"to {round(hi)}" in body
@@ -123,7 +123,7 @@ async def test_role_page_gives_the_consensus_with_its_interval_and_label(ds, db)
     body = text_of(r.text)
     assert f"{c['label'].capitalize()}. Across {c['n_families']} research groups, Software Developers sit at the " \
            f"{pages.ordinal(c['centre'])} percentile of occupations (middle half of the votes: {round(c['low'])}–{round(c['high'])}), " \
-           f"more exposed than {round(c['worker_percentile'])}% of US workers." in body
+           f"more exposed than {pages.pct(c['worker_percentile'])}% of US workers." in body
     votes = (await ds.client.get(f"/role/{ROLE}.json?section=consensus")).json()
     assert votes["centre"] == pytest.approx(c["centre"]) and votes["label"] == c["label"]
     counted = {v["family"]: v["percentile"] for v in votes["votes"] if v["counted"]}
@@ -352,4 +352,5 @@ def test_number_formats():
     assert pages.compact(154186300) == "154.2 million" and pages.compact(11630) == "11,630"
     assert pages.share(0.5123) == "51%" and pages.signed(15.84) == "+15.8%" and pages.signed(-3) == "−3.0%"
     assert pages.score(0.57572383) == "0.576" and pages.score(-1.3601) == "−1.36" and pages.score(0.000124276) == "0.000124"
+    assert pages.pct(87.4) == "87" and pages.pct(99.8) == "99.8" and pages.pct(100) == "100" and pages.pct(0.3) == "0.3"
     assert pages.signed_money(-15330) == "−$15,330" and pages.money(133080) == "$133,080"

@@ -259,12 +259,23 @@ def score(x) -> str:
     return text.replace("-", "−")
 
 
+def pct(x) -> str:
+    """A percentage of a whole for "more exposed than X% of ...": whole numbers, but one decimal near 0 and
+    100 so that 99.8 never reads as "all" (100) nor 0.3 as "none"."""
+    if _missing(x):
+        return "–"
+    x = float(x)
+    if x in (0.0, 100.0):
+        return f"{x:.0f}"
+    return str(math.floor(x + 0.5)) if 0.5 <= x < 99.5 else f"{x:.1f}"
+
+
 def pct1(x) -> str:
     return "–" if _missing(x) else f"{float(x):.1f}"
 
 
 FILTERS = {"ordinal": ordinal, "num": num, "compact": compact, "money": money, "share": share, "signed": signed,
-           "score": score, "pct1": pct1, "signed_money": signed_money}
+           "score": score, "pct1": pct1, "pct": pct, "signed_money": signed_money}
 
 
 # --- static files --------------------------------------------------------------------------------------
@@ -388,7 +399,7 @@ def _describe(page: str, d: dict) -> tuple[str, str]:
         title = f"{h['title']} ({h['code']}): AI exposure, tasks and where to move · taskshift"
         parts = [f"How exposed are {h['title']} ({h['code']}) to AI?"]
         if s.get("headline"):
-            parts.append(f"On {s['headline']['name']} the role is more exposed than {s['headline']['percentile']:.0f}% of roles.")
+            parts.append(f"On {s['headline']['name']} the role is more exposed than {pct(s['headline']['percentile'])}% of roles.")
         if s.get("lowest") and s.get("highest") and s["measures"] > 1:
             parts.append(f"Across {s['measures']} measures from {s['families']} research groups its percentile runs from "
                          f"{s['lowest']['percentile']:.0f} to {s['highest']['percentile']:.0f}.")
