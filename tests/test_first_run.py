@@ -337,13 +337,15 @@ async def test_dotted_role_url_reaches_the_role(ds):
 
 @pytest.mark.asyncio
 async def test_short_role_link(ds):
-    for typed in ("15-1252.00", "15-1252", "151252"):
+    # /role/{code} is the role page (#13); a code written another way redirects to it
+    assert (await ds.client.get(f"/role/{ROLE}")).status_code == 200
+    for typed in ("15-1252", "151252"):
         r = await ds.client.get(f"/role/{typed}")
-        assert r.status_code == 302 and r.headers["location"] == "/taskshift/roles/15-1252~2E00", typed
+        assert r.status_code == 302 and r.headers["location"] == f"/role/{ROLE}", typed
     r = await ds.client.get("/role/registered%20nurse")
-    assert r.status_code == 404 and "29-1141.00" in r.text and "looks like a job title" in r.text
+    assert r.status_code == 404 and 'href="/role/29-1141.00"' in r.text and "looks like a job title" in r.text
     r = await ds.client.get("/role/99-9999.00")
-    assert r.status_code == 404 and "unknown role" in r.text and "find_role_by_title" in r.text
+    assert r.status_code == 404 and "unknown role" in r.text and "/search?q=" in r.text
 
 
 # --- small ------------------------------------------------------------------------------------------

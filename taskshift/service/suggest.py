@@ -34,14 +34,14 @@ def how_to_match(title: str, surface: str = "library") -> str:
     title = " ".join(str(title).split())[:80]
     if not title:
         return {"cli": 'taskshift match "JOB TITLE"', "api": "GET /-/match?title=JOB+TITLE",
-                "site": "the title search /taskshift/find_role_by_title"}.get(
+                "site": "the title search /search?q=JOB+TITLE"}.get(
             surface, 'taskshift.match_title("JOB TITLE")')
     if surface == "cli":
         return 'taskshift match "' + title.replace('"', "'") + '"'
     if surface == "api":
         return f"GET /-/match?title={quote_plus(title)}"
     if surface == "site":
-        return f"the title search /taskshift/find_role_by_title?title={quote_plus(title)}"
+        return f"the title search /search?q={quote_plus(title)}"
     return f"taskshift.match_title({title!r})"
 
 

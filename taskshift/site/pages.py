@@ -530,16 +530,31 @@ async def role_view(request, datasette):
     as_json = bool(request.url_vars.get("fmt"))
     try:
         code = await _run(datasette, lambda conn: data.resolve_role(conn, raw))
-    except ServiceError as err:
+    except ServiceError:
+        # what to do next, as the API and the CLI say it (taskshift.service.suggest): near-miss codes,
+        # O*NET-SOC 2010 codes through the crosswalks, the roles of a SOC code, a title's best matches
+        problem, codes = await _run(datasette, lambda conn: _role_suggestions(conn, raw))
         if as_json:
-            return _json({"ok": False, "status": 404, "error": _errors(err), "errors": err.errors}, 404)
-        suggestions = await _run(datasette, lambda conn: data.roles_under_soc(conn, raw)) or await _suggest(datasette, raw)
-        return await _not_found(datasette, request, "Role", _errors(err), suggestions)
+            return _json({"ok": False, "status": 404, "error": problem,
+                          "errors": [{"field": "role_code", "problem": problem, "type": "not_found", "suggestions": codes}]}, 404)
+        titles = getattr(datasette, "_taskshift_lookup", {}).get(_db(datasette), ({}, set()))[0]
+        suggestions = [{"code": c, "title": titles.get(c, "")} for c in codes] or await _suggest(datasette, raw)
+        return await _not_found(datasette, request, "Role", problem, suggestions)
     if code != raw:
         return Response.redirect(f"/role/{code}{'.json' if as_json else ''}" + (f"?{request.query_string}" if request.query_string else ""))
     if as_json:
         return await show_json(datasette, request, PAGES["role"], code)
     return await show_page(datasette, request, PAGES["role"], code)
+
+
+def _role_suggestions(conn, text: str) -> tuple[str, list[str]]:
+    from taskshift.service.suggest import check_role_code, render
+    try:
+        check_role_code(conn, text)
+    except ServiceError as err:
+        e = render(err.errors, "site")[0]
+        return e["problem"], list(e.get("suggestions") or [])
+    return f"{text!r} is not a role", []
 
 
 async def _suggest(datasette, text: str) -> list[dict]:

@@ -353,7 +353,7 @@ def canned_queries(datasette, database, actor):
 
 @hookimpl
 def register_routes(datasette):
-    from taskshift.site.redirects import ROUTES as ROLE_LINKS  # /taskshift/roles/15-1252.00, /role/{code}
+    from taskshift.site.redirects import ROUTES as ROLE_LINKS  # /taskshift/roles/15-1252.00 (/role/{code}: site.pages)
 
     return [(regex, _view(routes)) for regex, routes in _grouped_routes()] + ROLE_LINKS
 
