@@ -256,9 +256,9 @@ def role_summary(conn, code: str) -> dict:
         "profile": {"labelled_share": p.labelled_share, "exposed_share": p.exposed_share,
                     "automatable_share": p.automatable_share, "augmented_share": p.augmented_share,
                     "employment_change_pct": p.employment_change_pct, "outlook": p.outlook,
-                    "outlook_reason": p.outlook_reason},
-        "thresholds": {"exposed_share_min": scoring.EXPOSED_SHARE_MIN, "automatable_share_min": scoring.AUTOMATABLE_SHARE_MIN,
-                       "automatable_min": scoring.AUTOMATABLE_MIN, "growth_min_pct": scoring.GROWTH_MIN_PCT},
+                    "outlook_rule": getattr(p, "outlook_rule", None), "outlook_reason": p.outlook_reason,
+                    "evidence": [e.model_dump() for e in getattr(p, "evidence", [])]},
+        "thresholds": {k: v for k, v in p.thresholds.model_dump().items() if k != "rules"},
     }
 
 
@@ -352,7 +352,6 @@ def role_pivots(conn, code: str) -> dict:
         for p in out["pivots"]:
             p["missing_dwas"] = p["missing_dwas"][:GAPS_SHOWN]
             p["missing_technologies"] = p["missing_technologies"][:GAPS_SHOWN]
-            p["outlook"] = str(idx.role_arrays["outlook"][idx.role_pos[p["to_code"]]]) if p["to_code"] in idx.role_pos else None
         out["measure"] = measure_entry(conn, t.measure_id)
         return out
     return _memo(idx, ("pages", "pivots", code), make)
@@ -382,9 +381,11 @@ def role_emerging(conn, code: str) -> dict | None:
     _role(conn, code)
     if not _table_exists(conn, "emerging_title_roles"):
         return None
+    cols = {r[1] for r in _q(conn, "pragma table_info(emerging_titles)")}
+    extra = [c for c in ("evidence_level", "evidence_count", "evidence_note") if c in cols]
     rows = _rows(conn, "select e.title_key, e.title, e.family, e.description, e.source, r.rank, r.reason, "
-                       "e.survey_respondents, e.survey_median_salary_usd_2024, e.seed_mentions "
-                       "from emerging_title_roles r join emerging_titles e on e.title_key = r.title_key "
+                       "e.survey_respondents, e.survey_median_salary_usd_2024" + "".join(f", e.{c}" for c in extra) +
+                       " from emerging_title_roles r join emerging_titles e on e.title_key = r.title_key "
                        "where r.role_code = ? order by r.rank, e.title", (code,))
     return {"code": code, "titles": rows} if rows else None
 
