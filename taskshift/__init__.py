@@ -9,6 +9,7 @@ The library mirrors the scoring API (same service functions, same numbers)::
     taskshift.match_title("prompt engineer")                         # like GET /-/match
     taskshift.transitions("43-4051.00")                              # like GET /-/transitions/{code}
     taskshift.consensus("15-1252.00")                                # the consensus block of a role (or tasks=, workforce=)
+    taskshift.profile(open("posting.txt").read())                    # like POST /-/profile
     taskshift.score_all()                                            # every role on every measure (DataFrame)
     taskshift.table("roles")                                         # any table as a DataFrame
 
@@ -22,7 +23,7 @@ __version__ = "0.1.0"
 from taskshift.db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)
 
 __all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all", "transitions",
-           "consensus"]
+           "consensus", "profile"]
 
 
 def _conn(conn=None, path=None):
@@ -129,3 +130,14 @@ def consensus(role: str | None = None, *, tasks=None, workforce=None, base_role:
     if out is None:
         raise service.NotFound("role", "this database has no consensus (built before taskshift had one)", "no_consensus")
     return out
+
+
+def profile(text: str | bytes, *, measures: list[str] | None = None, roles: int = 5, conn=None, path=None):
+    """A job posting or a list of duties, profiled as `POST /-/profile`: duty statements matched to O*NET
+    tasks by meaning, the nearest roles, and the exposure of the job as a custom role. `text` may be bytes
+    (UTF-8). Returns a `taskshift.service.models.ProfileResponse`."""
+    from taskshift import service
+    from taskshift.service.profile import text_of
+
+    body = {"text": text_of(text), "measures": measures, "roles": roles}
+    return service.profile(_conn(conn, path), body)

@@ -4,6 +4,7 @@
     taskshift score --custom bundle.json [--json]      # the body of POST /-/score (file or - for stdin)
     taskshift score --workforce team.json [--json]     # the body of POST /-/score/workforce
     taskshift match "prompt engineer" [--limit 10] [--json]
+    taskshift profile posting.txt [--roles 5] [--measures a,b] [--json]   # POST /-/profile (file or - for stdin)
 """
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ def add_api_commands(sub) -> None:
     p.add_argument("--db", help="database file (default: $TASKSHIFT_DB or dist/taskshift.db)")
     p.add_argument("--json", action="store_true", help="print the JSON response instead of a table")
     p.set_defaults(func=cmd_match)
+
+    p = sub.add_parser("profile", help="profile a job from its posting: duty statements -> O*NET tasks, nearest roles, exposure")
+    p.add_argument("file", help="text file of the posting or duties (UTF-8); - reads stdin")
+    p.add_argument("--roles", type=int, default=5, help="nearest roles listed (default 5)")
+    p.add_argument("--measures", help="comma-separated measure ids (default: all)")
+    p.add_argument("--db", help="database file (default: $TASKSHIFT_DB or dist/taskshift.db)")
+    p.add_argument("--json", action="store_true", help="print the JSON response instead of tables")
+    p.set_defaults(func=cmd_profile)
 
 
 def _read(file: str) -> bytes:
@@ -86,6 +95,23 @@ def cmd_match(args) -> int:
         print(result.model_dump_json(indent=2))
     else:
         print(render_match(result))
+    return 0
+
+
+def cmd_profile(args) -> int:
+    from taskshift import db, service
+    from taskshift.service.profile import text_of
+
+    measures = [x for x in args.measures.split(",") if x.strip()] if args.measures else None
+    try:
+        text = text_of(_read(args.file), "text")
+        result = service.profile(db.connect(args.db), {"text": text, "measures": measures, "roles": args.roles})
+    except (service.ServiceError, FileNotFoundError, OSError) as err:
+        return _fail("profile", err)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(render_profile(result))
     return 0
 
 
@@ -179,3 +205,29 @@ def render_match(r) -> str:
     if not rows:
         return f"no role matches {r.query!r}"
     return table(["#", "role", "title", "matched title", "kind", "relevance"], rows, {0, 5})
+
+
+def render_profile(r) -> str:
+    out = [f"{len(r.statements)} duty statements ({r.matched} matched, {r.unmatched} without a good match), "
+           f"{len(r.dropped)} lines dropped", ""]
+    rows = []
+    for s in r.statements:
+        text = s.text if len(s.text) <= 48 else s.text[:45] + "..."
+        hit = s.match
+        task = "-" if hit is None else (hit.statement if len(hit.statement) <= 48 else hit.statement[:45] + "...")
+        rows.append([s.line, s.share, text, s.confidence, None if hit is None else hit.similarity,
+                     "-" if hit is None else hit.role_code, task])
+    out.append(table(["line", "share", "statement", "confidence", "similarity", "role", "O*NET task"], rows, {0, 1, 4}))
+    out += ["", "nearest roles:"]
+    out.append(table(["#", "role", "title", "explains", "score", "confidence"],
+                     [[n.rank, n.code, n.title[:50], n.share_explained, n.score, n.confidence] for n in r.nearest_roles],
+                     {0, 3, 4}))
+    if r.score is not None:
+        rows = [[x.measure_id, x.score, x.percentile, x.coverage] for x in r.score.measures]
+        out += ["", "exposure of this job (its matched tasks as a custom role):",
+                table(["measure", "score", "percentile", "coverage"], rows, {1, 2, 3}), ""]
+        out += _profile_lines(r.score.profile)
+    if r.dropped:
+        out += ["", "dropped: " + "; ".join(f"line {d.line} {d.reason}" for d in r.dropped[:12])
+                + (" ..." if len(r.dropped) > 12 else "")]
+    return "\n".join(out)

@@ -17,7 +17,7 @@ from pandera.errors import SchemaErrors
 
 from taskshift.resources import schema_files, yaml_files
 
-TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL"}
+TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "blob": "BLOB"}
 EXAMPLES = 3  # failing values shown per (column, rule)
 
 
@@ -54,6 +54,7 @@ class Column:
     min: float | None = None
     max: float | None = None
     min_length: int | None = None
+    length: int | None = None  # blob: exact size in bytes
 
     @classmethod
     def from_yaml(cls, name: str, spec: dict) -> "Column":
@@ -79,6 +80,9 @@ class Column:
             checks.append(pa.Check.le(self.max, name=f"<= {self.max}"))
         if self.min_length is not None:
             checks.append(pa.Check.str_length(min_value=self.min_length, name=f"length >= {self.min_length}"))
+        if self.length is not None:
+            n = self.length
+            checks.append(pa.Check(lambda s: s.map(len) == n, name=f"{n} bytes"))
         return checks
 
     def sql(self) -> str:
@@ -230,6 +234,11 @@ class Contract:
 
 def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
     """Convert a column to a declared type; return (converted, mask of values that would not convert)."""
+    if type_ == "blob":  # bytes as they are; anything else does not convert
+        present = s.notna()
+        ok = s.map(lambda v: isinstance(v, (bytes, bytearray, memoryview)), na_action="ignore").fillna(False).astype(bool)
+        converted = s.map(bytes, na_action="ignore").where(present & ok, None).astype(object)
+        return converted, present & ~ok
     present = s.notna() & ~s.astype("string").str.strip().eq("").fillna(False)
     if type_ == "text":
         def text(v):

@@ -919,3 +919,96 @@ def weighted_share(values, weights, threshold: float, op: str = "ge") -> tuple[f
         return float("nan"), base
     hit = use & SHARE_OPS[op](np.where(use, v, 0.0), threshold)
     return 100.0 * float(w[hit].sum()) / base, base
+
+
+# --- matching text by meaning (POST /-/profile, GET /-/match fallback) ----------------------------
+#: Hybrid task score = cosine similarity + this x lexical score (BM25 / the text's best BM25). Measured with
+#: bench/profile_bench.py: on 200 roles described by 8 of their O*NET work activities the role came first for 52
+#: (semantic alone), 58 (BM25 alone) and 66-67 (hybrid, weight 0.5-1.0; 64 at 0.2 and 2); on the 52 postings the
+#: three are within 2 postings of each other.
+HYBRID_LEXICAL_WEIGHT = 0.5
+#: Only a text's LEXICAL_TOP best tasks by BM25 carry a lexical score (as a top-k full-text query would).
+LEXICAL_TOP = 200
+#: nearest_roles rank roles by their lift: the mean best hybrid score over the posting's statements minus the
+#: role's baseline, its mean best hybrid score for the statements of other roles (every BASELINE_STRIDE-th O*NET
+#: task statement). Without it, roles with many or broad tasks lead for any text: on bench/profile_bench.py the
+#: baseline raised nearest_roles top-1 from 35 to 37 of 52 postings and, on 200 roles described by 8 of their
+#: O*NET work activities, from 66 to 79 (top-3 103 -> 118).
+BASELINE_STRIDE = 40
+#: Confidence of a statement's match, from the cosine similarity of the task chosen. Measured on 340 hand-judged
+#: matches (bench/profile/judged_matches.yaml: 310 posting statements, 30 off-topic sentences) by a logistic fit of
+#: P(right | similarity) (bench/profile_bench.py, calibration): P = 0.5 at 0.46 (below: "none", no good match), 0.7 at
+#: 0.54 (medium from there), 0.85 at 0.61 (high from there). Observed: 12% right below 0.40, 42% in 0.40-0.45, 58% in
+#: 0.45-0.50, 74% in 0.50-0.60, 84% in 0.60-0.65, 92% from 0.65.
+MATCH_MIN_SIMILARITY = 0.46
+MATCH_MEDIUM_SIMILARITY = 0.54
+MATCH_HIGH_SIMILARITY = 0.61
+#: A role explains a statement if one of its tasks is a good match for it (cosine >= MATCH_MIN_SIMILARITY).
+EXPLAIN_MIN_SIMILARITY = MATCH_MIN_SIMILARITY
+#: nearest_roles confidence: high if the role explains at least this share of the statements and leads
+#: the next role by at least NEAREST_HIGH_MARGIN (mean hybrid score); medium from NEAREST_MEDIUM_SHARE.
+NEAREST_HIGH_SHARE = 0.5
+NEAREST_HIGH_MARGIN = 0.01
+NEAREST_MEDIUM_SHARE = 0.3
+#: Semantic title fallback: titles at least this similar (cosine, 128-d prefix) to the query. Measured on 200 random
+#: letter strings (99% of them reach no title this similar; 95% stay under 0.63) and the 40 hard titles of
+#: bench/profile/titles.yaml (top-3 hits 20 at 0.70 as at 0.55).
+TITLE_MIN_SIMILARITY = 0.70
+#: Where the lexical title matcher found only partial matches, they and the semantic ones are fused by
+#: reciprocal rank with this k (bench/profile/titles.yaml, 40 hard titles: top-3 20 -> 22, top-1 16 -> 16;
+#: semantic-first would give 20 and 15; the 20 easy titles are unchanged).
+TITLE_FUSION_K = 3
+
+
+def normalise_lexical(scores: np.ndarray, top: int = LEXICAL_TOP) -> np.ndarray:
+    """Each row divided by its maximum, keeping only its `top` largest values (others 0); all-zero rows stay 0."""
+    s = np.array(scores, dtype=np.float32, ndmin=2)
+    for row in s:
+        nz = np.flatnonzero(row)
+        if len(nz) > top:  # partition the non-zero values only (a mostly-zero row is slow to partition whole)
+            kth = np.partition(row[nz], len(nz) - top)[len(nz) - top]
+            row[row < kth] = 0.0
+        peak = row.max() if len(nz) else 0.0
+        if peak > 0:
+            row /= peak
+    return s
+
+
+def hybrid_score(cosine, lexical, weight: float = HYBRID_LEXICAL_WEIGHT) -> np.ndarray:
+    """The score that ranks tasks for a text: cosine + weight x normalised lexical score."""
+    return np.asarray(cosine, dtype=np.float32) + np.float32(weight) * np.asarray(lexical, dtype=np.float32)
+
+
+def match_band(similarity) -> np.ndarray:
+    """high / medium / low / none for cosine similarities (none: below MATCH_MIN_SIMILARITY, no good match)."""
+    s = np.atleast_1d(np.asarray(similarity, dtype="float64"))
+    return np.select([s >= MATCH_HIGH_SIMILARITY, s >= MATCH_MEDIUM_SIMILARITY, s >= MATCH_MIN_SIMILARITY],
+                     ["high", "medium", "low"], default="none").astype(object)
+
+
+def role_coverage(role_best_hybrid, role_best_cosine, weights) -> tuple[np.ndarray, np.ndarray]:
+    """Roles for a set of statements: (score, share explained) per role.
+
+    `role_best_hybrid` and `role_best_cosine` are (statements, roles): the best hybrid score and cosine
+    similarity of each role's tasks for each statement; `weights` the statements' time shares. score =
+    weighted mean over the statements of the role's best hybrid score; share explained = weighted share of
+    the statements the role has a task for with cosine >= EXPLAIN_MIN_SIMILARITY.
+    """
+    h = np.asarray(role_best_hybrid, dtype="float64")
+    c = np.asarray(role_best_cosine, dtype="float64")
+    w = np.asarray(weights, dtype="float64")
+    total = w.sum()
+    if h.size == 0 or total <= 0:
+        return np.zeros(h.shape[1] if h.ndim == 2 else 0), np.zeros(h.shape[1] if h.ndim == 2 else 0)
+    score = (w[:, None] * h).sum(axis=0) / total
+    explained = (w[:, None] * (c >= EXPLAIN_MIN_SIMILARITY)).sum(axis=0) / total
+    return score, explained
+
+
+def nearest_confidence(share_explained: float, margin: float) -> str:
+    """high / medium / low confidence that a nearest role is the posting's occupation."""
+    if share_explained >= NEAREST_HIGH_SHARE and margin >= NEAREST_HIGH_MARGIN:
+        return "high"
+    if share_explained >= NEAREST_MEDIUM_SHARE:
+        return "medium"
+    return "low"

@@ -142,7 +142,7 @@ def test_parquet_exports_match_the_database(release_dir):
             contract = contracts[name]
             table = pq.read_table(release_dir / "parquet" / f"{name}.parquet")
             assert table.column_names == contract.column_names, name
-            types = {"text": "string", "integer": "int64", "real": "double"}
+            types = {"text": "string", "integer": "int64", "real": "double", "blob": "binary"}
             for column in contract.columns:
                 field = table.schema.field(column.name)
                 assert str(field.type) == types[column.type], (name, column.name)
@@ -201,7 +201,7 @@ def test_datapackage_comes_from_the_contracts(release_dir):
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
     resources = {r["name"]: r for r in package["resources"]}
     assert sorted(resources) == tables
-    types = {"text": "string", "integer": "integer", "real": "number"}
+    types = {"text": "string", "integer": "integer", "real": "number", "blob": "string"}  # blob: format binary (base64)
     for name in tables:
         contract, resource = table_contracts()[name], resources[name]
         assert resource["path"] == f"csv/{name}.csv"

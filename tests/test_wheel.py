@@ -120,6 +120,14 @@ def test_wheel_in_a_fresh_venv_reads_the_database(wheel, built_db, tmp_path):
     assert site.returncode == 0, site.stderr[-3000:]
     assert site.stdout.split() == ["200", "True", "200", "200"], site.stdout
 
+    # the embedding model travels in an installed wheel (wordllama, pinned): profile a posting from the fresh venv
+    profile = py("import taskshift; r = taskshift.profile('Couple and uncouple trailers and secure loads\\n"
+                 "Haul freight across the country in a tractor-trailer\\nInspect the truck before each trip'); "
+                 "print(r.model['model'], r.nearest_roles[0].code, r.matched)", TASKSHIFT_DB=str(built_db))
+    assert profile.returncode == 0, profile.stderr[-3000:]
+    code, matched = profile.stdout.split()[-2:]
+    assert profile.stdout.startswith("wordllama==") and code.startswith("53-") and int(matched) >= 2, profile.stdout
+
     # 2. nothing yet: a clear message that says how to get the data
     missing = py(SHAPE)
     assert missing.returncode != 0

@@ -35,7 +35,7 @@ INGEST_MODULES = (
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
     "roles", "harmonise", "measures", "outlook", "sector_exposure", "consensus", "published", "emerging",
-    "title_aliases", "pathways", "disagreement"))
+    "title_aliases", "pathways", "disagreement", "embeddings"))
 
 
 class BuildError(Exception):

@@ -17,7 +17,7 @@ from taskshift.contracts import Column, Contract, table_contracts
 from taskshift.resources import project_metadata
 from taskshift.build.sources import Manifest, load_manifest
 
-FIELD_TYPES = {"text": "string", "integer": "integer", "real": "number"}
+FIELD_TYPES = {"text": "string", "integer": "integer", "real": "number", "blob": "string"}
 
 
 def license_entry(title: str, url: str | None) -> dict:
@@ -38,6 +38,8 @@ def license_entry(title: str, url: str | None) -> dict:
 
 def field_descriptor(column: Column) -> dict:
     field: dict = {"name": column.name, "type": FIELD_TYPES[column.type]}
+    if column.type == "blob":
+        field["format"] = "binary"  # base64 in the CSV files
     if column.description:
         field["description"] = column.description
     constraints: dict = {}

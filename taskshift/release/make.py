@@ -19,6 +19,7 @@ version, so releases are byte-identical for a given pyarrow).
 """
 from __future__ import annotations
 
+import base64
 import csv
 import gzip
 import os
@@ -141,6 +142,8 @@ def _csv_value(v):
         return ""
     if isinstance(v, float):
         return repr(v)  # shortest round-trip form, the same on every platform
+    if isinstance(v, bytes):
+        return base64.b64encode(v).decode("ascii")  # blob columns: base64 (datapackage format "binary")
     return v
 
 
@@ -156,7 +159,7 @@ def write_parquet(contract: Contract, rows: list[tuple], path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    types = {"text": pa.string(), "integer": pa.int64(), "real": pa.float64()}
+    types = {"text": pa.string(), "integer": pa.int64(), "real": pa.float64(), "blob": pa.binary()}
     fields = [pa.field(c.name, types[c.type], nullable=c.nullable,
                        metadata={"description": c.description} if c.description else None)
               for c in contract.columns]

@@ -9,6 +9,8 @@ site route -> service -> scoring -> database.
 - `scores`: score_role, score_custom, score_workforce, score_all
 - `titles`: match_title (job title -> roles), match_task (free text -> O*NET task)
 - `consensus`: the consensus block across families of measures (role, custom role, workforce)
+- `semantic`: matching by meaning (task and title embeddings + BM25); the semantic fallback of match_title
+- `postings`, `profile`: a job posting -> duty statements -> O*NET tasks, nearest roles and exposure
 - `transitions`: ranked pivots to related, less exposed roles with the reskilling gap
 - `models`: pydantic models of every request and response (the OpenAPI description is made from them)
 """
@@ -20,7 +22,9 @@ from taskshift.service.scores import RULES, score_all, score_custom, score_role,
 from taskshift.service.titles import match_task, match_title
 from taskshift.service.transitions import rank_transitions, transitions
 from taskshift.service.consensus import consensus_role
+from taskshift.service.profile import parse_request as profile_request, profile
+from taskshift.service.semantic import warm_up
 
 __all__ = ["InvalidInput", "NotFound", "ServiceError", "validate", "Index", "index_for", "RULES", "score_all",
            "score_custom", "score_role", "score_workforce", "match_task", "match_title", "rank_transitions", "transitions",
-           "consensus_role"]
+           "consensus_role", "profile", "profile_request", "warm_up"]

@@ -342,7 +342,9 @@ class RoleMatch(_Response):
     role_code: str
     role_title: str
     method: str = Field(description="exact (a title equals the query), exact_normalized (a title equals the cleaned "
-                                    "query), fts_all_terms / fts_some_terms (full-text search)")
+                                    "query), fts_all_terms / fts_some_terms (full-text search), semantic (nearest in meaning: "
+                                    "title embeddings, the fallback where no title equals or contains the words; relevance "
+                                    "and similarity are then the cosine similarity)")
     relevance: float | None = Field(description="Negated FTS5 BM25 rank of the best title (full-text matches; null for exact ones)")
     exact: bool = Field(description="A title of the role equals the query as written (case, punctuation, a plural s aside)")
     all_terms: bool = Field(description="The best title contains every word of the cleaned query")
@@ -353,6 +355,7 @@ class RoleMatch(_Response):
     matched_kind: str
     matching_titles: int
     titles: list[TitleHit]
+    similarity: float | None = Field(None, description="Semantic matches: cosine similarity of the best title (0-1)")
 
 
 class MatchResponse(_Response):
@@ -449,3 +452,71 @@ class Transitions(_Response):
     excluded: dict[str, int] = Field({}, description="Related roles left out, by reason (scoring.PIVOT_EXCLUSIONS, job_zone_step)")
     method: str
     pivots: list[Pivot]
+
+
+# --- profile (POST /-/profile; taskshift.service.profile) ----------------------------------------
+MAX_PROFILE_TEXT_BYTES = 20 * 1024
+
+
+class ProfileRequest(_Request):
+    """Body of `POST /-/profile`: a job posting or a list of duties, as plain text."""
+    text: StrictStr = Field(..., description=f"The posting or duties (UTF-8, at most {MAX_PROFILE_TEXT_BYTES} bytes): bullets, "
+                                             "lines or sentences; boilerplate (benefits, equal-opportunity text, pay) is dropped")
+    measures: list[StrictStr] | None = Field(None, description="Only these measures (default: every measure with role scores)")
+    roles: StrictInt = Field(5, ge=1, le=20, description="How many nearest roles to return")
+
+
+class TaskHit(_Response):
+    task_id: int
+    role_code: str
+    role_title: str
+    statement: str
+    similarity: float = Field(description="Cosine similarity of the statement and the task (semantic, 0-1)")
+    lexical: float = Field(description="BM25 relative to the statement's best-matching task (0-1)")
+    score: float = Field(description="Hybrid score that ranks the tasks: similarity + weight x lexical")
+
+
+class ProfileStatement(_Response):
+    line: int = Field(description="Line of the text the statement comes from (1-based)")
+    text: str
+    share: float = Field(description="Share of working time (equal unless the text states percentages)")
+    share_source: Literal["equal", "stated", "rest"] = Field(
+        description="equal: no percentages given; stated: the text gives this one; rest: what stated shares leave, split equally")
+    confidence: Literal["high", "medium", "low", "none"] = Field(
+        description="From the similarity of the best task: none = no good match (the statement is left out of the scores)")
+    match: TaskHit | None = Field(description="The best task (null: no good match)")
+    alternatives: list[TaskHit] = Field(description="The next best tasks")
+
+
+class DroppedText(_Response):
+    line: int
+    text: str
+    reason: str = Field(description="Why it is not a duty statement: heading, boilerplate (which), requirement, too short, limit ...")
+
+
+class NearestRole(_Response):
+    rank: int
+    code: str
+    title: str
+    score: float = Field(description="What ranks the roles: mean_best - baseline (the lift over what the role scores for any text)")
+    mean_best: float = Field(description="Time-share-weighted mean over the duty statements of the role's best hybrid task score")
+    baseline: float = Field(description="The role's mean best hybrid score for the task statements of other roles")
+    share_explained: float = Field(description="Time share of the duty statements the role has a task for with similarity "
+                                               ">= the no-good-match threshold (a good match)")
+    statements_explained: int
+    confidence: Literal["high", "medium", "low"]
+
+
+class ProfileResponse(_Response):
+    """A posting decomposed into duty statements matched to O*NET tasks, its nearest roles and its exposure."""
+    statements: list[ProfileStatement]
+    dropped: list[DroppedText]
+    matched: int = Field(description="Statements with a good match (they make the custom role)")
+    unmatched: int
+    nearest_roles: list[NearestRole]
+    score: ScoreResponse | None = Field(description=(
+        "The custom role made of the matched tasks with the statements' time shares, scored like POST /-/score "
+        "(every measure, percentile, the automation vs augmentation profile task by task; tasks in statement order). "
+        "Null if no statement has a good match"))
+    method: dict[str, str | float | int]
+    model: dict[str, str | int]

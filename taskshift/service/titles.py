@@ -11,6 +11,7 @@ import pandas as pd
 from taskshift.service import models as m
 from taskshift.service.errors import InvalidInput, NotFound, validate
 from taskshift.service.index import BASE_ROLE_MATCH_RATIO, KIND_ORDER, Index, _memo, _q, index_for
+from taskshift.service.semantic import with_semantic_fallback
 
 STOPWORDS = frozenset(
     "a an and are as at be by for from has have in into is it its of on or that the their them these this those to "
@@ -347,8 +348,9 @@ def warm_title_lexicon(conn: sqlite3.Connection) -> None:
 
 
 def match_title(conn: sqlite3.Connection, title: str, limit: int = 10) -> m.MatchResponse:
-    """Roles ranked for a job title as postings write it (`lexical_match`)."""
-    return lexical_match(conn, title, limit)
+    """Roles ranked for a job title as postings write it (`lexical_match`), then by meaning where words fail
+    (`taskshift.service.semantic.with_semantic_fallback`)."""
+    return with_semantic_fallback(conn, lexical_match(conn, title, limit), limit)
 
 
 def lexical_match(conn: sqlite3.Connection, title: str, limit: int = 10) -> m.MatchResponse:

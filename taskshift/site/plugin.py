@@ -60,6 +60,7 @@ class Route:
     body: type[BaseModel] | None = None
     path_params: dict[str, str] = field(default_factory=dict)
     errors: tuple[int, ...] = (400, 404)
+    parse: Callable[[bytes], BaseModel] | None = None   # body parser (default: validate JSON against `body`)
 
     @property
     def regex(self) -> str:
@@ -143,6 +144,10 @@ async def transitions(call: Call):
                                                            q.max_job_zone_step, q.limit))
 
 
+async def profile(call: Call):
+    return await call.run(lambda conn: service.profile(conn, call.body))
+
+
 async def openapi_json(call: Call):
     return openapi_bytes()
 
@@ -171,6 +176,11 @@ ROUTES: list[Route] = [
           description="O*NET related roles that are less exposed on the measure, within max_job_zone_step job zones, "
                       "ranked by exposure drop x fit (relatedness and shared work activities), each with the reskilling "
                       "gap: the work activities and technology skills (hot technologies first) the target needs."),
+    Route("profile", "POST", "/-/profile", profile, "Profile a job from its posting", m.ProfileResponse,
+          body=m.ProfileRequest, parse=service.profile_request, errors=(400, 413),
+          description="Splits the text (at most 20 KB) into duty statements, matches each to O*NET task statements by meaning "
+                      "(offline embeddings + BM25) with a confidence band, ranks the nearest roles, and scores the job "
+                      "as a custom role on every measure with the automation vs augmentation profile task by task."),
     Route("openapi", "GET", "/-/openapi.json", openapi_json, "This OpenAPI description", None, errors=()),
 ]
 
@@ -230,7 +240,7 @@ def _view(routes: list[Route]):
                 raw = await _read_body(request)
                 if not raw.strip():
                     raise ApiError(400, "body", "a JSON body is required", "missing")
-                body = service.validate(route.body, raw)
+                body = route.parse(raw) if route.parse else service.validate(route.body, raw)
             database = _database(datasette) if route.name != "openapi" else ""
             params = {k: unquote(v) for k, v in (request.url_vars or {}).items()}  # Datasette routes the raw path
             result = await route.handler(Call(datasette, request, database, params, query, body))
@@ -329,6 +339,7 @@ def startup(datasette):
             try:
                 await datasette.get_database(name).execute_fn(service.index_for)
                 await datasette.get_database(name).execute_fn(service.titles.warm_title_lexicon)
+                await datasette.get_database(name).execute_fn(service.warm_up)  # embeddings and the model (profile, match)
             except Exception as err:  # an older or partial database: the API answers with errors, the site still works
                 print(f"taskshift: scoring index of {name} not loaded: {err!r}", file=sys.stderr)
     return inner
