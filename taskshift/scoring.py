@@ -16,6 +16,8 @@ so a caller can always tell "scored 0" from "not scored".
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -1012,3 +1014,131 @@ def nearest_confidence(share_explained: float, margin: float) -> str:
     if share_explained >= NEAREST_MEDIUM_SHARE:
         return "medium"
     return "low"
+
+# --- score precision, employment-weighted percentiles (issue #9) ---------------------------------
+#: Scores are compared at this many significant digits: equal published scores that reach a role
+#: through different arithmetic (a mean of 0.38 and 0.28 is 0.33000000000000007, not 0.33) are the
+#: same score, and so get the same percentile. Float noise is ~1e-16 relative; 12 digits keep every
+#: published value (none has more than 10 significant digits) exactly.
+SCORE_DIGITS = 12
+
+
+def round_score(values, digits: int = SCORE_DIGITS) -> np.ndarray:
+    """Round to `digits` significant digits (NaN stays NaN; 0 stays 0). Idempotent."""
+    v = np.asarray(values, dtype="float64")
+    out = v.copy()
+    ok = np.isfinite(v) & (v != 0)
+    if ok.any():
+        exponent = np.floor(np.log10(np.abs(v[ok])))
+        decimals = (digits - 1 - exponent).astype("int64")
+        out[ok] = [round(float(x), int(d)) for x, d in zip(v[ok], decimals)]
+    return out
+
+
+def employment_percentile(values, weights, groups=None) -> np.ndarray:
+    """Employment-weighted percentile 0..100 of each value within its group: the share of the group's
+    weight (workers) with a lower value, plus half the weight with an equal value.
+
+    "More exposed than X% of workers" for X = this number, ties counted half (as `percentile_rank`
+    averages tied ranks). Values are compared at `SCORE_DIGITS` significant digits. Rows with a NaN
+    value get NaN and count nowhere; rows with weight 0 (no employment) get the percentile of their
+    value but add no weight. A group whose weight is 0 gets NaN.
+    """
+    v = round_score(values)
+    w = np.nan_to_num(np.asarray(weights, dtype="float64"), nan=0.0)
+    if v.shape != w.shape:
+        raise ValueError("values and weights differ in length")
+    if (w < 0).any():
+        raise ValueError("weights must be >= 0")
+    g = np.zeros(len(v), dtype="int64") if groups is None else pd.factorize(np.asarray(groups, dtype=object))[0]
+    out = np.full(len(v), np.nan)
+    for k in np.unique(g):
+        rows = np.flatnonzero((g == k) & ~np.isnan(v))
+        if not len(rows):
+            continue
+        vals, wts = v[rows], w[rows]
+        total = wts.sum()
+        if total <= 0:
+            continue
+        order = np.argsort(vals, kind="stable")
+        sv, sw = vals[order], wts[order]
+        cum = np.concatenate([[0.0], np.cumsum(sw)])
+        lo = np.searchsorted(sv, vals, side="left")
+        hi = np.searchsorted(sv, vals, side="right")
+        below, equal = cum[lo], cum[hi] - cum[lo]
+        out[rows] = 100.0 * (below + 0.5 * equal) / total
+    return out
+
+
+def exposed(employment_pct) -> np.ndarray:
+    """1.0 where a role counts as exposed on a measure (employment-weighted percentile at or above
+    EXPOSED_PERCENTILE), 0.0 where not, NaN where unscored. The same rule on every measure, so the
+    exposed roles hold about a quarter of the scored workers whatever the measure's scale."""
+    p = np.asarray(employment_pct, dtype="float64")
+    return np.where(np.isnan(p), np.nan, (p >= EXPOSED_PERCENTILE).astype("float64"))
+
+
+# --- task statement similarity (taskshift.build.derive.task_match) -------------------------------
+#: Function words ignored when two task statements are compared.
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from in into is it its of on or such that the their this to with".split())
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def content_words(text: str) -> frozenset[str]:
+    """The content words of a task statement, as a set: lower-case runs of a-z/0-9, STOP_WORDS
+    dropped, plural endings folded (a final -ies -> -y; a final -s dropped unless -ss; words of 3
+    letters or fewer kept as they are), so "outcomes" and "outcome" are one word."""
+    out = set()
+    for word in _WORD.findall(str(text).lower()):
+        if word in STOP_WORDS:
+            continue
+        if len(word) > 3 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        out.add(word)
+    return frozenset(out)
+
+
+def dice(shared, size_a, size_b):
+    """Sørensen–Dice similarity 2|A & B| / (|A| + |B|) from the intersection size and the two set
+    sizes (0 = no word in common, 1 = the same words). Vectorised; NaN where both sets are empty."""
+    shared = np.asarray(shared, dtype="float64")
+    total = np.asarray(size_a, dtype="float64") + np.asarray(size_b, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(total > 0, 2.0 * shared / np.where(total > 0, total, 1.0), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Dice similarity of the content words of two statements (see `content_words`)."""
+    wa, wb = content_words(a), content_words(b)
+    return dice(len(wa & wb), len(wa), len(wb))
+
+
+def best_threshold(similarity, label, step: float = 0.01) -> dict[str, float]:
+    """The threshold t on a 0..1 similarity that best separates labelled pairs ("same" when
+    similarity >= t): the t on a grid of `step` with the highest accuracy, the highest such t on ties
+    (fewer false matches). Returns threshold, accuracy, precision, recall, n, and `clean`: the lowest
+    grid t above every negative's similarity (precision 1 on the sample)."""
+    s = np.asarray(similarity, dtype="float64")
+    y = np.asarray(label, dtype=bool)
+    if s.shape != y.shape or not len(s):
+        raise ValueError("similarity and label must be non-empty and aligned")
+    grid = np.round(np.arange(0.0, 1.0 + step / 2, step), 10)
+    best = None
+    for t in grid:
+        pred = s >= t - 1e-12
+        acc = float((pred == y).mean())
+        if best is None or acc >= best[1]:
+            best = (float(t), acc, pred)
+    t, acc, pred = best
+    tp = float((pred & y).sum())
+    negatives = s[~y]
+    top_negative = float(negatives.max()) if len(negatives) else 0.0
+    clean = float(grid[np.argmax(grid > top_negative + 1e-12)]) if (grid > top_negative + 1e-12).any() else float("nan")
+    return {"threshold": t, "accuracy": acc, "precision": tp / pred.sum() if pred.sum() else float("nan"),
+            "recall": tp / y.sum() if y.sum() else float("nan"), "n": float(len(s)), "clean": clean}

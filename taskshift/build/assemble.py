@@ -30,11 +30,11 @@ from taskshift.build.sources import Manifest, RawReader, SourceError, load_manif
 INGEST_MODULES = (
     "onet", "soc", "crosswalks", "oews", "sectors",
     "eloundou", "microsoft", "anthropic", "felten", "frs2018", "sml", "daioe", "ilo", "frey_osborne",
-    "aijobs",
+    "aijobs", "onet_history",
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
-    "roles", "harmonise", "measures", "outlook", "sector_exposure", "consensus", "published", "emerging",
+    "roles", "task_usage", "harmonise", "measures", "outlook", "sector_exposure", "consensus", "published", "emerging",
     "title_aliases", "pathways", "disagreement", "embeddings"))
 
 

@@ -27,7 +27,8 @@ Decisions, from the data (checked on every load, so a changed file fails loudly)
   `eloundou2023_gpt4_automation` uses full_labelset's `gpt4_automation`, the column whose numeric
   twin (`automation`) the released label set ships.
 
-Usage: `load(RawReader(sources_dir))` -> frames `task_exposure`, `native_scores`, `metadata`.
+Usage: `load(RawReader(sources_dir))` -> frames `task_exposure`, `native_scores`, `metadata`, and
+`task_history` (the paper's O*NET 27.x task list with ids, read by the task matcher).
 """
 from __future__ import annotations
 
@@ -129,4 +130,10 @@ def load(raw) -> dict[str, pd.DataFrame]:
          "paper tasks not in O*NET 29.3 (used in role scores, not in task_exposure)"),
     ], columns=["key", "value", "description"])
     metadata["value"] = metadata["value"].astype("float64")
-    return {"task_exposure": task_exposure, "native_scores": native, "metadata": metadata}
+    # the paper's O*NET 27.x task list, for the task matcher (taskshift.build.derive.task_match)
+    history = pd.DataFrame({
+        "list_id": "eloundou_full_labelset", "code_system": CODE_SYSTEM,
+        "occupation_code": frame["O*NET-SOC Code"].to_numpy(), "task_id": frame["Task ID"].to_numpy(),
+        "statement": frame["Task"].to_numpy(),
+    })
+    return {"task_exposure": task_exposure, "native_scores": native, "metadata": metadata, "task_history": history}

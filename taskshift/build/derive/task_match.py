@@ -1,0 +1,213 @@
+"""One matcher for every source keyed on task *text*: statements -> O*NET 29.3 task ids, with evidence.
+
+Sources such as the Anthropic Economic Index publish figures per O*NET task statement (lower-cased
+text, no ids), in the wording of the O*NET release they used. O*NET rewords tasks between releases:
+it keeps the Task ID for a light revision and gives a new id when it rewrites or replaces a task.
+`TaskMatcher.match(texts)` tries, per statement, in this order (the first that matches wins):
+
+1. `text`: the normalised statement (lower-case, letters and digits only, so "curricula, and" equals
+   "curricula and") equals the normalised statement of O*NET 29.3 tasks -> all of those tasks.
+2. `task_id`: the normalised statement is in a *task history* list (another release's task list with
+   ids: Anthropic's O*NET ~20.1 list, Eloundou et al.'s O*NET 27.x list, O*NET 30.2) under a Task ID
+   that O*NET 29.3 still has -> those tasks (O*NET kept the id, so it is the same task).
+3. `reworded`: for each history occurrence of the statement (a task of an old occupation), the 29.3
+   task of the occupation's successors (O*NET-SOC 2010 -> 2019 crosswalk for O*NET-SOC 2010 lists,
+   the same occupation otherwise) whose wording is most similar, if the similarity is at least
+   `REWORD_MIN`; if no occurrence matches so, the most similar 29.3 task of any occupation, if at
+   least `REWORD_MIN_ANY`.
+4. `none`: no match; `task_id` is null and the row keeps the best similarity found, as evidence.
+
+Similarity (`scoring.text_similarity`) is the Sørensen–Dice coefficient of the two statements'
+content-word sets (function words dropped, plurals folded). The thresholds were measured on a
+labelled sample kept in `tests/data/task_match_sample.csv` (made by `tests/data/make_task_match_sample.py`):
+positives are statements O*NET revised but kept the Task ID of (older list vs 29.3: the same task,
+reworded); negatives pair a 29.3 task with the most similar *other* task of its own occupation (two
+tasks O*NET lists separately). `REWORD_MIN` is the threshold with the highest accuracy on the sample;
+`REWORD_MIN_ANY`, used when the search runs over every occupation (many more candidates), is the
+lowest threshold above every negative of the sample. `tests/test_task_match.py` re-measures both.
+
+Usage (a build step that has the frames `tasks`, `task_history`, `crosswalks`):
+
+    matcher = task_match.from_frames(ctx.frames)
+    matches = matcher.match(texts)   # one row per (text, task); unmatched texts: one row, task_id null
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from taskshift import scoring
+
+#: Measured on tests/data/task_match_sample.csv (see the module docstring and tests/test_task_match.py).
+REWORD_MIN = 0.66
+REWORD_MIN_ANY = 0.81
+METHODS = ("text", "task_id", "reworded", "none")
+METHOD_TEXT = {
+    "text": "the normalised statement (lower-case, letters and digits only) equals an O*NET 29.3 statement",
+    "task_id": "the statement is in another release's task list under a Task ID that O*NET 29.3 still has",
+    "reworded": f"the most similar O*NET 29.3 statement of the old occupation's successor occupations, Dice similarity of "
+                f"content words >= {REWORD_MIN:g} (or of any occupation, >= {REWORD_MIN_ANY:g})",
+    "none": "no match; the row keeps its share with a null task_id and the best similarity found",
+}
+COLUMNS = ["text", "key", "task_id", "role_code", "method", "similarity", "n_tasks", "evidence"]
+
+
+def normalise(text) -> pd.Series:
+    """Lower-case and keep only a-z and 0-9: the key statements are matched on exactly."""
+    return pd.Series(text, dtype=object).str.lower().str.replace(r"[^a-z0-9]+", "", regex=True)
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    """A statement in a task history list: which list, code system, occupation, Task ID."""
+    list_id: str
+    code_system: str
+    occupation_code: str
+    task_id: int
+
+
+@dataclass
+class TaskMatcher:
+    """Matches statements to the tasks of `tasks` (task_id, role_code, statement: O*NET 29.3).
+
+    `history`: task lists of other releases (list_id, code_system, occupation_code, task_id, statement);
+    `successors`: O*NET-SOC 2010 -> 2019 code pairs (from_code, to_code).
+    """
+    tasks: pd.DataFrame
+    history: pd.DataFrame
+    successors: pd.DataFrame
+    reword_min: float = REWORD_MIN
+    reword_min_any: float = REWORD_MIN_ANY
+    _by_key: dict = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        t = self.tasks[["task_id", "role_code", "statement"]].sort_values("task_id", ignore_index=True)
+        self._ids = t["task_id"].to_numpy(dtype="int64")
+        self._roles = t["role_code"].to_numpy(dtype=object)
+        self._statements = t["statement"].to_numpy(dtype=object)
+        self._pos = {int(i): k for k, i in enumerate(self._ids)}
+        keys = normalise(t["statement"])
+        self._by_key = {k: list(g) for k, g in pd.Series(range(len(t))).groupby(keys.to_numpy(), sort=False)}
+        self._role_rows = {r: np.asarray(g) for r, g in pd.Series(range(len(t))).groupby(self._roles, sort=False)}
+        words = [scoring.content_words(s) for s in self._statements]
+        self._sizes = np.array([len(w) for w in words], dtype="float64")
+        postings: dict[str, list[int]] = {}
+        for k, ws in enumerate(words):
+            for w in ws:
+                postings.setdefault(w, []).append(k)
+        self._postings = {w: np.asarray(v, dtype="int64") for w, v in postings.items()}
+
+        h = self.history.assign(key=normalise(self.history["statement"]).to_numpy())
+        h = h.sort_values(["key", "list_id", "occupation_code", "task_id"], kind="stable")
+        self._history: dict[str, list[tuple]] = {}
+        for row in zip(h["key"], h["list_id"], h["code_system"], h["occupation_code"], h["task_id"]):
+            self._history.setdefault(row[0], []).append(
+                _Occurrence(row[1], row[2], row[3], int(row[4])))
+        succ = self.successors.groupby("from_code")["to_code"].agg(lambda s: sorted(set(s)))
+        self._successors = succ.to_dict()
+
+    # --- similarity ---------------------------------------------------------------------------
+    def similarity(self, text: str) -> np.ndarray:
+        """Dice similarity of `text` to every 29.3 task (in task-id order)."""
+        words = scoring.content_words(text)
+        shared = np.zeros(len(self._ids))
+        for w in words:
+            rows = self._postings.get(w)
+            if rows is not None:
+                shared[rows] += 1.0
+        return scoring.dice(shared, len(words), self._sizes)
+
+    def _successor_roles(self, code_system: str, code: str) -> list[str]:
+        if code_system == "onetsoc2010":
+            return self._successors.get(code, [])
+        return [code]
+
+    # --- matching -----------------------------------------------------------------------------
+    def match_one(self, text: str, key: str | None = None) -> list[dict]:
+        key = normalise([text]).iloc[0] if key is None else key
+        rows = self._by_key.get(key)
+        if rows:
+            return [self._row(text, key, k, "text", 1.0, "normalised text equal") for k in rows]
+
+        hist = self._history.get(key)
+        if hist is not None:
+            found = []
+            for occ in sorted(hist, key=lambda o: (o.task_id, o.list_id)):
+                k = self._pos.get(int(occ.task_id))
+                if k is not None and k not in [f[0] for f in found]:
+                    found.append((k, f"Task ID {occ.task_id} in {occ.list_id} ({occ.occupation_code})"))
+            if found:
+                sim = self.similarity(text)
+                return [self._row(text, key, k, "task_id", float(sim[k]), ev) for k, ev in found]
+
+        sim = self.similarity(text)
+        sim = np.where(np.isnan(sim), 0.0, sim)
+        found: dict[int, str] = {}
+        if hist is not None:
+            for occ in hist:
+                roles = [r for r in self._successor_roles(occ.code_system, occ.occupation_code) if r in self._role_rows]
+                if not roles:
+                    continue
+                cand = np.concatenate([self._role_rows[r] for r in roles])
+                best = cand[np.argmax(sim[cand])]  # candidates are in task-id order: ties -> lowest id
+                if sim[best] >= self.reword_min - 1e-12 and best not in found:
+                    via = "" if roles == [occ.occupation_code] else f", successor of {occ.occupation_code}"
+                    found[int(best)] = (f"most similar task of {self._roles[best]}{via} "
+                                        f"(Task ID {occ.task_id} in {occ.list_id})")
+        if found:
+            return [self._row(text, key, k, "reworded", float(sim[k]), ev) for k, ev in sorted(found.items())]
+        best = int(np.argmax(sim))
+        if sim[best] >= self.reword_min_any - 1e-12:
+            return [self._row(text, key, best, "reworded", float(sim[best]), "most similar task of any occupation")]
+        where = "no task history" if hist is None else "history: " + ", ".join(
+            sorted({f"{o.list_id} {o.occupation_code}" for o in hist}))[:200]
+        return [{"text": text, "key": key, "task_id": None, "role_code": None, "method": "none",
+                 "similarity": float(sim[best]),
+                 "evidence": f"closest: Task ID {self._ids[best]} ({self._roles[best]}) at {sim[best]:.3f}; {where}"}]
+
+    def _row(self, text, key, k, method, similarity, evidence) -> dict:
+        return {"text": text, "key": key, "task_id": int(self._ids[k]), "role_code": self._roles[k],
+                "method": method, "similarity": similarity, "evidence": evidence}
+
+    def match(self, texts) -> pd.DataFrame:
+        """One row per (text, matched task), in input order; an unmatched text gives one row with a
+        null task_id. `n_tasks`: how many tasks the text matched (0 if none)."""
+        texts = pd.Series(texts, dtype=object)
+        rows = [row for text, key in zip(texts, normalise(texts)) for row in self.match_one(text, key)]
+        out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "n_tasks"])
+        out["task_id"] = out["task_id"].astype("Int64")
+        n = out.groupby("text", sort=False)["task_id"].transform("count")
+        out["n_tasks"] = n.astype("int64")
+        return out[COLUMNS]
+
+
+def from_frames(frames: dict[str, pd.DataFrame], **kwargs) -> TaskMatcher:
+    """The matcher over the build's frames: `tasks` (O*NET 29.3), `task_history`, `crosswalks`."""
+    history = frames.get("task_history")
+    if history is None:
+        history = pd.DataFrame(columns=["list_id", "code_system", "occupation_code", "task_id", "statement"])
+    cw = frames["crosswalks"]
+    succ = cw.loc[(cw["from_system"] == "onetsoc2010") & (cw["to_system"] == "onetsoc2019"), ["from_code", "to_code"]]
+    return TaskMatcher(frames["tasks"], history, succ, **kwargs)
+
+
+def summary(matches: pd.DataFrame, shares: pd.Series | None = None) -> dict:
+    """Per method: statements and (if `shares`, aligned with the distinct texts by `text`) share of
+    the total; the matched share. For metadata and reports."""
+    first = matches.drop_duplicates("text")
+    out = {"statements": int(len(first)), "by_method": {}}
+    total = None
+    if shares is not None:
+        shares = pd.Series(shares)
+        total = float(shares.sum())
+    for method in METHODS:
+        texts = first.loc[first["method"] == method, "text"]
+        entry = {"statements": int(len(texts))}
+        if shares is not None:
+            entry["share"] = float(shares.reindex(texts).sum() / total) if total else None
+        out["by_method"][method] = entry
+    if shares is not None:
+        out["share_matched"] = 1.0 - out["by_method"]["none"]["share"] if total else None
+    return out

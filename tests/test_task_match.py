@@ -1,0 +1,128 @@
+"""The task matcher (taskshift.build.derive.task_match) and the Anthropic task usage it builds."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from taskshift import scoring
+from taskshift.build.derive import task_match
+
+SAMPLE = Path(__file__).resolve().parent / "data" / "task_match_sample.csv"
+
+
+# --- the thresholds, measured on the labelled sample ---------------------------------------------
+def test_thresholds_are_measured_on_the_labelled_sample():
+    sample = pd.read_csv(SAMPLE)
+    assert len(sample) > 1000 and sample["label"].sum() > 400 and (sample["label"] == 0).sum() > 900
+    sim = [scoring.text_similarity(a, b) for a, b in zip(sample["statement_a"], sample["statement_b"])]
+    fit = scoring.best_threshold(sim, sample["label"] == 1)
+    # REWORD_MIN: the accuracy-maximising threshold; REWORD_MIN_ANY: the lowest one above every negative
+    assert task_match.REWORD_MIN == fit["threshold"] == 0.66
+    assert task_match.REWORD_MIN_ANY == fit["clean"] == 0.81
+    assert fit["accuracy"] > 0.99 and fit["precision"] > 0.99 and fit["recall"] > 0.98
+
+
+def test_sample_labels_come_from_onet_ids():
+    sample = pd.read_csv(SAMPLE)
+    pos, neg = sample[sample["label"] == 1], sample[sample["label"] == 0]
+    assert (pos["task_id_a"] == pos["task_id_b"]).all()          # same Task ID in two releases
+    assert (neg["task_id_a"] != neg["task_id_b"]).all()          # two tasks of one occupation
+    assert set(neg["source"]) == {"onet_task_statements same occupation"}
+    assert (task_match.normalise(pos["statement_a"]) != task_match.normalise(pos["statement_b"])).all()
+
+
+# --- the matcher on small frames: every method and its evidence -----------------------------------
+@pytest.fixture(scope="module")
+def small():
+    tasks = pd.DataFrame({
+        "task_id": [21670, 21680, 100, 101, 200],
+        "role_code": ["15-1252.00", "15-1253.00", "15-1252.00", "15-1252.00", "43-9021.00"],
+        "statement": [
+            "Modify existing software to correct errors, adapt it to new hardware, or upgrade interfaces and improve performance.",
+            "Modify existing software to correct errors, allow it to adapt to new hardware, or to improve its performance.",
+            "Confer with systems analysts, engineers, programmers and others to design systems.",
+            "Store, retrieve, and manipulate data for analysis of system capabilities and requirements.",
+            "Read source documents such as canceled checks, sales reports, or bills, and enter data in specific data fields.",
+        ]})
+    history = pd.DataFrame({
+        "list_id": ["old_list"] * 3, "code_system": ["onetsoc2010"] * 3,
+        "occupation_code": ["15-1133.00", "15-1132.00", "15-1132.00"], "task_id": [3445, 101, 999],
+        "statement": [
+            "Modify existing software to correct errors, to adapt it to new hardware, or to upgrade interfaces and improve performance.",
+            "Store, retrieve, and manipulate data for analysis of system capabilities and requirements (old wording).",
+            "Write poems about the sea.",
+        ]})
+    successors = pd.DataFrame({"from_code": ["15-1133.00", "15-1132.00"], "to_code": ["15-1252.00", "15-1252.00"]})
+    return task_match.TaskMatcher(tasks, history, successors)
+
+
+def test_match_methods(small):
+    texts = [
+        "modify existing software to correct errors, allow it to adapt to new hardware, or to improve its performance.",
+        "store, retrieve, and manipulate data for analysis of system capabilities and requirements (old wording).",
+        "modify existing software to correct errors, to adapt it to new hardware, or to upgrade interfaces and improve performance.",
+        "read source documents such as canceled checks, sales reports or bills, and enter data in specific data fields!",
+        "confer with systems analysts, engineers, programmers and others to design systems and to obtain information on project limitations.",
+        "write poems about the sea.",
+    ]
+    out = small.match(texts)
+    assert list(out.columns) == task_match.COLUMNS
+    by = out.set_index("text")
+    assert by.loc[texts[0], "method"] == "text" and by.loc[texts[0], "task_id"] == 21680
+    assert by.loc[texts[0], "similarity"] == 1.0
+    assert by.loc[texts[1], "method"] == "task_id" and by.loc[texts[1], "task_id"] == 101
+    assert "Task ID 101 in old_list" in by.loc[texts[1], "evidence"]
+    # reworded through the successor of the old occupation (the 6.65% Anthropic statement, in small)
+    assert by.loc[texts[2], "method"] == "reworded" and by.loc[texts[2], "task_id"] == 21670
+    assert "successor of 15-1133.00" in by.loc[texts[2], "evidence"]
+    assert by.loc[texts[3], "method"] == "text"  # punctuation only
+    # no history: only a near-identical statement of any occupation would do; this one is not
+    assert by.loc[texts[4], "method"] == "none" and pd.isna(by.loc[texts[4], "task_id"])
+    assert by.loc[texts[4], "similarity"] < task_match.REWORD_MIN_ANY
+    assert "closest: Task ID 100" in by.loc[texts[4], "evidence"]
+    assert by.loc[texts[5], "method"] == "none" and by.loc[texts[5], "n_tasks"] == 0
+    assert (out.loc[out["method"] != "none", "n_tasks"] == 1).all()
+
+
+def test_reworded_needs_the_threshold(small):
+    strict = task_match.TaskMatcher(small.tasks, small.history, small.successors, reword_min=1.01, reword_min_any=1.01)
+    text = "modify existing software to correct errors, to adapt it to new hardware, or to upgrade interfaces and improve performance and speed."
+    assert small.match([text])["method"].iloc[0] == "reworded"
+    assert strict.match([text])["method"].iloc[0] == "none"
+
+
+# --- Anthropic task usage in the built database --------------------------------------------------
+def test_anthropic_usage_matched_with_evidence(conn):
+    usage = pd.read_sql("select * from task_usage", conn)
+    meta = json.loads(conn.execute("select value from metadata where key = 'task_match.anthropic_task_pct_v2'").fetchone()[0])
+    by = meta["by_method"]
+    # >= 95% of the task-mapped share matched; every method present and accounted for
+    assert meta["share_matched"] >= 0.95
+    assert abs(sum(m["share"] for m in by.values()) - 1) < 1e-12
+    assert by["reworded"]["share"] > 0.08 and by["task_id"]["share"] > 0.01
+    assert set(usage["method"]) == {"text", "task_id", "reworded", "none"}
+    # nothing silently dropped: the table's shares add up to the task-mapped conversations
+    assert usage.drop_duplicates("task_name")["share"].sum() == pytest.approx(meta["share_mapped"], abs=1e-12)
+    assert usage["share_split"].sum() == pytest.approx(meta["share_mapped"], abs=1e-12)
+    assert meta["share_mapped"] + meta["share_no_task"] == pytest.approx(1.0, abs=1e-9)
+    unmatched = usage[usage["method"] == "none"]
+    assert unmatched["task_id"].isna().all() and (unmatched["n_tasks"] == 0).all()
+    assert unmatched["share"].sum() / meta["share_mapped"] == pytest.approx(by["none"]["share"], abs=1e-12)
+    assert (usage.loc[usage["method"] == "reworded", "similarity"] >= task_match.REWORD_MIN - 1e-12).all()
+    assert (usage.loc[usage["method"] == "text", "similarity"] == 1.0).all()
+    assert usage["evidence"].str.len().gt(5).all()
+
+
+def test_software_developers_share_as_the_raw_file_implies(conn):
+    usage = pd.read_sql("select * from task_usage", conn)
+    top = usage.loc[usage["share"].idxmax()]
+    assert top["task_name"].startswith("modify existing software to correct errors, to adapt it")
+    assert top["share"] == pytest.approx(0.06650740112321237, rel=1e-12)
+    assert (top["task_id"], top["role_code"], top["method"]) == (21670, "15-1252.00", "reworded")
+    assert top["similarity"] == 1.0
+    # Software Developers' share of all conversations: about 7% (0.5% before the matcher)
+    dev = usage.loc[usage["role_code"] == "15-1252.00", "share_split"].sum()
+    assert 0.07 < dev < 0.08
