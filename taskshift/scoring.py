@@ -132,9 +132,11 @@ def percentile_rank(values: pd.Series, groups: pd.Series | None = None) -> pd.Se
 
     pct = 100 * (average rank - 1) / (n - 1), with n the number of non-missing values in the group:
     the lowest value is 0, the highest 100, equal values share one number. A group with one value
-    gets 50. Missing values stay NaN and are not counted.
+    gets 50. Missing values stay NaN and are not counted. Values are compared at SCORE_DIGITS
+    significant digits (`round_score`), so float noise never splits a tie.
     """
-    values = pd.Series(values, dtype="float64")
+    index = values.index if isinstance(values, pd.Series) else None
+    values = pd.Series(round_score(values), index=index, dtype="float64")
 
     def one(v: pd.Series) -> pd.Series:
         n = v.notna().sum()
@@ -511,10 +513,10 @@ def percentile_of(values, reference, tol: float = 0.0, presorted: bool = False) 
     exactly that role's percentile; a value between two roles lands half a rank below the upper one.
     NaN for NaN values; 50 if n == 1.
     """
-    v = np.atleast_1d(np.asarray(values, dtype="float64"))
+    v = round_score(np.atleast_1d(np.asarray(values, dtype="float64")))
     ref = np.asarray(reference, dtype="float64")
-    if not presorted:  # presorted: `reference` is already sorted and free of NaN
-        ref = np.sort(ref[~np.isnan(ref)])
+    if not presorted:  # presorted: `reference` is already sorted and free of NaN (and rounded: role_exposure scores are)
+        ref = np.sort(round_score(ref[~np.isnan(ref)]))
     n = len(ref)
     out = np.full(v.shape, np.nan)
     ok = ~np.isnan(v)
@@ -703,7 +705,7 @@ def percentile_of_each(values, references) -> np.ndarray:
 
     The fast path for a score on many measures at once; the same numbers as `percentile_of` (tol 0).
     """
-    v = np.asarray(values, dtype="float64")
+    v = round_score(np.asarray(values, dtype="float64"))
     less = np.zeros(len(v))
     equal = np.zeros(len(v))
     n = np.zeros(len(v))
@@ -1087,11 +1089,11 @@ STOP_WORDS = frozenset(
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def content_words(text: str) -> frozenset[str]:
-    """The content words of a task statement, as a set: lower-case runs of a-z/0-9, STOP_WORDS
+def content_tokens(text: str) -> list[str]:
+    """The content words of a text, in order, repeats kept: lower-case runs of a-z/0-9, STOP_WORDS
     dropped, plural endings folded (a final -ies -> -y; a final -s dropped unless -ss; words of 3
     letters or fewer kept as they are), so "outcomes" and "outcome" are one word."""
-    out = set()
+    out = []
     for word in _WORD.findall(str(text).lower()):
         if word in STOP_WORDS:
             continue
@@ -1099,8 +1101,48 @@ def content_words(text: str) -> frozenset[str]:
             word = word[:-3] + "y"
         elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
-        out.add(word)
-    return frozenset(out)
+        out.append(word)
+    return out
+
+
+def content_words(text: str) -> frozenset[str]:
+    """The set of `content_tokens` of a task statement."""
+    return frozenset(content_tokens(text))
+
+
+def tfidf_vectors(docs: dict) -> dict:
+    """Unit-length TF-IDF word vectors: `docs` key -> list of tokens (a document, e.g. every task
+    statement of an occupation); term weight = count x ln(N / document frequency) over the N documents.
+    A document without an informative token gets an empty vector."""
+    df: dict[str, int] = {}
+    for tokens in docs.values():
+        for w in set(tokens):
+            df[w] = df.get(w, 0) + 1
+    n = len(docs)
+    idf = {w: float(np.log(n / c)) for w, c in df.items()}
+    vectors = {}
+    for key, tokens in docs.items():
+        counts: dict[str, float] = {}
+        for w in tokens:
+            counts[w] = counts.get(w, 0.0) + 1.0
+        vec = {w: c * idf[w] for w, c in counts.items() if idf[w] > 0}
+        norm = float(np.sqrt(sum(x * x for x in vec.values())))
+        vectors[key] = {w: x / norm for w, x in vec.items()} if norm > 0 else {}
+    return vectors
+
+
+def cosine(va: dict, vb: dict) -> float:
+    """Cosine of two unit-length sparse vectors (dicts): 0 = nothing in common, 1 = the same profile."""
+    if len(vb) < len(va):
+        va, vb = vb, va
+    return float(sum(x * vb.get(w, 0.0) for w, x in va.items()))
+
+
+def tfidf_cosine(docs: dict, pairs) -> np.ndarray:
+    """Cosine similarity of the TF-IDF word vectors (`tfidf_vectors`) of (key_a, key_b) document
+    pairs; 0 where a key is missing or a document has no informative token."""
+    vectors = tfidf_vectors(docs)
+    return np.asarray([cosine(vectors.get(a, {}), vectors.get(b, {})) for a, b in pairs], dtype="float64")
 
 
 def dice(shared, size_a, size_b):

@@ -30,7 +30,7 @@ from taskshift.build.sources import Manifest, RawReader, SourceError, load_manif
 INGEST_MODULES = (
     "onet", "soc", "crosswalks", "oews", "sectors",
     "eloundou", "microsoft", "anthropic", "felten", "frs2018", "sml", "daioe", "ilo", "frey_osborne",
-    "aijobs", "onet_history",
+    "aijobs", "onet_history", "oews_history",
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (

@@ -1,110 +1,354 @@
 """Put every measure on the roles: `native_scores` (any code system) -> `role_exposure`.
 
-The crosswalk rules live here and only here (they are also written to the `metadata` table):
+The crosswalk rules live here and only here (they are also written to the `metadata` table, key
+`crosswalk_rules`, and every `role_exposure` row carries its native codes, their weights and the
+basis of the weights):
 
 - `onetsoc2019` scores are native: the score of role X is the score published for X.
 - `soc2018` scores are broadcast to every O*NET-SOC role under the SOC 2018 detailed code.
 - `oews` scores (BLS OEWS occupation codes) are expanded to the SOC 2018 codes each OEWS code
   covers (`oews_codes`: an aggregate such as 13-1020 reaches all of its detailed codes), then broadcast.
-- `onetsoc2010` scores go through the O*NET-SOC 2010 -> 2019 crosswalk.
-- `soc2010` scores go through the BLS SOC 2010 -> 2018 crosswalk, then are broadcast.
-- `isco08` scores go through the BLS ISCO-08 -> SOC 2010 crosswalk, then SOC 2010 -> 2018, then broadcast.
+- `onetsoc2010` scores go through the O*NET-SOC 2010 -> 2019 crosswalk: the role's O*NET-SOC 2010
+  predecessors.
+- `soc2010` scores take the most detailed path the codes allow: the SOC 2010 codes of the role's own
+  O*NET-SOC 2010 predecessors (O*NET-SOC 2010 -> 2019 crosswalk; 15-1299.08 Computer Systems
+  Engineers/Architects comes from 15-1199.02 alone, so from SOC 2010 15-1199 alone). Only where
+  none of those codes has a score, the BLS SOC 2010 -> 2018 crosswalk of the role's SOC code, where
+  an "All Other" SOC 2010 code is left out when a specific code also feeds the SOC 2018 code (unless
+  the SOC 2018 code is itself an "All Other" residual), and leaving out a code O*NET folded into the
+  SOC code's base role alone (43-9011 Computer Operators went to 15-1299.00 only, so Penetration
+  Testers, a role added under 15-1299 in 2019, comes from 15-1199 alone).
+- `isco08` scores reach SOC 2010 codes through the BLS ISCO-08 <-> SOC 2010 crosswalk, then the
+  roles as `soc2010` scores do. Two refinements of the BLS links:
+  * a 3-digit ISCO match (the file has two: 211, 315) stands for every 4-digit unit group under it;
+  * the BLS file marks a link "part" whenever a code is matched to several, so "part" cannot tell a
+    good link from a bad one. The ILO publishes each unit group's tasks, O*NET each role's: a link
+    is left out where the unit group's tasks fit the role's O*NET tasks less than `ISCO_FIT_MIN` (a
+    quarter) as well as the best-fitting linked group (fit = cosine of TF-IDF word vectors of the two
+    task lists, `scoring.tfidf_cosine`). Chief Executives (11-1011) are linked to 1112 Senior
+    government officials (fit 0.25), 1113 Traditional chiefs and heads of villages (0.05) and 1120
+    Managing directors and chief executives (0.30): 1113 is left out. Roles without O*NET tasks
+    keep every link (no evidence either way). `weight_basis` names what was left out.
 
-Some measures publish codes that are not codes of their system (Frey-Osborne's SOC 2010 broad
-groups and OES-only aggregates, AIOE's 19-1020): their modules name the codes these stand for
-(`code_aliases`), and the score reaches those codes.
+Weights, where several codes feed one role (`native_weights`, basis in `weight_basis`):
+- across SOC 2010 codes (soc2010, onetsoc2010 via their SOC 2010 code, isco08 via the SOC 2010 codes
+  they link to): by their OEWS May 2019 employment (`oews_history`: the last year before OEWS moved
+  to SOC 2018; SOC 2010 codes the 2018 SOC kept carry the figure under the same number). Where one of
+  them has no May 2019 figure (a code the 2018 SOC changed), equal weights, and the basis says so;
+- within one SOC 2010 code (several O*NET-SOC 2010 codes, or several ISCO groups): equal weights
+  (no employment is published below the SOC code).
+A native code without a score drops out and the others' weights are rescaled. Employment weights
+(OEWS May 2024) are used when scores are aggregated *up* from roles (sectors, workforces).
 
-Across a crosswalk, one-to-many links copy the source score to every target; many-to-one links
-average the sources with equal weights, because the pinned data have no employment for SOC 2010,
-O*NET-SOC 2010 or ISCO-08 codes. Each `role_exposure` row keeps the native codes and weights used.
-Employment weights (OEWS May 2024) are used when scores are aggregated *up* from roles
-(sectors, workforces), never to invent a source code's size.
+Scores are stored at `scoring.SCORE_DIGITS` significant digits and ranked at that precision, so equal
+published scores reached through different arithmetic have equal percentiles; `employment_percentile`
+ranks the role among US workers (OEWS May 2024 employment of its labour code, split evenly over the
+roles sharing the code, so a shared code counts once).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
 from taskshift import scoring
 
+ALL_OTHER = "All Other"
+#: An ISCO-08 link is left out where its unit group's ILO tasks fit the role's O*NET tasks less than this
+#: fraction as well as the best-fitting linked group (see the module docstring).
+ISCO_FIT_MIN = 0.25
+EMPLOYMENT_YEAR = 2019
+
 RULES = {
     "native": "published for this O*NET-SOC 2019 code",
     "broadcast": "published for the SOC 2018 (or OEWS) code of the role and copied to each O*NET-SOC role under it",
-    "crosswalk_onetsoc2010": "published for O*NET-SOC 2010 codes; O*NET-SOC 2010->2019 crosswalk, equal-weight mean where several codes merge",
-    "crosswalk_soc2010": "published for SOC 2010 codes; BLS SOC 2010->2018 crosswalk, equal-weight mean where several codes merge, then broadcast",
-    "crosswalk_isco08": "published for ISCO-08 unit groups; BLS ISCO-08->SOC 2010->SOC 2018 crosswalks, equal-weight mean where several codes merge, then broadcast",
+    "crosswalk_onetsoc2010": "published for O*NET-SOC 2010 codes: the role's predecessors in the O*NET-SOC 2010->2019 crosswalk",
+    "crosswalk_soc2010_onetsoc": "published for SOC 2010 codes: the SOC 2010 codes of the role's O*NET-SOC 2010 predecessors (the most detailed path)",
+    "crosswalk_soc2010": "published for SOC 2010 codes: BLS SOC 2010->2018 crosswalk of the role's SOC code (used only where no predecessor's "
+                         "SOC 2010 code has a score); an 'All Other' SOC 2010 code is left out where a specific one also feeds the SOC 2018 code",
+    "crosswalk_isco08_onetsoc": "published for ISCO-08 unit groups: BLS ISCO-08->SOC 2010 links (3-digit matches expanded, "
+                                "task-fit rule), then the SOC 2010 codes of the role's O*NET-SOC 2010 predecessors",
+    "crosswalk_isco08": "published for ISCO-08 unit groups: BLS ISCO-08->SOC 2010 links (3-digit matches expanded, task-fit rule), "
+                        "then the BLS SOC 2010->2018 crosswalk of the role's SOC code",
+    "isco_task_fit": "an ISCO-08 link is left out where the unit group's ILO tasks fit the role's O*NET tasks (TF-IDF cosine) less than "
+                     f"{ISCO_FIT_MIN:g} x as well as the best-fitting linked group; roles without O*NET tasks keep every link",
+    "isco_3_digit": "a 3-digit ISCO-08 match stands for each 4-digit unit group under it, equally weighted",
+    "weights": "across SOC 2010 codes: OEWS May 2019 employment (equal where a code has no May 2019 figure, and weight_basis says so); "
+               "within one SOC 2010 code (several O*NET-SOC 2010 codes or ISCO groups): equal; codes without a score drop out",
+    "percentile": f"rank among the roles with the measure, scores compared at {scoring.SCORE_DIGITS} significant digits, ties averaged",
+    "employment_percentile": "share of US workers (OEWS May 2024, each labour code's employment split evenly over its roles) in roles "
+                             "with a lower score, plus half of those with an equal score",
 }
+DERIVATIONS = ("native", "broadcast", "crosswalk_onetsoc2010", "crosswalk_soc2010_onetsoc", "crosswalk_soc2010",
+               "crosswalk_isco08_onetsoc", "crosswalk_isco08")
 
 
-def links_to_roles(code_system: str, roles: pd.DataFrame, crosswalks: pd.DataFrame,
-                   oews_codes: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """(native_code, role_code) pairs for a code system, and the derivation name."""
-    by_soc = roles[["code", "soc_code"]].rename(columns={"code": "role_code"})
+@dataclass
+class Crosswalks:
+    """The code links every measure shares, prepared once per build."""
+    roles: pd.DataFrame          # code, soc_code
+    pred: pd.DataFrame           # role_code, onetsoc2010, soc2010: O*NET-SOC 2010 predecessors
+    soc10: pd.DataFrame          # soc2010, soc2018 (BLS, 'All Other' rule applied)
+    isco: pd.DataFrame           # isco08, soc2010, kind ('4-digit' / '3-digit expanded'), matched_as
+    oews: pd.DataFrame           # oews_code, soc_code
+    employment: pd.Series        # SOC 2010 code -> OEWS May 2019 employment
 
-    def step(frm: str, to: str) -> pd.DataFrame:
-        cw = crosswalks[(crosswalks["from_system"] == frm) & (crosswalks["to_system"] == to)]
-        return cw[["from_code", "to_code"]].drop_duplicates()
 
-    if code_system == "onetsoc2019":
-        return pd.DataFrame({"native_code": roles["code"], "role_code": roles["code"]}), "native"
-    if code_system == "soc2018":
-        return by_soc.rename(columns={"soc_code": "native_code"})[["native_code", "role_code"]], "broadcast"
-    if code_system == "oews":
-        soc = oews_codes.rename(columns={"oews_code": "native_code"})[["native_code", "soc_code"]]
-        return soc.merge(by_soc, on="soc_code")[["native_code", "role_code"]], "broadcast"
-    if code_system == "onetsoc2010":
-        cw = step("onetsoc2010", "onetsoc2019").rename(columns={"from_code": "native_code", "to_code": "role_code"})
-        return cw[cw["role_code"].isin(roles["code"])], "crosswalk_onetsoc2010"
-    if code_system == "soc2010":
-        cw = step("soc2010", "soc2018").rename(columns={"from_code": "native_code", "to_code": "soc_code"})
-        return cw.merge(by_soc, on="soc_code")[["native_code", "role_code"]], "crosswalk_soc2010"
-    if code_system == "isco08":
-        isco = step("isco08", "soc2010").rename(columns={"from_code": "native_code", "to_code": "soc2010"})
-        soc = step("soc2010", "soc2018").rename(columns={"from_code": "soc2010", "to_code": "soc_code"})
-        chain = isco.merge(soc, on="soc2010").merge(by_soc, on="soc_code")
-        return chain[["native_code", "role_code"]].drop_duplicates(), "crosswalk_isco08"
-    raise ValueError(f"unknown code system {code_system!r}")
+def _pairs(crosswalks: pd.DataFrame, frm: str, to: str) -> pd.DataFrame:
+    cw = crosswalks[(crosswalks["from_system"] == frm) & (crosswalks["to_system"] == to)]
+    return cw[["from_code", "from_title", "to_code", "to_title"]].drop_duplicates(["from_code", "to_code"])
+
+
+def soc2010_links(crosswalks: pd.DataFrame) -> pd.DataFrame:
+    """BLS SOC 2010 -> 2018 pairs without 'All Other' residuals diluting a specific code.
+
+    For a SOC 2018 code fed by both specific SOC 2010 codes and an 'All Other' one, the 'All Other'
+    link is dropped, unless the SOC 2018 code is itself an 'All Other' residual (15-1299 Computer
+    Occupations, All Other is 15-1199's natural heir)."""
+    p = _pairs(crosswalks, "soc2010", "soc2018")
+    residual = p["from_title"].str.contains(ALL_OTHER, regex=False)
+    target_residual = p["to_title"].str.contains(ALL_OTHER, regex=False)
+    has_specific = (~residual).groupby(p["to_code"]).transform("any")
+    keep = ~residual | target_residual | ~has_specific
+    return p.loc[keep, ["from_code", "to_code"]].rename(columns={"from_code": "soc2010", "to_code": "soc2018"})
+
+
+def isco_links(crosswalks: pd.DataFrame, isco_codes) -> pd.DataFrame:
+    """ISCO-08 -> SOC 2010 links, 3-digit matches expanded to the 4-digit unit groups under them.
+    `isco_codes`: the 4-digit unit groups known (from the scores; the crosswalk's own are added)."""
+    p = _pairs(crosswalks, "isco08", "soc2010").rename(columns={"from_code": "isco08", "to_code": "soc2010"})
+    known = sorted({c for c in isco_codes if len(c) == 4} | {c for c in p["isco08"] if len(c) == 4})
+    rows = []
+    for r in p.itertuples(index=False):
+        if len(r.isco08) == 4:
+            rows.append((r.isco08, r.soc2010, "4-digit", r.isco08))
+        else:
+            children = [c for c in known if c.startswith(r.isco08)]
+            rows += [(c, r.soc2010, "3-digit expanded", r.isco08) for c in children]
+    links = pd.DataFrame(rows, columns=["isco08", "soc2010", "kind", "matched_as"]).drop_duplicates(["isco08", "soc2010"])
+    return links.sort_values(["soc2010", "isco08"], ignore_index=True)
+
+
+class TaskFit:
+    """How well an ISCO-08 unit group's ILO tasks fit an O*NET role's tasks: TF-IDF cosine of the two
+    task lists (`scoring.tfidf_vectors`, documents = every role and every unit group); NaN where either
+    side has no task statement. Vectors are made once per build."""
+
+    def __init__(self, role_tasks: pd.DataFrame | None, isco_tasks: pd.DataFrame | None):
+        docs = {}
+        if role_tasks is not None and isco_tasks is not None:
+            for code, texts in role_tasks.groupby("role_code", sort=True)["statement"]:
+                docs[("role", code)] = [w for text in texts for w in scoring.content_tokens(text)]
+            for code, texts in isco_tasks.dropna(subset=["statement"]).groupby("isco08_code", sort=True)["statement"]:
+                docs[("isco", code)] = [w for text in texts for w in scoring.content_tokens(text)]
+        self.vectors = scoring.tfidf_vectors(docs) if docs else {}
+
+    def __call__(self, links: pd.DataFrame) -> pd.Series:
+        out = []
+        for role, isco in zip(links["role_code"], links["link_code"]):
+            a, b = self.vectors.get(("role", role)), self.vectors.get(("isco", isco))
+            out.append(np.nan if a is None or b is None else scoring.cosine(a, b))
+        return pd.Series(out, index=links.index, dtype="float64")
+
+
+def prune_by_fit(links: pd.DataFrame, fit: pd.Series) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Leave out links whose fit < ISCO_FIT_MIN x the role's best fit (roles where every link has a
+    fit); returns the kept links and, per role, what was left out."""
+    ratio = fit / fit.groupby(links["role_code"]).transform("max")
+    judged = fit.notna().groupby(links["role_code"]).transform("all") & (fit.groupby(links["role_code"]).transform("max") > 0)
+    drop = judged & (ratio < ISCO_FIT_MIN)
+    notes = {}
+    for role, g in links[drop].assign(ratio=ratio[drop]).groupby("role_code", sort=False):
+        notes[role] = "left out by task fit: " + ", ".join(f"{c} ({x:.2f} of best)" for c, x in zip(g["link_code"], g["ratio"]))
+    return links[~drop], notes
+
+
+def prepare(roles: pd.DataFrame, crosswalks: pd.DataFrame, oews_codes: pd.DataFrame,
+            oews_history: pd.DataFrame | None, isco_codes=()) -> Crosswalks:
+    pred = _pairs(crosswalks, "onetsoc2010", "onetsoc2019").rename(columns={"from_code": "onetsoc2010", "to_code": "role_code"})
+    pred = pred[pred["role_code"].isin(roles["code"])][["role_code", "onetsoc2010"]]
+    pred["soc2010"] = pred["onetsoc2010"].str[:7]
+    employment = pd.Series(dtype="float64")
+    if oews_history is not None and len(oews_history):
+        y = oews_history[(oews_history["year"] == EMPLOYMENT_YEAR) & (oews_history["o_group"] == "detailed")]
+        employment = pd.Series(pd.to_numeric(y["employment"]).to_numpy(dtype="float64"), index=y["code"]).dropna()
+    return Crosswalks(
+        roles=roles[["code", "soc_code"]], pred=pred.sort_values(["role_code", "onetsoc2010"], ignore_index=True),
+        soc10=soc2010_links(crosswalks), isco=isco_links(crosswalks, isco_codes),
+        oews=oews_codes[["oews_code", "soc_code"]], employment=employment)
+
+
+# --- links of one code system: (role_code, link_code, unit) -------------------------------------
+def candidate_links(system: str, xw: Crosswalks) -> dict[str, pd.DataFrame]:
+    """Candidate routes for a code system, most detailed first: {derivation: frame(role_code, link_code, unit)}.
+
+    `link_code` is a code of the system (before aliases); `unit` is the code employment weights are
+    taken for (a SOC 2010 code), or the link code itself where there is one per role."""
+    roles = xw.roles.rename(columns={"code": "role_code"})
+    if system == "onetsoc2019":
+        f = pd.DataFrame({"role_code": roles["role_code"], "link_code": roles["role_code"]})
+        return {"native": f.assign(unit=f["link_code"])}
+    if system == "soc2018":
+        f = pd.DataFrame({"role_code": roles["role_code"], "link_code": roles["soc_code"]})
+        return {"broadcast": f.assign(unit=f["link_code"])}
+    if system == "oews":
+        f = xw.oews.merge(roles, on="soc_code")[["role_code", "oews_code"]].rename(columns={"oews_code": "link_code"})
+        return {"broadcast": f.assign(unit=f["link_code"])}
+    if system == "onetsoc2010":
+        f = xw.pred.rename(columns={"onetsoc2010": "link_code", "soc2010": "unit"})
+        return {"crosswalk_onetsoc2010": f[["role_code", "link_code", "unit"]]}
+    onet = xw.pred[["role_code", "soc2010"]].drop_duplicates()
+    bls = folded_left_out(xw.soc10.merge(roles, left_on="soc2018", right_on="soc_code")[["role_code", "soc_code", "soc2010"]]
+                          .drop_duplicates(), xw.pred)
+    if system == "soc2010":
+        return {"crosswalk_soc2010_onetsoc": onet.assign(link_code=onet["soc2010"]).rename(columns={"soc2010": "unit"}),
+                "crosswalk_soc2010": bls.assign(link_code=bls["soc2010"]).rename(columns={"soc2010": "unit"})}
+    if system == "isco08":
+        isco = xw.isco[["isco08", "soc2010"]]
+        out = {}
+        for name, frame in (("crosswalk_isco08_onetsoc", onet), ("crosswalk_isco08", bls)):
+            f = frame.merge(isco, on="soc2010").rename(columns={"isco08": "link_code", "soc2010": "unit"})
+            out[name] = f[["role_code", "link_code", "unit"]]
+        return out
+    raise ValueError(f"unknown code system {system!r}")
+
+
+def folded_left_out(bls: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:
+    """BLS SOC 2010 -> role links without codes O*NET folded into another role's base occupation.
+
+    A SOC 2010 code whose O*NET-SOC 2010 occupations all went to the base role (xx-xxxx.00) of the
+    SOC 2018 code is accounted for by that role: it does not feed the SOC code's other roles, where
+    another SOC 2010 code does (43-9011 Computer Operators went to 15-1299.00 alone, so the roles
+    O*NET added under 15-1299 in 2019, Penetration Testers ..., come from 15-1199 alone)."""
+    went = pred.assign(soc_code=pred["role_code"].str[:7]).groupby(["soc2010", "soc_code"])["role_code"].agg(set)
+    base_only = {k for k, v in went.items() if all(r.endswith(".00") for r in v)}
+    key = list(zip(bls["soc2010"], bls["soc_code"]))
+    folded = pd.Series([k in base_only for k in key], index=bls.index) & ~bls["role_code"].str.endswith(".00")
+    others = (~folded).groupby(bls["role_code"]).transform("any")
+    return bls.loc[~(folded & others), ["role_code", "soc2010"]]
+
+
+def weigh(links: pd.DataFrame, employment: pd.Series, weighted_units: bool) -> pd.DataFrame:
+    """Weights per (role, link): units by employment (equal if any unit of the role lacks it), links
+    equal within a unit. Adds `weight` and the role's `weight_basis`."""
+    links = links.copy()
+    units = links[["role_code", "unit"]].drop_duplicates()
+    units["emp"] = units["unit"].map(employment) if weighted_units else np.nan
+    n_units = units.groupby("role_code")["unit"].transform("size")
+    complete = units["emp"].notna().groupby(units["role_code"]).transform("all")
+    by_emp = complete & (n_units > 1) & weighted_units
+    emp_total = units["emp"].where(by_emp).groupby(units["role_code"]).transform("sum")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        units["unit_weight"] = np.where(by_emp & (emp_total > 0), units["emp"] / emp_total, 1.0 / n_units)
+    lacking = units[units["emp"].isna() & (n_units > 1)]
+    missing = lacking.groupby("role_code")["unit"].agg(",".join) if len(lacking) else pd.Series(dtype=object)
+    links = links.merge(units[["role_code", "unit", "unit_weight"]], on=["role_code", "unit"])
+    n_in_unit = links.groupby(["role_code", "unit"])["link_code"].transform("size")
+    links["weight"] = links["unit_weight"] / n_in_unit
+    per_role = pd.DataFrame({"n": n_units.groupby(units["role_code"]).first(),
+                             "by_emp": by_emp.groupby(units["role_code"]).all()})
+    one = "one SOC 2010 code" if weighted_units else "one code"
+    per_role["basis"] = np.where(per_role["n"] == 1, one,
+                                 np.where(per_role["by_emp"], f"OEWS May {EMPLOYMENT_YEAR} employment of SOC 2010 codes",
+                                          "equal" if not weighted_units else ""))
+    need = per_role["basis"] == ""
+    per_role.loc[need, "basis"] = [f"equal: no OEWS May {EMPLOYMENT_YEAR} employment for SOC 2010 {missing.get(r, '')}"
+                                   for r in per_role.index[need]]
+    within = (n_in_unit > 1).groupby(links["role_code"]).any()
+    per_role["basis"] = per_role["basis"] + np.where(within.reindex(per_role.index, fill_value=False),
+                                                     "; equal within a SOC 2010 code", "")
+    links["weight_basis"] = links["role_code"].map(per_role["basis"])
+    return links
 
 
 def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.DataFrame,
-                  oews_codes: pd.DataFrame, aliases: pd.DataFrame | None = None) -> pd.DataFrame:
+                  oews_codes: pd.DataFrame, aliases: pd.DataFrame | None = None,
+                  oews_history: pd.DataFrame | None = None, role_tasks: pd.DataFrame | None = None,
+                  isco_tasks: pd.DataFrame | None = None) -> pd.DataFrame:
     """`aliases` (code_system, native_code, member_code): published codes that are not codes of their
     system (an aggregate, a retired code) and the codes they stand for; the rest link as they are."""
     if aliases is None:
         aliases = pd.DataFrame(columns=["code_system", "native_code", "member_code"])
+    isco_codes = native.loc[native["code_system"] == "isco08", "native_code"].unique()
+    xw = prepare(roles, crosswalks, oews_codes, oews_history, isco_codes)
+    fit = TaskFit(role_tasks, isco_tasks) if len(isco_codes) else None
     frames = []
     for (measure_id, system), scores in native.groupby(["measure_id", "code_system"], sort=True):
-        links, derivation = links_to_roles(system, roles, crosswalks, oews_codes)
         members = aliases.loc[aliases["code_system"] == system, ["native_code", "member_code"]]
-        scores = scores.merge(members, on="native_code", how="left")
+        scores = scores.dropna(subset=["score"]).merge(members, on="native_code", how="left")
         scores["link_code"] = scores["member_code"].fillna(scores["native_code"])
-        joined = links.rename(columns={"native_code": "link_code"}).drop_duplicates().merge(
-            scores[["link_code", "native_code", "score", "coverage"]], on="link_code")
-        joined = (joined.drop(columns="link_code").drop_duplicates(["role_code", "native_code"])
-                  .dropna(subset=["score"]).sort_values(["role_code", "native_code"]))
-        if joined.empty:
-            continue
-        n = joined.groupby("role_code")["native_code"].transform("size")
-        joined["weight"] = 1.0 / n  # equal weights across the native codes that reach one role
-        joined["coverage"] = pd.to_numeric(joined["coverage"]).astype("float64")  # None -> NaN: a numeric mean
-        grouped = joined.groupby("role_code", sort=True)
-        out = pd.DataFrame({
-            "score": scoring.weighted_mean(joined["score"], joined["weight"], joined["role_code"])["score"],
-            "coverage": grouped["coverage"].mean(),
-            "native_codes": grouped["native_code"].agg(",".join),
-            "n_native": grouped.size(),
-        }).rename_axis("role_code").reset_index()
-        # the weights are equal, so their text follows from n (one format per distinct n)
-        text = {k: ",".join([f"{1.0 / k:.4g}"] * k) for k in out["n_native"].unique()}
-        out["native_weights"] = out["n_native"].map(text)
-        out["derivation"] = derivation
-        out["measure_id"] = measure_id
-        out["native_system"] = system
-        frames.append(out)
+        scored = scores[["link_code", "native_code", "score", "coverage"]].drop_duplicates(["link_code", "native_code"])
+        done: set[str] = set()
+        for derivation, links in candidate_links(system, xw).items():
+            links = links[~links["role_code"].isin(done) & links["link_code"].isin(scored["link_code"])]
+            if links.empty:
+                continue
+            weighted_units = system in ("soc2010", "onetsoc2010", "isco08")
+            notes: dict[str, str] = {}
+            if system == "isco08":
+                pairs = links.drop_duplicates(["role_code", "link_code"])
+                kept, notes = prune_by_fit(pairs, fit(pairs))
+                links = links.merge(kept[["role_code", "link_code"]], on=["role_code", "link_code"])
+            links = weigh(links.drop_duplicates(["role_code", "unit", "link_code"]), xw.employment, weighted_units)
+            if notes:
+                links["weight_basis"] = links["weight_basis"] + links["role_code"].map(notes).map(
+                    lambda n: "" if pd.isna(n) else "; " + n)
+            # a link code standing for several published codes shares its weight among them
+            joined = links.merge(scored, on="link_code")
+            shared = joined.groupby(["role_code", "unit", "link_code"])["native_code"].transform("size")
+            joined["weight"] = joined["weight"] / shared
+            joined.loc[shared > 1, "weight_basis"] += "; equal over published codes standing for one code"
+            per_native = (joined.groupby(["role_code", "native_code"], sort=True)
+                          .agg(weight=("weight", "sum"), score=("score", "first"), coverage=("coverage", "first"),
+                               weight_basis=("weight_basis", "first"))
+                          .reset_index())
+            frames.append(summarise(per_native, measure_id, system, derivation))
+            done |= set(per_native["role_code"])
     result = pd.concat(frames, ignore_index=True)
+    result["score"] = scoring.round_score(result["score"])
     result["percentile"] = scoring.percentile_rank(result["score"], result["measure_id"])
     columns = ["role_code", "measure_id", "score", "percentile", "coverage", "derivation",
-               "native_system", "native_codes", "native_weights", "n_native"]
+               "native_system", "native_codes", "native_weights", "n_native", "weight_basis"]
     return result[columns].sort_values(["measure_id", "role_code"], ignore_index=True)
+
+
+def summarise(per_native: pd.DataFrame, measure_id: str, system: str, derivation: str) -> pd.DataFrame:
+    """One row per role from its (native_code, weight, score) rows."""
+    per_native = per_native.sort_values(["role_code", "native_code"], ignore_index=True)
+    per_native["coverage"] = pd.to_numeric(per_native["coverage"]).astype("float64")  # None -> NaN: a numeric mean
+    roles = per_native["role_code"]
+    n = roles.map(roles.value_counts())
+    per_native["w"] = per_native["weight"] / per_native["weight"].groupby(roles).transform("sum")
+    score = scoring.weighted_mean(per_native["score"], per_native["w"], roles)["score"]
+    coverage = scoring.weighted_mean(per_native["coverage"], per_native["w"], roles)["score"]
+    first = per_native.drop_duplicates("role_code").set_index("role_code")
+    out = pd.DataFrame({"score": score, "coverage": coverage, "native_codes": first["native_code"],
+                        "native_weights": "1", "n_native": roles.value_counts(), "weight_basis": first["weight_basis"]})
+    multi = per_native[n > 1]
+    if len(multi):
+        g = multi.assign(wtext=[f"{x:.4g}" for x in multi["w"]]).groupby("role_code", sort=True)
+        out.loc[g.groups.keys(), "native_codes"] = g["native_code"].agg(",".join)
+        out.loc[g.groups.keys(), "native_weights"] = g["wtext"].agg(",".join)
+    out = out.rename_axis("role_code").reset_index()
+    one = out["n_native"] == 1
+    out.loc[one, "weight_basis"] = "one native code"
+    if derivation in ("native", "broadcast"):
+        out.loc[~one, "weight_basis"] = "equal"
+    out["derivation"] = derivation
+    out["measure_id"] = measure_id
+    out["native_system"] = system
+    return out
+
+
+def employment_percentiles(exposure: pd.DataFrame, roles: pd.DataFrame) -> pd.Series:
+    """Employment-weighted percentile of each role_exposure row (aligned with `exposure`).
+
+    Each role weighs its labour code's OEWS May 2024 employment / roles_sharing_labor_code (a shared
+    code counts once); roles without published employment weigh 0 (they still get a percentile)."""
+    share = (pd.to_numeric(roles["employment"]) / pd.to_numeric(roles["roles_sharing_labor_code"])).astype("float64")
+    weights = exposure["role_code"].map(pd.Series(share.to_numpy(), index=roles["code"]))
+    return pd.Series(scoring.employment_percentile(exposure["score"], weights, exposure["measure_id"]), index=exposure.index)
 
 
 def correlations(exposure: pd.DataFrame) -> pd.DataFrame:
@@ -125,7 +369,14 @@ def derive(ctx) -> None:
     if native is None:
         return
     aliases = ctx.frames.pop("code_aliases", None)
-    exposure = role_exposure(native, ctx.frames["roles"], ctx.frames["crosswalks"], ctx.frames["oews_codes"], aliases)
+    exposure = role_exposure(native, ctx.frames["roles"], ctx.frames["crosswalks"], ctx.frames["oews_codes"], aliases,
+                             ctx.frames.get("oews_history"), ctx.frames.get("tasks"), ctx.frames.get("ilo_task_exposure"))
+    exposure["employment_percentile"] = employment_percentiles(exposure, ctx.frames["roles"])
+    exposure["exposed"] = scoring.exposed(exposure["employment_percentile"])
+    exposure["exposed"] = exposure["exposed"].astype("Int64")
     ctx.frames["role_exposure"] = exposure
     ctx.frames["measure_correlations"] = correlations(exposure)
-    ctx.note("crosswalk_rules", RULES, "how each measure reaches the roles (derivation column of role_exposure)")
+    ctx.note("crosswalk_rules", RULES, "how each measure reaches the roles (derivation, native_weights and weight_basis of role_exposure)")
+    counts = exposure.groupby(["measure_id", "derivation"]).size()
+    ctx.note("crosswalk_counts", {f"{m}/{d}": int(n) for (m, d), n in counts.items()},
+             "roles per measure and derivation")
