@@ -1072,6 +1072,35 @@ def employment_percentile(values, weights, groups=None) -> np.ndarray:
     return out
 
 
+def employment_reference(values, weights) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted scores, cumulative weight up to and including each) of one measure's roles, for
+    `employment_percentile_of`; NaN scores and zero weights dropped, scores at SCORE_DIGITS."""
+    v = round_score(values)
+    w = np.nan_to_num(np.asarray(weights, dtype="float64"), nan=0.0)
+    keep = ~np.isnan(v) & (w > 0)
+    order = np.argsort(v[keep], kind="stable")
+    return v[keep][order], np.cumsum(w[keep][order])
+
+
+def employment_percentile_of(values, reference: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The employment-weighted percentile a score would have among the roles (`employment_reference`):
+    100 x (weight of lower scores + half the weight of equal scores) / total weight, as
+    `employment_percentile` gives the roles themselves. NaN for NaN values or an empty reference."""
+    v = round_score(np.atleast_1d(np.asarray(values, dtype="float64")))
+    scores, cum = reference
+    out = np.full(v.shape, np.nan)
+    if not len(scores):
+        return out
+    total = cum[-1]
+    ok = ~np.isnan(v)
+    lo = np.searchsorted(scores, v[ok], side="left")
+    hi = np.searchsorted(scores, v[ok], side="right")
+    below = np.where(lo > 0, cum[np.maximum(lo - 1, 0)], 0.0)
+    upto = np.where(hi > 0, cum[np.maximum(hi - 1, 0)], 0.0)
+    out[ok] = 100.0 * (below + 0.5 * (upto - below)) / total
+    return out
+
+
 def exposed(employment_pct) -> np.ndarray:
     """1.0 where a role counts as exposed on a measure (employment-weighted percentile at or above
     EXPOSED_PERCENTILE), 0.0 where not, NaN where unscored. The same rule on every measure, so the

@@ -66,6 +66,8 @@ class Index:
     outlook_table: pd.DataFrame | None = None
     average_change: float = float("nan")                # EP all-occupation projected change, % (role_outlook)
     outlook_evidence: list[list[dict]] = field(default_factory=list)  # per role: role_outlook_evidence items
+    EP: np.ndarray | None = None                # employment-weighted percentile (role_exposure.employment_percentile)
+    ref_emp: list = field(default_factory=list)  # per measure: scoring.employment_reference of the roles
     codes: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
     minfo: dict[str, dict] = field(default_factory=dict)
@@ -122,12 +124,13 @@ def _sql(conn, sql: str, params=()) -> pd.DataFrame:
 
 def _load(conn: sqlite3.Connection, key: tuple) -> Index:
     roles = _sql(conn, "select code, title, soc_code, major_group, job_zone, employment, employment_change_pct, task_count, "
-                       "roles_sharing_labor_code from roles order by code")
+                       "labor_code, roles_sharing_labor_code, employment_allocated, ep_employment_2024, employment_2034 "
+                       "from roles order by code")
     role_pos = {c: i for i, c in enumerate(roles["code"])}
     n_roles = len(roles)
     measures = _sql(conn, "select measure_id, family, title, scale, direction, level from measures order by measure_id")
     measures = measures.set_index("measure_id")
-    re_ = _sql(conn, "select role_code, measure_id, score, percentile, coverage, derivation from role_exposure")
+    re_ = _sql(conn, "select role_code, measure_id, score, percentile, coverage, derivation, employment_percentile from role_exposure")
     scorable = tuple(sorted(re_["measure_id"].unique()))
     col = {mid: j for j, mid in enumerate(scorable)}
     R = np.full((n_roles, len(scorable)), np.nan)
@@ -139,7 +142,11 @@ def _load(conn: sqlite3.Connection, key: tuple) -> Index:
     P[ri, ci] = re_["percentile"].to_numpy(dtype="float64")
     C[ri, ci] = pd.to_numeric(re_["coverage"], errors="coerce").to_numpy(dtype="float64")
     D[ri, ci] = re_["derivation"].to_numpy(dtype=object)
+    EP = np.full(R.shape, np.nan)
+    EP[ri, ci] = pd.to_numeric(re_["employment_percentile"], errors="coerce").to_numpy(dtype="float64")
     ref_sorted = [np.sort(R[~np.isnan(R[:, j]), j]) for j in range(len(scorable))]
+    allocated = pd.to_numeric(roles["employment_allocated"], errors="coerce").to_numpy(dtype="float64")
+    ref_emp = [scoring.employment_reference(R[:, j], allocated) for j in range(len(scorable))]
 
     tasks = _sql(conn, "select task_id, role_code, statement, task_type from tasks order by role_code, "
                        "case task_type when 'Core' then 0 when 'Supplemental' then 1 else 2 end, task_id")
@@ -177,7 +184,7 @@ def _load(conn: sqlite3.Connection, key: tuple) -> Index:
         task_weight=scoring.core_weight(tasks["task_type"]), statements=tasks["statement"].to_numpy(dtype=object),
         TV=TV, exposure_label=exposure_label, automation_label=automation_label, automation_value=automation_value,
         role_tasks=role_tasks, change=pd.to_numeric(roles["employment_change_pct"], errors="coerce").to_numpy(dtype="float64"),
-        role_arrays={},
+        role_arrays={}, EP=EP, ref_emp=ref_emp,
     )
     outlook = _sql(conn, "select role_code, outlook, rule, reason, labelled_share, exposed_share, automatable_share, "
                          "augmented_share, average_change_pct from role_outlook order by role_code")
@@ -252,10 +259,16 @@ def _role_info(idx: Index, pos: int) -> m.RoleInfo:
 
 def _make_role_info(idx: Index, pos: int) -> m.RoleInfo:
     r = idx.roles.iloc[pos]
+    def _i(x):
+        return None if pd.isna(x) else int(x)
+
     return m.RoleInfo(code=r["code"], title=r["title"], soc_code=r["soc_code"], major_group=r["major_group"],
-                      job_zone=None if pd.isna(r["job_zone"]) else int(r["job_zone"]),
-                      employment=None if pd.isna(r["employment"]) else int(r["employment"]),
-                      employment_change_pct=_f(r["employment_change_pct"]), task_count=int(r["task_count"]))
+                      job_zone=_i(r["job_zone"]), employment=_i(r["employment"]),
+                      employment_change_pct=_f(r["employment_change_pct"]), task_count=int(r["task_count"]),
+                      labor_code=None if pd.isna(r["labor_code"]) else str(r["labor_code"]),
+                      roles_sharing_labor_code=_i(r["roles_sharing_labor_code"]),
+                      employment_allocated=_f(r["employment_allocated"]),
+                      ep_employment_2024=_i(r["ep_employment_2024"]), employment_2034=_i(r["employment_2034"]))
 
 
 def _role_pos(idx: Index, code: str, field_name: str, conn: sqlite3.Connection | None = None) -> int:

@@ -22,6 +22,15 @@ ROLE_CODE_PATTERN = r"^\d{2}-\d{4}\.\d{2}$"
 
 Outlook = Literal["elimination", "compression", "expansion", "limited", "unknown"]
 
+#: Program and year of each labour figure of a role (also in the metadata table, key labor_figures).
+LABOR_SOURCES = {
+    "employment": "BLS OEWS May 2024 (wage and salary jobs)",
+    "employment_allocated": "BLS OEWS May 2024, split evenly over the roles sharing the code",
+    "ep_employment_2024": "BLS Employment Projections 2024-34, 2024 base (includes self-employed)",
+    "employment_2034": "BLS Employment Projections 2024-34, 2034 (includes self-employed)",
+    "employment_change_pct": "BLS Employment Projections 2024-34",
+}
+
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -169,9 +178,17 @@ class RoleInfo(_Response):
     soc_code: str
     major_group: str
     job_zone: int | None
-    employment: int | None
-    employment_change_pct: float | None
+    employment: int | None = Field(description=(
+        "BLS OEWS May 2024 wage and salary jobs of labor_code (no self-employed); shared by roles_sharing_labor_code roles"))
+    employment_change_pct: float | None = Field(description="BLS Employment Projections 2024-34: % change, ep_employment_2024 -> employment_2034")
     task_count: int
+    labor_code: str | None = Field(None, description="OEWS/EP code the labour figures belong to (the SOC code or an OEWS aggregate)")
+    roles_sharing_labor_code: int | None = Field(None, description=(
+        "How many roles share labor_code and so its figures: employment is the code's, not the role's alone"))
+    employment_allocated: float | None = Field(None, description="employment / roles_sharing_labor_code: the role's even share (adds up without double counting)")
+    ep_employment_2024: int | None = Field(None, description="BLS Employment Projections 2024 base employment of labor_code (includes self-employed)")
+    employment_2034: int | None = Field(None, description="BLS Employment Projections 2034 projected employment of labor_code (includes self-employed)")
+    labor_sources: dict[str, str] = Field(default_factory=lambda: dict(LABOR_SOURCES), description="Program and year of each labour figure")
 
 
 class MeasureScore(_Response):
@@ -181,6 +198,8 @@ class MeasureScore(_Response):
     direction: str
     score: float | None = Field(description="Score on the measure's own scale (null: not available)")
     percentile: float | None = Field(description="Percentile among the roles carrying the measure (0 least, 100 most exposed)")
+    employment_percentile: float | None = Field(None, description=(
+        "Employment-weighted percentile: more exposed than this % of US workers (OEWS May 2024, a shared code counted once)"))
     coverage: float | None = Field(description="Share of the task weight (or time / headcount) behind the score")
     derivation: str | None = Field(description=(
         "Role: how the score reached the role (role_exposure.derivation). Custom role: task_weighted "
@@ -283,8 +302,11 @@ class WorkforceMeasure(_Response):
     title: str
     score: float | None = Field(description="Headcount-weighted mean of the role scores (over roles with a score)")
     percentile: float | None = Field(description="Percentile that score would have among the roles")
+    employment_percentile: float | None = Field(None, description="Employment-weighted percentile that score would have among US workers")
     coverage: float | None = Field(description="Share of the headcount in roles with a score")
-    exposed_headcount: int = Field(description=f"Headcount in roles at or above percentile {scoring.EXPOSED_PERCENTILE:g} on the measure")
+    exposed_headcount: int = Field(description=(
+        f"Headcount in exposed roles: employment-weighted percentile >= {scoring.EXPOSED_PERCENTILE:g} on the measure "
+        "(more exposed than 75% of US workers; the same definition on every measure)"))
     exposed_share: float | None = Field(description="exposed_headcount / headcount in roles with a score")
 
 

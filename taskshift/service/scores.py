@@ -57,8 +57,14 @@ RULES = {
                "its role_outlook row (built at build time); each test is in profile.evidence",
     "employment_change_pct": "role: BLS EP 2024-34; custom role: the base role's, else the time-share-weighted mean over the tasks' roles; "
                              "workforce: headcount-weighted mean",
-    "workforce": "scores: headcount-weighted mean of the role scores; exposed_headcount: headcount in roles at or above percentile "
-                 f"{scoring.EXPOSED_PERCENTILE:g} on the measure; profile: headcount-weighted role profiles",
+    "workforce": "scores: headcount-weighted mean of the role scores; exposed_headcount: headcount in exposed roles (employment-weighted "
+                 f"percentile >= {scoring.EXPOSED_PERCENTILE:g} on the measure: more exposed than {scoring.EXPOSED_PERCENTILE:g}% of US workers, "
+                 "the same definition on every measure); profile: headcount-weighted role profiles",
+    "employment_percentile": "more exposed than this % of US workers: OEWS May 2024 employment of roles with a lower score plus half of "
+                             "those with an equal score, each OEWS code's employment split evenly over its roles (a shared code counts once); "
+                             "custom role and workforce: the value the score would have",
+    "labor": "role.employment is BLS OEWS May 2024 (wage and salary jobs) of role.labor_code, shared by role.roles_sharing_labor_code roles; "
+             "employment_change_pct, ep_employment_2024 and employment_2034 are BLS Employment Projections 2024-34 (includes self-employed)",
     "consensus": _consensus.RULE,
     "consensus_votes": "; ".join(f"{k}: {v}" for k, v in _consensus.VOTES.items()),
 }
@@ -142,7 +148,8 @@ def _score_role(idx: Index, pos: int, chosen: list[str], requested, conn=None) -
         info = idx.minfo[mid]
         entries.append(m.MeasureScore(
             measure_id=mid, title=info["title"], scale=info["scale"], direction=info["direction"],
-            score=_f(idx.R[pos, j]), percentile=_f(idx.P[pos, j]), coverage=_f(idx.C[pos, j]), derivation=idx.D[pos, j],
+            score=_f(idx.R[pos, j]), percentile=_f(idx.P[pos, j]), employment_percentile=_f(idx.EP[pos, j]),
+            coverage=_f(idx.C[pos, j]), derivation=idx.D[pos, j],
             task_basis_score=_f(basis[tw[mid]]) if mid in tw else None))
     rows = idx.role_tasks[pos]
     profile = _role_profile(idx, pos)
@@ -209,9 +216,11 @@ def _bundle_measures(idx: Index, rows: np.ndarray, w: np.ndarray, chosen: list[s
         j = idx.col[mid]
         score, coverage, how = scores[mid]
         info = idx.minfo[mid]
+        emp_pct = scoring.employment_percentile_of(score, idx.ref_emp[j])[0]
         out.append(m.MeasureScore.model_construct(
             measure_id=mid, title=info["title"], scale=info["scale"], direction=info["direction"],
-            score=_f(score), percentile=_f(pct), coverage=_f(coverage), derivation=how, task_basis_score=None,
+            score=_f(score), percentile=_f(pct), employment_percentile=_f(emp_pct), coverage=_f(coverage),
+            derivation=how, task_basis_score=None,
             base_role_score=None if base is None else _f(idx.R[base, j])))
     return out
 
@@ -237,13 +246,14 @@ def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict
     entries = []
     for k, mid in enumerate(chosen):
         j = idx.col[mid]
-        pct = idx.P[pos, j]
-        scored = ~np.isnan(pct)
-        exposed = int(h[scored & (pct >= scoring.EXPOSED_PERCENTILE)].sum())
+        emp_pct = idx.EP[pos, j]
+        scored = ~np.isnan(idx.R[pos, j])
+        exposed = int(h[scored & (emp_pct >= scoring.EXPOSED_PERCENTILE)].sum())
         base = h[scored].sum()
         entries.append(m.WorkforceMeasure(
             measure_id=mid, title=idx.minfo[mid]["title"], score=_f(s[0, k]),
-            percentile=_f(pcts[k]), coverage=_f(c[0, k]),
+            percentile=_f(pcts[k]), employment_percentile=_f(scoring.employment_percentile_of(s[0, k], idx.ref_emp[j])[0]),
+            coverage=_f(c[0, k]),
             exposed_headcount=exposed, exposed_share=_f(exposed / base) if base > 0 else None))
     a = idx.role_arrays
     es_roles, auto_roles = a["exposed_share"][pos], a["automatable_share"][pos]
@@ -273,7 +283,7 @@ def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict
 def score_all(conn: sqlite3.Connection, measures: list[str] | None = None) -> pd.DataFrame:
     """Every role on every measure in one long frame, computed vectorised (no per-role loop).
 
-    Columns: role_code, measure_id, score, percentile, coverage, derivation, task_basis_score and the
+    Columns: role_code, measure_id, score, percentile, employment_percentile, coverage, derivation, task_basis_score and the
     role's profile (labelled_share, exposed_share, automatable_share, augmented_share,
     employment_change_pct, outlook). The numbers are those of score_role.
     """
@@ -292,6 +302,7 @@ def score_all(conn: sqlite3.Connection, measures: list[str] | None = None) -> pd
         "measure_id": np.tile(np.asarray(chosen, dtype=object), n),
         "score": idx.R[:, cols].ravel(),
         "percentile": idx.P[:, cols].ravel(),
+        "employment_percentile": idx.EP[:, cols].ravel(),
         "coverage": idx.C[:, cols].ravel(),
         "derivation": idx.D[:, cols].ravel(),
         "task_basis_score": basis.ravel(),

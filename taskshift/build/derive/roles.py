@@ -3,6 +3,15 @@
 Labour figures are published per OEWS code (a SOC 2018 detailed code, or an aggregate of several):
 roles.soc_code -> oews_codes -> labor_stats. They belong to that code and are repeated on every role
 under it; `roles_sharing_labor_code` says how many roles share them, so nobody sums them by mistake.
+
+Two programs, two bases (never mixed in one figure):
+- `employment`: OEWS May 2024, wage and salary jobs (no self-employed);
+- `ep_employment_2024`, `employment_2034`, `employment_change_pct`, `annual_openings`: BLS Employment
+  Projections 2024-34, whose base includes the self-employed. A projection is compared with EP's own
+  2024 figure, never with OEWS (Writers and Authors: OEWS 47,800 jobs, EP 2024 135,400 -> 2034 140,300).
+`employment_allocated` = employment / roles_sharing_labor_code: the role's even share of its code's
+OEWS employment (O*NET publishes no employment below the OEWS code). It sums to the OEWS total over
+roles without counting a shared code twice; every aggregate over roles uses it.
 """
 from __future__ import annotations
 
@@ -13,6 +22,7 @@ LABOR_COLUMNS = {
     "mean_wage": "mean_wage",
     "median_wage": "median_wage",
     "wage_flag": "wage_flag",
+    "ep_employment_2024": "ep_employment_2024",
     "ep_employment_2034": "employment_2034",
     "ep_change_pct": "employment_change_pct",
     "ep_openings": "annual_openings",
@@ -41,4 +51,31 @@ def derive(ctx) -> None:
         roles[target] = roles["labor_code"].map(labor[source])
     sharing = roles.groupby("labor_code")["code"].transform("size")
     roles["roles_sharing_labor_code"] = sharing.where(roles["labor_code"].notna()).astype("Int64")
+    roles["employment_allocated"] = (roles["employment"].astype("float64") / roles["roles_sharing_labor_code"].astype("float64"))
     ctx.frames["roles"] = roles.sort_values("code", ignore_index=True)
+    counted = roles.drop_duplicates("labor_code")
+    ctx.note("labor_figures", LABOR_FIGURES, "program and year of every labour figure of roles (and the API's role)")
+    ctx.note("employment_total", {
+        "oews_may_2024_all_occupations": _int(ctx.frames["labor_stats"].set_index("code")["employment"].get("00-0000")),
+        "roles_labor_codes_counted_once": _int(counted["employment"].sum()),
+        "roles_employment_allocated_sum": _int(roles["employment_allocated"].sum()),
+        "roles_employment_summed_naively": _int(roles["employment"].sum()),
+    }, "OEWS May 2024 employment: the published total, the roles' labour codes counted once, the sum of employment_allocated "
+       "(the same), and the naive sum of roles.employment (counts a shared code once per role: do not use)")
+
+
+def _int(x) -> int | None:
+    return None if pd.isna(x) else int(round(float(x)))
+
+
+LABOR_FIGURES = {
+    "employment": "BLS OEWS May 2024 national estimates: wage and salary jobs of labor_code (no self-employed)",
+    "employment_allocated": "employment / roles_sharing_labor_code: OEWS May 2024, the role's even share of labor_code",
+    "mean_wage": "BLS OEWS May 2024, annual mean wage of labor_code",
+    "median_wage": "BLS OEWS May 2024, annual median wage of labor_code",
+    "ep_employment_2024": "BLS Employment Projections 2024-34, 2024 base employment of labor_code (includes self-employed)",
+    "employment_2034": "BLS Employment Projections 2024-34, projected 2034 employment of labor_code (includes self-employed)",
+    "employment_change_pct": "BLS Employment Projections 2024-34: (employment_2034 / ep_employment_2024 - 1) x 100, as published",
+    "annual_openings": "BLS Employment Projections 2024-34, average annual openings",
+    "typical_education": "BLS Employment Projections 2024-34, typical education needed for entry",
+}

@@ -11,10 +11,14 @@ The steps, and the definitions written to the metadata table (key `sector_exposu
    with both a published employment and a score (`scoring.employment_weighted`).
 3. coverage = that scored employment / the sector's total employment (OEWS 00-0000 row of the
    sector: includes codes whose employment OEWS does not publish ('**') and codes no score reaches).
-4. exposed employment = employment in the sector's OEWS codes whose score is at or above the
-   measure's 75th percentile over roles (the 0.75 quantile of all role scores of the measure:
-   `scoring.quantile_threshold`); exposed_share = exposed / scored employment. A percentile
-   threshold means the same on every scale (shares, z-scores, probabilities).
+4. exposed employment = the sector's employment in each OEWS code x the share of the code's scored
+   roles that are exposed (role_exposure.exposed: employment-weighted percentile >= 75, i.e. the
+   role is more exposed than 75% of US workers on the measure; the code's employment is split evenly
+   over its roles, as O*NET publishes no employment below the code); exposed_share = exposed /
+   scored employment. The same definition on every measure: across the whole economy the exposed
+   roles hold about a quarter of scored employment whatever the measure's scale (a quartile of
+   *roles* held 12% to 37% of employment depending on the measure). `threshold` is the lowest score
+   of an exposed role.
 
 Felten's AIIE, published for industries, stays at its own level in `industry_exposure`.
 """
@@ -30,21 +34,25 @@ METHOD = {
     "oews_code_score": "equal-weight mean of the scores of the O*NET roles under the OEWS code (roles.labor_code) that carry the measure",
     "sector_score": "employment-weighted mean of the OEWS code scores over the sector's detailed codes with a published employment and a score (OEWS May 2024 by sector)",
     "coverage": "employment with a score / the sector's total OEWS employment",
-    "exposed_employment": f"employment in OEWS codes whose score is at or above the measure's {int(scoring.EXPOSED_QUANTILE * 100)}th percentile of role scores (0.75 quantile over all roles with the measure)",
+    "exposed_employment": f"sector employment of each OEWS code x the share of the code's scored roles that are exposed (employment-weighted "
+                          f"percentile >= {scoring.EXPOSED_PERCENTILE:g}: more exposed than {scoring.EXPOSED_PERCENTILE:g}% of US workers on the measure)",
+    "threshold": "the lowest score of an exposed role on the measure",
     "headline_measure": HEADLINE_MEASURE,
 }
 
 
 def oews_code_scores(roles: pd.DataFrame, exposure: pd.DataFrame) -> pd.DataFrame:
-    """One row per (measure_id, oews_code): mean score and mean percentile over the code's roles."""
+    """One row per (measure_id, oews_code): mean score, mean percentile and exposed share of the code's roles."""
     joined = exposure.merge(roles[["code", "labor_code"]].rename(columns={"code": "role_code"}), on="role_code")
     joined = joined[joined["labor_code"].notna()]
     parts = []
     for measure_id, rows in joined.groupby("measure_id", sort=True):
         scores = scoring.group_mean(rows["score"], rows["labor_code"])
         pct = scoring.group_mean(rows["percentile"], rows["labor_code"])
+        exposed = scoring.group_mean(rows["exposed"].astype("float64"), rows["labor_code"])
         parts.append(pd.DataFrame({"measure_id": measure_id, "oews_code": scores.index, "score": scores["score"].to_numpy(),
-                                   "percentile": pct["score"].to_numpy(), "n_roles": scores["n"].to_numpy()}))
+                                   "percentile": pct["score"].to_numpy(), "exposed_fraction": exposed["score"].to_numpy(),
+                                   "n_roles": scores["n"].to_numpy()}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -52,14 +60,16 @@ def sector_exposure(sectors: pd.DataFrame, sector_roles: pd.DataFrame, code_scor
                     exposure: pd.DataFrame) -> pd.DataFrame:
     detailed = sector_roles.loc[sector_roles["o_group"] == "detailed", ["naics_code", "oews_code", "employment"]]
     totals = sectors.set_index("naics_code")["employment"].astype("float64")
-    thresholds = scoring.quantile_threshold(exposure["score"], scoring.EXPOSED_QUANTILE, groups=exposure["measure_id"])
+    thresholds = exposure[exposure["exposed"] == 1].groupby("measure_id")["score"].min()
     parts = []
     for measure_id, codes in code_scores.groupby("measure_id", sort=True):
-        rows = detailed.merge(codes[["oews_code", "score", "percentile"]], on="oews_code", how="left")
+        rows = detailed.merge(codes[["oews_code", "score", "percentile", "exposed_fraction"]], on="oews_code", how="left")
         employment = rows["employment"].astype("float64")
-        agg = scoring.employment_weighted(rows["score"], employment, rows["naics_code"], totals=totals,
-                                          thresholds=float(thresholds[measure_id]))
+        agg = scoring.employment_weighted(rows["score"], employment, rows["naics_code"], totals=totals)
         pct = scoring.employment_weighted(rows["percentile"], employment, rows["naics_code"])
+        share = scoring.employment_weighted(rows["exposed_fraction"], employment, rows["naics_code"])
+        agg["exposed_share"] = share["score"]
+        agg["exposed_employment"] = share["score"].fillna(0.0) * share["scored_employment"]
         n_codes = rows[rows["score"].notna() & rows["employment"].notna()].groupby("naics_code").size()
         out = agg.rename_axis("naics_code").reset_index()
         out["mean_percentile"] = out["naics_code"].map(pct["score"])
