@@ -126,17 +126,26 @@ def microsoft_applicability(links: pd.DataFrame, iwa_values: pd.DataFrame) -> pd
     return frame
 
 
+def microsoft_soc_metric(links: pd.DataFrame, iwa_metric: pd.Series) -> pd.Series:
+    """A SOC-level IWA metric as Tomlinson et al. publish it (soc_metrics.csv: completion, impact scope,
+    feedback per side): the `weight`-weighted mean over the SOC's linked IWAs, a missing IWA metric
+    counting as 0 (the publisher's convention; their coverage_* is this mean of 1[share > threshold]).
+    `links`: soc, iwa, weight; `iwa_metric`: indexed by IWA id. Returns a Series indexed by SOC."""
+    values = links["iwa"].map(iwa_metric).astype("float64").fillna(0.0)
+    return weighted_mean(values, links["weight"], links["soc"])["score"]
+
+
 # --- ranks -------------------------------------------------------------------------------------
 def percentile_rank(values: pd.Series, groups: pd.Series | None = None) -> pd.Series:
     """Percentile rank 0..100 of each value within its group (or overall), ties get their average rank.
 
     pct = 100 * (average rank - 1) / (n - 1), with n the number of non-missing values in the group:
     the lowest value is 0, the highest 100, equal values share one number. A group with one value
-    gets 50. Missing values stay NaN and are not counted. Values are compared at SCORE_DIGITS
-    significant digits (`round_score`), so float noise never splits a tie.
+    gets 50. Missing values stay NaN and are not counted. Values equal up to float noise are one
+    value (`snap_ties`, within each group), so float noise never splits a tie.
     """
     index = values.index if isinstance(values, pd.Series) else None
-    values = pd.Series(round_score(values), index=index, dtype="float64")
+    values = pd.Series(snap_ties(values, groups), index=index, dtype="float64")
 
     def one(v: pd.Series) -> pd.Series:
         n = v.notna().sum()
@@ -513,10 +522,10 @@ def percentile_of(values, reference, tol: float = 0.0, presorted: bool = False) 
     exactly that role's percentile; a value between two roles lands half a rank below the upper one.
     NaN for NaN values; 50 if n == 1.
     """
-    v = round_score(np.atleast_1d(np.asarray(values, dtype="float64")))
     ref = np.asarray(reference, dtype="float64")
-    if not presorted:  # presorted: `reference` is already sorted and free of NaN (and rounded: role_exposure scores are)
-        ref = np.sort(round_score(ref[~np.isnan(ref)]))
+    if not presorted:  # presorted: `reference` is already sorted and free of NaN
+        ref = np.sort(snap_ties(ref[~np.isnan(ref)]))
+    v = snap_to_reference(values, ref)
     n = len(ref)
     out = np.full(v.shape, np.nan)
     ok = ~np.isnan(v)
@@ -705,7 +714,7 @@ def percentile_of_each(values, references) -> np.ndarray:
 
     The fast path for a score on many measures at once; the same numbers as `percentile_of` (tol 0).
     """
-    v = round_score(np.asarray(values, dtype="float64"))
+    v = np.array([snap_to_reference(x, ref)[0] for x, ref in zip(np.asarray(values, dtype="float64"), references)])
     less = np.zeros(len(v))
     equal = np.zeros(len(v))
     n = np.zeros(len(v))
@@ -1024,17 +1033,57 @@ def nearest_confidence(share_explained: float, margin: float) -> str:
 #: published value (none has more than 10 significant digits) exactly.
 SCORE_DIGITS = 12
 
+# --- score ties, employment-weighted percentiles (issue #9) -----------------------------------------
+#: Two scores of a measure that differ by less than this (relative to the larger, or TIE_ABSOLUTE) are
+#: one score: equal published scores reached through different arithmetic (a mean of 0.38 and 0.28 is
+#: 0.33000000000000007, not 0.33) are the same score, and so get the same percentile. Float noise is
+#: ~1e-16 relative; the closest distinct scores of any measure differ by far more than 1e-9.
+TIE_RELATIVE = 1e-9
+TIE_ABSOLUTE = 1e-12
 
-def round_score(values, digits: int = SCORE_DIGITS) -> np.ndarray:
-    """Round to `digits` significant digits (NaN stays NaN; 0 stays 0). Idempotent."""
-    v = np.asarray(values, dtype="float64")
-    out = v.copy()
-    ok = np.isfinite(v) & (v != 0)
-    if ok.any():
-        exponent = np.floor(np.log10(np.abs(v[ok])))
-        decimals = (digits - 1 - exponent).astype("int64")
-        out[ok] = [round(float(x), int(d)) for x, d in zip(v[ok], decimals)]
-    return out
+
+def snap_ties(values, groups=None) -> np.ndarray:
+    """Make scores that are equal up to float noise exactly equal, within each group (measure).
+
+    Sorted values whose gap to their neighbour is at most TIE_RELATIVE x the larger magnitude (or
+    TIE_ABSOLUTE) form one tie; every member takes the tie's most frequent value (ties broken by the
+    shortest printed form, then the smallest). Values without a near neighbour are returned unchanged,
+    bit for bit; NaN stays NaN. Idempotent."""
+    v = np.asarray(values, dtype="float64").copy()
+    g = np.zeros(len(v), dtype="int64") if groups is None else pd.factorize(np.asarray(groups, dtype=object))[0]
+    ok = np.flatnonzero(~np.isnan(v))
+    if len(ok) < 2:
+        return v
+    order = ok[np.lexsort((v[ok], g[ok]))]
+    sv, sg = v[order], g[order]
+    gap = np.diff(sv)
+    tol = np.maximum(TIE_RELATIVE * np.maximum(np.abs(sv[1:]), np.abs(sv[:-1])), TIE_ABSOLUTE)
+    joined = (sg[1:] == sg[:-1]) & (gap <= tol) & (gap > 0)
+    if not joined.any():
+        return v
+    cluster = np.concatenate([[0], np.cumsum(~((sg[1:] == sg[:-1]) & (gap <= tol)))])
+    for c in np.unique(cluster[1:][joined]):
+        members = order[cluster == c]
+        vals, counts = np.unique(v[members], return_counts=True)
+        best = sorted(zip(vals, counts), key=lambda t: (-t[1], len(repr(float(t[0]))), t[0]))[0][0]
+        v[members] = best
+    return v
+
+
+def snap_to_reference(values, reference_sorted) -> np.ndarray:
+    """Each value replaced by the reference score it ties with (see `snap_ties`), if any; so a custom
+    role or workforce whose score equals a role's up to float noise gets that role's percentile."""
+    v = np.atleast_1d(np.asarray(values, dtype="float64")).copy()
+    ref = np.asarray(reference_sorted, dtype="float64")
+    ok = ~np.isnan(v)
+    if not len(ref) or not ok.any():
+        return v
+    i = np.clip(np.searchsorted(ref, v[ok]), 1, len(ref) - 1) if len(ref) > 1 else np.zeros(ok.sum(), dtype="int64")
+    lo, hi = ref[np.maximum(i - 1, 0)], ref[i]
+    near = np.where(np.abs(v[ok] - lo) <= np.abs(hi - v[ok]), lo, hi)
+    tol = np.maximum(TIE_RELATIVE * np.maximum(np.abs(near), np.abs(v[ok])), TIE_ABSOLUTE)
+    v[ok] = np.where(np.abs(v[ok] - near) <= tol, near, v[ok])
+    return v
 
 
 def employment_percentile(values, weights, groups=None) -> np.ndarray:
@@ -1042,11 +1091,11 @@ def employment_percentile(values, weights, groups=None) -> np.ndarray:
     weight (workers) with a lower value, plus half the weight with an equal value.
 
     "More exposed than X% of workers" for X = this number, ties counted half (as `percentile_rank`
-    averages tied ranks). Values are compared at `SCORE_DIGITS` significant digits. Rows with a NaN
-    value get NaN and count nowhere; rows with weight 0 (no employment) get the percentile of their
-    value but add no weight. A group whose weight is 0 gets NaN.
+    averages tied ranks; ties up to float noise, `snap_ties`). Rows with a NaN value get NaN and count
+    nowhere; rows with weight 0 (no employment) get the percentile of their value but add no weight.
+    A group whose weight is 0 gets NaN.
     """
-    v = round_score(values)
+    v = snap_ties(values, groups)
     w = np.nan_to_num(np.asarray(weights, dtype="float64"), nan=0.0)
     if v.shape != w.shape:
         raise ValueError("values and weights differ in length")
@@ -1055,27 +1104,16 @@ def employment_percentile(values, weights, groups=None) -> np.ndarray:
     g = np.zeros(len(v), dtype="int64") if groups is None else pd.factorize(np.asarray(groups, dtype=object))[0]
     out = np.full(len(v), np.nan)
     for k in np.unique(g):
-        rows = np.flatnonzero((g == k) & ~np.isnan(v))
-        if not len(rows):
-            continue
-        vals, wts = v[rows], w[rows]
-        total = wts.sum()
-        if total <= 0:
-            continue
-        order = np.argsort(vals, kind="stable")
-        sv, sw = vals[order], wts[order]
-        cum = np.concatenate([[0.0], np.cumsum(sw)])
-        lo = np.searchsorted(sv, vals, side="left")
-        hi = np.searchsorted(sv, vals, side="right")
-        below, equal = cum[lo], cum[hi] - cum[lo]
-        out[rows] = 100.0 * (below + 0.5 * equal) / total
+        rows = np.flatnonzero(g == k)
+        # the same arithmetic as a score looked up later (employment_percentile_of), bit for bit
+        out[rows] = employment_percentile_of(v[rows], employment_reference(v[rows], w[rows]))
     return out
 
 
 def employment_reference(values, weights) -> tuple[np.ndarray, np.ndarray]:
     """(sorted scores, cumulative weight up to and including each) of one measure's roles, for
-    `employment_percentile_of`; NaN scores and zero weights dropped, scores at SCORE_DIGITS."""
-    v = round_score(values)
+    `employment_percentile_of`; NaN scores and zero weights dropped, ties snapped (`snap_ties`)."""
+    v = snap_ties(values)
     w = np.nan_to_num(np.asarray(weights, dtype="float64"), nan=0.0)
     keep = ~np.isnan(v) & (w > 0)
     order = np.argsort(v[keep], kind="stable")
@@ -1086,8 +1124,8 @@ def employment_percentile_of(values, reference: tuple[np.ndarray, np.ndarray]) -
     """The employment-weighted percentile a score would have among the roles (`employment_reference`):
     100 x (weight of lower scores + half the weight of equal scores) / total weight, as
     `employment_percentile` gives the roles themselves. NaN for NaN values or an empty reference."""
-    v = round_score(np.atleast_1d(np.asarray(values, dtype="float64")))
     scores, cum = reference
+    v = snap_to_reference(values, scores)
     out = np.full(v.shape, np.nan)
     if not len(scores):
         return out

@@ -35,7 +35,8 @@ def db(conn):
 
 
 def role_rows(db, code):
-    rows = db.execute("select measure_id, score, percentile, coverage, derivation from role_exposure where role_code = ?", (code,))
+    rows = db.execute("select measure_id, score, percentile, coverage, derivation, employment_percentile "
+                      "from role_exposure where role_code = ?", (code,))
     return {r[0]: r[1:] for r in rows}
 
 
@@ -72,8 +73,9 @@ async def test_score_role_matches_database(ds, db):
     all_measures = {m for (m,) in db.execute("select distinct measure_id from role_exposure")}
     got = {m["measure_id"]: m for m in body["measures"]}
     assert set(got) == all_measures
-    for mid, (score, pct, cov, der) in expected.items():
+    for mid, (score, pct, cov, der, emp_pct) in expected.items():
         assert got[mid]["score"] == score and got[mid]["percentile"] == pct
+        assert got[mid]["employment_percentile"] == emp_pct
         assert got[mid]["coverage"] == cov and got[mid]["derivation"] == der
     # the task breakdown: the role's tasks, coreweights, task_exposure values
     tasks = task_rows(db, ROLE)
@@ -241,7 +243,9 @@ async def test_workforce_of_one_role_scores_as_the_role(ds, db):
     mine = {m["measure_id"]: m for m in wf["measures"]}
     for m in role["measures"]:
         assert mine[m["measure_id"]]["score"] == m["score"] and mine[m["measure_id"]]["percentile"] == m["percentile"]
-        assert mine[m["measure_id"]]["exposed_headcount"] == (37 if m["percentile"] >= 75 else 0)
+        assert mine[m["measure_id"]]["employment_percentile"] == m["employment_percentile"]
+        # exposed: more exposed than 75% of US workers (employment-weighted percentile), on every measure
+        assert mine[m["measure_id"]]["exposed_headcount"] == (37 if m["employment_percentile"] >= 75 else 0)
     for key in ("exposed_share", "automatable_share", "employment_change_pct", "outlook"):
         assert wf["profile"][key] == role["profile"][key]
     assert wf["headcount"] == 37 and wf["most_exposed"][0]["role_code"] == ROLE
@@ -261,7 +265,7 @@ async def test_workforce_against_database(ds, db):
         have = {c: rows[c][mid] for c in team if mid in rows[c]}
         total = sum(team[c] for c in have)
         assert math.isclose(m["score"], sum(team[c] * have[c][0] for c in have) / total, rel_tol=1e-12)
-        assert m["exposed_headcount"] == sum(team[c] for c in have if have[c][1] >= scoring.EXPOSED_PERCENTILE)
+        assert m["exposed_headcount"] == sum(team[c] for c in have if have[c][4] >= scoring.EXPOSED_PERCENTILE)
     top = wf["most_exposed"]
     assert len(top) == 3 and wf["rank_by"] == "eloundou2023_gpt4_beta"
     pcts = [t["percentile"] for t in top]

@@ -56,8 +56,12 @@ def test_sector_exposure_recomputed_from_role_exposure(conn):
     exp = frame(conn, "select r.labor_code, e.score from role_exposure e join roles r on r.code = e.role_code "
                       "where e.measure_id = ? and r.labor_code is not null", HEADLINE_MEASURE)
     code_score = exp.groupby("labor_code")["score"].mean()
-    scores = frame(conn, "select score from role_exposure where measure_id = ?", HEADLINE_MEASURE)["score"]
-    threshold = float(np.quantile(scores.to_numpy(), 0.75))
+    # exposed: the role is more exposed than 75% of US workers (employment-weighted percentile >= 75);
+    # a code's employment counts as exposed in proportion to its exposed roles
+    flags = frame(conn, "select r.labor_code, e.exposed, e.score from role_exposure e join roles r on r.code = e.role_code "
+                        "where e.measure_id = ? and r.labor_code is not null", HEADLINE_MEASURE)
+    code_exposed = flags.groupby("labor_code")["exposed"].mean()
+    threshold = float(flags.loc[flags["exposed"] == 1, "score"].min())
     det = frame(conn, "select naics_code, oews_code, employment from sector_roles where o_group = 'detailed' and employment is not null")
     det["score"] = det["oews_code"].map(code_score)
     det = det.dropna(subset=["score"])
@@ -68,7 +72,9 @@ def test_sector_exposure_recomputed_from_role_exposure(conn):
         assert got.loc[naics, "score"] == pytest.approx((rows["score"] * rows["employment"]).sum() / emp)
         assert got.loc[naics, "scored_employment"] == emp
         assert got.loc[naics, "coverage"] == pytest.approx(emp / totals[naics])
-        assert got.loc[naics, "exposed_employment"] == rows.loc[rows["score"] >= threshold, "employment"].sum()
+        exposed = (rows["oews_code"].map(code_exposed) * rows["employment"]).sum()
+        assert got.loc[naics, "exposed_employment"] == round(exposed)
+        assert got.loc[naics, "exposed_share"] == pytest.approx(exposed / emp)
         assert got.loc[naics, "threshold"] == pytest.approx(threshold)
     # finance is more exposed than accommodation and food services on the headline measure
     assert got.loc["52", "score"] > got.loc["72", "score"]

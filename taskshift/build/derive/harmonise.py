@@ -40,8 +40,8 @@ Weights, where several codes feed one role (`native_weights`, basis in `weight_b
 A native code without a score drops out and the others' weights are rescaled. Employment weights
 (OEWS May 2024) are used when scores are aggregated *up* from roles (sectors, workforces).
 
-Scores are stored at `scoring.SCORE_DIGITS` significant digits and ranked at that precision, so equal
-published scores reached through different arithmetic have equal percentiles; `employment_percentile`
+Scores equal up to float noise are stored as one value (`scoring.snap_ties`: within one part in a
+billion), so equal published scores reached through different arithmetic have equal percentiles; `employment_percentile`
 ranks the role among US workers (OEWS May 2024 employment of its labour code, split evenly over the
 roles sharing the code, so a shared code counts once).
 """
@@ -76,7 +76,8 @@ RULES = {
     "isco_3_digit": "a 3-digit ISCO-08 match stands for each 4-digit unit group under it, equally weighted",
     "weights": "across SOC 2010 codes: OEWS May 2019 employment (equal where a code has no May 2019 figure, and weight_basis says so); "
                "within one SOC 2010 code (several O*NET-SOC 2010 codes or ISCO groups): equal; codes without a score drop out",
-    "percentile": f"rank among the roles with the measure, scores compared at {scoring.SCORE_DIGITS} significant digits, ties averaged",
+    "percentile": f"rank among the roles with the measure, ties averaged; scores equal up to float noise (relative difference <= "
+                  f"{scoring.TIE_RELATIVE:g}) are one score, stored as one value",
     "employment_percentile": "share of US workers (OEWS May 2024, each labour code's employment split evenly over its roles) in roles "
                              "with a lower score, plus half of those with an equal score",
 }
@@ -306,7 +307,7 @@ def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.Data
             frames.append(summarise(per_native, measure_id, system, derivation))
             done |= set(per_native["role_code"])
     result = pd.concat(frames, ignore_index=True)
-    result["score"] = scoring.round_score(result["score"])
+    result["score"] = scoring.snap_ties(result["score"], result["measure_id"])
     result["percentile"] = scoring.percentile_rank(result["score"], result["measure_id"])
     columns = ["role_code", "measure_id", "score", "percentile", "coverage", "derivation",
                "native_system", "native_codes", "native_weights", "n_native", "weight_basis"]
