@@ -167,10 +167,15 @@ def _consensus_lines(c) -> list[str]:
 def render_score(r) -> str:
     if r.kind == "role":
         head = [f"{r.role.code}  {r.role.title}"]
+        if r.role.employment is not None:
+            shared = f", shared by {r.role.roles_sharing_labor_code} roles" if (r.role.roles_sharing_labor_code or 1) > 1 else ""
+            head.append(f"employment {r.role.employment:,} (BLS OEWS May 2024, code {r.role.labor_code}{shared}); "
+                        f"EP 2024-34: {_fmt(r.role.ep_employment_2024)} -> {_fmt(r.role.employment_2034)} "
+                        f"({_fmt(r.role.employment_change_pct, 1)}%)")
     else:
         head = ["custom role" + (f" (base role {r.base_role.code} {r.base_role.title})" if r.base_role else "")]
-    rows = [[x.measure_id, x.score, x.percentile, x.coverage, x.derivation] for x in r.measures]
-    out = head + [""] + [table(["measure", "score", "percentile", "coverage", "derivation"], rows, {1, 2, 3})]
+    rows = [[x.measure_id, x.score, x.percentile, x.employment_percentile, x.coverage, x.derivation] for x in r.measures]
+    out = head + [""] + [table(["measure", "score", "percentile", "% workers below", "coverage", "derivation"], rows, {1, 2, 3, 4})]
     out += [""] + _profile_lines(r.profile) + [""]
     if r.consensus is not None:
         out += _consensus_lines(r.consensus) + [""]
@@ -185,9 +190,9 @@ def render_score(r) -> str:
 
 
 def render_workforce(r) -> str:
-    rows = [[x.measure_id, x.score, x.percentile, x.coverage, x.exposed_headcount] for x in r.measures]
+    rows = [[x.measure_id, x.score, x.percentile, x.employment_percentile, x.coverage, x.exposed_headcount] for x in r.measures]
     out = [f"workforce: {r.headcount} people in {r.roles} roles", "",
-           table(["measure", "score", "percentile", "coverage", "exposed headcount"], rows, {1, 2, 3, 4}), ""]
+           table(["measure", "score", "percentile", "% workers below", "coverage", "exposed headcount"], rows, {1, 2, 3, 4, 5}), ""]
     out += _profile_lines(r.profile)
     if r.consensus is not None:
         out += [""] + _consensus_lines(r.consensus) + [""]

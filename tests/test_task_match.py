@@ -79,12 +79,25 @@ def test_match_methods(small):
     assert by.loc[texts[2], "method"] == "reworded" and by.loc[texts[2], "task_id"] == 21670
     assert "successor of 15-1133.00" in by.loc[texts[2], "evidence"]
     assert by.loc[texts[3], "method"] == "text"  # punctuation only
-    # no history: only a near-identical statement of any occupation would do; this one is not
+    # no history: only a near-identical statement of any occupation would do; this one is not near enough
     assert by.loc[texts[4], "method"] == "none" and pd.isna(by.loc[texts[4], "task_id"])
     assert by.loc[texts[4], "similarity"] < task_match.REWORD_MIN_ANY
     assert "closest: Task ID 100" in by.loc[texts[4], "evidence"]
     assert by.loc[texts[5], "method"] == "none" and by.loc[texts[5], "n_tasks"] == 0
     assert (out.loc[out["method"] != "none", "n_tasks"] == 1).all()
+
+
+def test_any_occupation_only_without_history(small):
+    # a statement in no history list may match near-identical wording of any occupation
+    text = "confer with systems analysts, engineers and programmers and others to design systems"
+    out = small.match([text]).iloc[0]
+    assert (out["method"], out["task_id"], out["evidence"]) == ("reworded", 100, "most similar task of any occupation")
+    # a statement whose old occupation is known is matched within its successors only
+    hist = pd.concat([small.history, pd.DataFrame({"list_id": ["old_list"], "code_system": ["onetsoc2010"],
+                                                   "occupation_code": ["43-9021.00"], "task_id": [5],
+                                                   "statement": [text]})], ignore_index=True)
+    scoped = task_match.TaskMatcher(small.tasks, hist, small.successors)
+    assert scoped.match([text])["method"].iloc[0] == "none"
 
 
 def test_reworded_needs_the_threshold(small):
@@ -123,6 +136,7 @@ def test_software_developers_share_as_the_raw_file_implies(conn):
     assert top["share"] == pytest.approx(0.06650740112321237, rel=1e-12)
     assert (top["task_id"], top["role_code"], top["method"]) == (21670, "15-1252.00", "reworded")
     assert top["similarity"] == 1.0
+    assert not usage["evidence"].str.contains("any occupation").any()  # every Anthropic statement has history
     # Software Developers' share of all conversations: about 7% (0.5% before the matcher)
     dev = usage.loc[usage["role_code"] == "15-1252.00", "share_split"].sum()
     assert 0.07 < dev < 0.08

@@ -13,8 +13,11 @@ it keeps the Task ID for a light revision and gives a new id when it rewrites or
 3. `reworded`: for each history occurrence of the statement (a task of an old occupation), the 29.3
    task of the occupation's successors (O*NET-SOC 2010 -> 2019 crosswalk for O*NET-SOC 2010 lists,
    the same occupation otherwise) whose wording is most similar, if the similarity is at least
-   `REWORD_MIN`; if no occurrence matches so, the most similar 29.3 task of any occupation, if at
-   least `REWORD_MIN_ANY`.
+   `REWORD_MIN`. A statement in no history list (its old occupation unknown) may match the most
+   similar 29.3 task of any occupation, if at least `REWORD_MIN_ANY`. (Where the old occupation is
+   known the search stays in its successors: over every occupation, a short statement finds look-alikes
+   of other trades, e.g. "teach archeology at colleges and universities" vs a materials scientist's
+   "teach in colleges and universities", 0.86.)
 4. `none`: no match; `task_id` is null and the row keeps the best similarity found, as evidence.
 
 Similarity (`scoring.text_similarity`) is the Sørensen–Dice coefficient of the two statements'
@@ -48,7 +51,7 @@ METHOD_TEXT = {
     "text": "the normalised statement (lower-case, letters and digits only) equals an O*NET 29.3 statement",
     "task_id": "the statement is in another release's task list under a Task ID that O*NET 29.3 still has",
     "reworded": f"the most similar O*NET 29.3 statement of the old occupation's successor occupations, Dice similarity of "
-                f"content words >= {REWORD_MIN:g} (or of any occupation, >= {REWORD_MIN_ANY:g})",
+                f"content words >= {REWORD_MIN:g} (a statement in no history list: of any occupation, >= {REWORD_MIN_ANY:g})",
     "none": "no match; the row keeps its share with a null task_id and the best similarity found",
 }
 COLUMNS = ["text", "key", "task_id", "role_code", "method", "similarity", "n_tasks", "evidence"]
@@ -159,7 +162,7 @@ class TaskMatcher:
         if found:
             return [self._row(text, key, k, "reworded", float(sim[k]), ev) for k, ev in sorted(found.items())]
         best = int(np.argmax(sim))
-        if sim[best] >= self.reword_min_any - 1e-12:
+        if hist is None and sim[best] >= self.reword_min_any - 1e-12:
             return [self._row(text, key, best, "reworded", float(sim[best]), "most similar task of any occupation")]
         where = "no task history" if hist is None else "history: " + ", ".join(
             sorted({f"{o.list_id} {o.occupation_code}" for o in hist}))[:200]
