@@ -1111,32 +1111,16 @@ def employment_percentile(values, weights, groups=None) -> np.ndarray:
 
 
 def employment_reference(values, weights) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted scores, cumulative weight up to and including each) of one measure's roles, for
-    `employment_percentile_of`; NaN scores and zero weights dropped, ties snapped (`snap_ties`)."""
-    v = snap_ties(values)
-    w = np.nan_to_num(np.asarray(weights, dtype="float64"), nan=0.0)
-    keep = ~np.isnan(v) & (w > 0)
-    order = np.argsort(v[keep], kind="stable")
-    return v[keep][order], np.cumsum(w[keep][order])
+    """`weighted_reference` of one measure's role scores, ties up to float noise snapped (`snap_ties`),
+    for `employment_percentile_of`."""
+    return weighted_reference(snap_ties(values), np.nan_to_num(np.asarray(weights, dtype="float64"), nan=0.0))
 
 
 def employment_percentile_of(values, reference: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """The employment-weighted percentile a score would have among the roles (`employment_reference`):
-    100 x (weight of lower scores + half the weight of equal scores) / total weight, as
-    `employment_percentile` gives the roles themselves. NaN for NaN values or an empty reference."""
-    scores, cum = reference
-    v = snap_to_reference(values, scores)
-    out = np.full(v.shape, np.nan)
-    if not len(scores):
-        return out
-    total = cum[-1]
-    ok = ~np.isnan(v)
-    lo = np.searchsorted(scores, v[ok], side="left")
-    hi = np.searchsorted(scores, v[ok], side="right")
-    below = np.where(lo > 0, cum[np.maximum(lo - 1, 0)], 0.0)
-    upto = np.where(hi > 0, cum[np.maximum(hi - 1, 0)], 0.0)
-    out[ok] = 100.0 * (below + 0.5 * (upto - below)) / total
-    return out
+    `weighted_percentile_of` after snapping the score to a role score it equals up to float noise, so
+    a score equal to a role's gets exactly that role's employment percentile."""
+    return weighted_percentile_of(snap_to_reference(values, reference[0]), reference)
 
 
 def exposed(employment_pct) -> np.ndarray:
