@@ -1161,41 +1161,6 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(content_tokens(text))
 
 
-def tfidf_vectors(docs: dict) -> dict:
-    """Unit-length TF-IDF word vectors: `docs` key -> list of tokens (a document, e.g. every task
-    statement of an occupation); term weight = count x ln(N / document frequency) over the N documents.
-    A document without an informative token gets an empty vector."""
-    df: dict[str, int] = {}
-    for tokens in docs.values():
-        for w in set(tokens):
-            df[w] = df.get(w, 0) + 1
-    n = len(docs)
-    idf = {w: float(np.log(n / c)) for w, c in df.items()}
-    vectors = {}
-    for key, tokens in docs.items():
-        counts: dict[str, float] = {}
-        for w in tokens:
-            counts[w] = counts.get(w, 0.0) + 1.0
-        vec = {w: c * idf[w] for w, c in counts.items() if idf[w] > 0}
-        norm = float(np.sqrt(sum(x * x for x in vec.values())))
-        vectors[key] = {w: x / norm for w, x in vec.items()} if norm > 0 else {}
-    return vectors
-
-
-def cosine(va: dict, vb: dict) -> float:
-    """Cosine of two unit-length sparse vectors (dicts): 0 = nothing in common, 1 = the same profile."""
-    if len(vb) < len(va):
-        va, vb = vb, va
-    return float(sum(x * vb.get(w, 0.0) for w, x in va.items()))
-
-
-def tfidf_cosine(docs: dict, pairs) -> np.ndarray:
-    """Cosine similarity of the TF-IDF word vectors (`tfidf_vectors`) of (key_a, key_b) document
-    pairs; 0 where a key is missing or a document has no informative token."""
-    vectors = tfidf_vectors(docs)
-    return np.asarray([cosine(vectors.get(a, {}), vectors.get(b, {})) for a, b in pairs], dtype="float64")
-
-
 def dice(shared, size_a, size_b):
     """Sørensen–Dice similarity 2|A & B| / (|A| + |B|) from the intersection size and the two set
     sizes (0 = no word in common, 1 = the same words). Vectorised; NaN where both sets are empty."""

@@ -26,8 +26,8 @@ basis of the weights):
     is left out where the unit group's tasks fit the role's O*NET tasks less than `ISCO_FIT_MIN` (a
     quarter) as well as the best-fitting linked group (fit = cosine of TF-IDF word vectors of the two
     task lists, `scoring.tfidf_cosine`). Chief Executives (11-1011) are linked to 1112 Senior
-    government officials (fit 0.25), 1113 Traditional chiefs and heads of villages (0.05) and 1120
-    Managing directors and chief executives (0.30): 1113 is left out. Roles without O*NET tasks
+    government officials (fit 0.26), 1113 Traditional chiefs and heads of villages (0.05) and 1120
+    Managing directors and chief executives (0.28): 1113 is left out. Roles without O*NET tasks
     keep every link (no evidence either way). `weight_basis` names what was left out.
 
 Weights, where several codes feed one role (`native_weights`, basis in `weight_basis`):
@@ -132,24 +132,29 @@ def isco_links(crosswalks: pd.DataFrame, isco_codes) -> pd.DataFrame:
 
 
 class TaskFit:
-    """How well an ISCO-08 unit group's ILO tasks fit an O*NET role's tasks: TF-IDF cosine of the two
-    task lists (`scoring.tfidf_vectors`, documents = every role and every unit group); NaN where either
-    side has no task statement. Vectors are made once per build."""
+    """How well an ISCO-08 unit group's ILO tasks fit an O*NET role's tasks: cosine of TF-IDF word vectors
+    of the two task lists (`scoring.tfidf_cosine`; documents = every role's and every unit group's task
+    list, words = `scoring.content_tokens`); NaN where either side has no task statement. Computed once
+    per build, for every (unit group, role) pair."""
 
     def __init__(self, role_tasks: pd.DataFrame | None, isco_tasks: pd.DataFrame | None):
-        docs = {}
-        if role_tasks is not None and isco_tasks is not None:
-            for code, texts in role_tasks.groupby("role_code", sort=True)["statement"]:
-                docs[("role", code)] = [w for text in texts for w in scoring.content_tokens(text)]
-            for code, texts in isco_tasks.dropna(subset=["statement"]).groupby("isco08_code", sort=True)["statement"]:
-                docs[("isco", code)] = [w for text in texts for w in scoring.content_tokens(text)]
-        self.vectors = scoring.tfidf_vectors(docs) if docs else {}
+        self.matrix = np.zeros((0, 0))
+        self.role_col: dict[str, int] = {}
+        self.isco_row: dict[str, int] = {}
+        if role_tasks is None or isco_tasks is None:
+            return
+        roles = [(code, [w for t in texts for w in scoring.content_tokens(t)])
+                 for code, texts in role_tasks.groupby("role_code", sort=True)["statement"]]
+        iscos = [(code, [w for t in texts for w in scoring.content_tokens(t)])
+                 for code, texts in isco_tasks.dropna(subset=["statement"]).groupby("isco08_code", sort=True)["statement"]]
+        corpus = [words for _, words in roles] + [words for _, words in iscos]
+        self.matrix = scoring.tfidf_cosine([words for _, words in iscos], corpus)[:, :len(roles)]
+        self.role_col = {code: j for j, (code, _) in enumerate(roles)}
+        self.isco_row = {code: i for i, (code, _) in enumerate(iscos)}
 
     def __call__(self, links: pd.DataFrame) -> pd.Series:
-        out = []
-        for role, isco in zip(links["role_code"], links["link_code"]):
-            a, b = self.vectors.get(("role", role)), self.vectors.get(("isco", isco))
-            out.append(np.nan if a is None or b is None else scoring.cosine(a, b))
+        out = [self.matrix[self.isco_row[i], self.role_col[r]] if r in self.role_col and i in self.isco_row else np.nan
+               for r, i in zip(links["role_code"], links["link_code"])]
         return pd.Series(out, index=links.index, dtype="float64")
 
 
