@@ -1200,3 +1200,32 @@ def best_threshold(similarity, label, step: float = 0.01) -> dict[str, float]:
     clean = float(grid[np.argmax(grid > top_negative + 1e-12)]) if (grid > top_negative + 1e-12).any() else float("nan")
     return {"threshold": t, "accuracy": acc, "precision": tp / pred.sum() if pred.sum() else float("nan"),
             "recall": tp / y.sum() if y.sum() else float("nan"), "n": float(len(s)), "clean": clean}
+
+
+# --- ISCO-08 unit groups as weighted sets of roles (taskshift.build.derive.isco, docs/isco.md) -------
+def isco_role_weights(link_share, employment, groups) -> tuple[np.ndarray, np.ndarray]:
+    """Each role's weight in an ISCO-08 group, from its link share and its US employment.
+
+    Row i is a role in group `groups[i]`: `link_share[i]` is the share of the role the crosswalk links
+    to the group (the role's weights over its unit groups sum to 1), `employment[i]` the role's US
+    employment (its labour code's OEWS employment split over the roles sharing the code; NaN counts 0).
+    The role's US workers in the group are employment x link_share; its weight is that over the group's
+    total (so a labour code, and a role linked to several groups, is counted once). A group with no US
+    employment at all falls back to the link shares, normalised. Returns (weights, by_employment): the
+    weights (summing to 1 per group) and, per row, whether its group is employment-weighted.
+    """
+    share = np.asarray(link_share, dtype="float64")
+    emp = np.nan_to_num(np.asarray(employment, dtype="float64"), nan=0.0)
+    if share.shape != emp.shape:
+        raise ValueError("link_share and employment differ in length")
+    if (share < 0).any() or np.isnan(share).any() or (emp < 0).any():
+        raise ValueError("link shares and employment must be >= 0")
+    g = pd.factorize(np.asarray(groups, dtype=object))[0]
+    people = emp * share
+    people_total = np.bincount(g, weights=people)[g]
+    share_total = np.bincount(g, weights=share)[g]
+    by_employment = people_total > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weights = np.where(by_employment, people / np.where(by_employment, people_total, 1.0),
+                           share / np.where(share_total > 0, share_total, 1.0))
+    return weights, by_employment

@@ -268,6 +268,34 @@ def weigh(links: pd.DataFrame, employment: pd.Series, weighted_units: bool) -> p
     return links
 
 
+def routed_links(system: str, xw: Crosswalks, codes, fit: TaskFit | None = None) -> list[tuple[str, pd.DataFrame]]:
+    """The weighed links (role_code, unit, link_code, weight, weight_basis) from the roles to the codes
+    `codes` of a code system, per derivation, most detailed first: each role takes the first derivation
+    that reaches one of the codes. ISCO-08 links go through the task-fit rule (`prune_by_fit`) when `fit`
+    is given. Used for every measure (`codes`: the codes with a score) and for the ISCO-08 tables
+    (`codes`: every unit group of the crosswalk, taskshift.build.derive.isco)."""
+    codes = set(codes)
+    done: set[str] = set()
+    out = []
+    for derivation, links in candidate_links(system, xw).items():
+        links = links[~links["role_code"].isin(done) & links["link_code"].isin(codes)]
+        if links.empty:
+            continue
+        weighted_units = system in ("soc2010", "onetsoc2010", "isco08")
+        notes: dict[str, str] = {}
+        if system == "isco08" and fit is not None:
+            pairs = links.drop_duplicates(["role_code", "link_code"])
+            kept, notes = prune_by_fit(pairs, fit(pairs))
+            links = links.merge(kept[["role_code", "link_code"]], on=["role_code", "link_code"])
+        links = weigh(links.drop_duplicates(["role_code", "unit", "link_code"]), xw.employment, weighted_units)
+        if notes:
+            links["weight_basis"] = links["weight_basis"] + links["role_code"].map(notes).map(
+                lambda n: "" if pd.isna(n) else "; " + n)
+        out.append((derivation, links))
+        done |= set(links["role_code"])
+    return out
+
+
 def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.DataFrame,
                   oews_codes: pd.DataFrame, aliases: pd.DataFrame | None = None,
                   oews_history: pd.DataFrame | None = None, role_tasks: pd.DataFrame | None = None,
@@ -285,21 +313,7 @@ def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.Data
         scores = scores.dropna(subset=["score"]).merge(members, on="native_code", how="left")
         scores["link_code"] = scores["member_code"].fillna(scores["native_code"])
         scored = scores[["link_code", "native_code", "score", "coverage"]].drop_duplicates(["link_code", "native_code"])
-        done: set[str] = set()
-        for derivation, links in candidate_links(system, xw).items():
-            links = links[~links["role_code"].isin(done) & links["link_code"].isin(scored["link_code"])]
-            if links.empty:
-                continue
-            weighted_units = system in ("soc2010", "onetsoc2010", "isco08")
-            notes: dict[str, str] = {}
-            if system == "isco08":
-                pairs = links.drop_duplicates(["role_code", "link_code"])
-                kept, notes = prune_by_fit(pairs, fit(pairs))
-                links = links.merge(kept[["role_code", "link_code"]], on=["role_code", "link_code"])
-            links = weigh(links.drop_duplicates(["role_code", "unit", "link_code"]), xw.employment, weighted_units)
-            if notes:
-                links["weight_basis"] = links["weight_basis"] + links["role_code"].map(notes).map(
-                    lambda n: "" if pd.isna(n) else "; " + n)
+        for derivation, links in routed_links(system, xw, scored["link_code"], fit):
             # a link code standing for several published codes shares its weight among them
             joined = links.merge(scored, on="link_code")
             shared = joined.groupby(["role_code", "unit", "link_code"])["native_code"].transform("size")
@@ -310,7 +324,6 @@ def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.Data
                                weight_basis=("weight_basis", "first"))
                           .reset_index())
             frames.append(summarise(per_native, measure_id, system, derivation))
-            done |= set(per_native["role_code"])
     result = pd.concat(frames, ignore_index=True)
     result["score"] = scoring.snap_ties(result["score"], result["measure_id"])
     result["percentile"] = scoring.percentile_rank(result["score"], result["measure_id"])
@@ -375,6 +388,8 @@ def derive(ctx) -> None:
     if native is None:
         return
     aliases = ctx.frames.pop("code_aliases", None)
+    # the published ISCO-08 scores, kept for the ISCO-08 tables (taskshift.build.derive.isco)
+    ctx.frames["isco08_native_scores"] = native[native["code_system"] == "isco08"].reset_index(drop=True)
     exposure = role_exposure(native, ctx.frames["roles"], ctx.frames["crosswalks"], ctx.frames["oews_codes"], aliases,
                              ctx.frames.get("oews_history"), ctx.frames.get("tasks"), ctx.frames.get("ilo_task_exposure"))
     exposure["employment_percentile"] = employment_percentiles(exposure, ctx.frames["roles"])
