@@ -6,6 +6,8 @@ The library mirrors the scoring API (same service functions, same numbers)::
     taskshift.score("15-1252.00")                                   # a role, like GET /-/score/{code}
     taskshift.score(tasks=[(21661, 0.6), ("write unit tests", 0.4)])  # a custom role, like POST /-/score
     taskshift.score_workforce({"15-1252.00": 40, "43-4051.00": 120})  # like POST /-/score/workforce
+    taskshift.score_workforce(isco={"2512": 40, "4": 120})            # a workforce in ISCO-08 codes (any level)
+    taskshift.score_isco("2512")                                     # an ISCO-08 group, like GET /-/score/isco/{code}
     taskshift.match_title("prompt engineer")                         # like GET /-/match
     taskshift.transitions("43-4051.00")                              # like GET /-/transitions/{code}
     taskshift.consensus("15-1252.00")                                # the consensus block of a role (or tasks=, workforce=)
@@ -23,7 +25,7 @@ __version__ = "0.1.0"
 from taskshift.db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)
 
 __all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all", "transitions",
-           "consensus", "profile"]
+           "consensus", "profile", "score_isco"]
 
 
 def _conn(conn=None, path=None):
@@ -76,17 +78,33 @@ def score(role: str | None = None, *, tasks=None, base_role: str | None = None, 
     return service.score_role(c, role, measures)
 
 
-def score_workforce(roles, *, measures: list[str] | None = None, rank_by: str | None = None, top: int = 10,
+def score_workforce(roles=None, *, isco=None, measures: list[str] | None = None, rank_by: str | None = None, top: int = 10,
                     conn=None, path=None):
     """Score a workforce, as `POST /-/score/workforce`: `roles` is `{code: headcount}`, or a list of
-    `{"role_code", "headcount"}` dicts or `(code, headcount)` pairs."""
+    `{"role_code", "headcount"}` (or `{"isco_code", "headcount"}`) dicts or `(code, headcount)` pairs;
+    `isco` is the same with ISCO-08 codes of any level (`{"2512": 40, "4": 120}`), spread over their US
+    roles with the weights of the isco_roles table (docs/isco.md). Both may be given."""
     from taskshift import service
 
-    if isinstance(roles, dict):
-        roles = list(roles.items())
-    entries = [r if isinstance(r, dict) else {"role_code": r[0], "headcount": r[1]} for r in roles]
-    body = {"roles": entries, "measures": measures, "rank_by": rank_by, "top": top}
+    def entries(items, key):
+        if items is None:
+            return []
+        if isinstance(items, dict):
+            items = list(items.items())
+        return [r if isinstance(r, dict) else {key: r[0], "headcount": r[1]} for r in items]
+
+    body = {"roles": entries(roles, "role_code") + entries(isco, "isco_code"), "measures": measures, "rank_by": rank_by,
+            "top": top}
     return service.score_workforce(_conn(conn, path), body)
+
+
+def score_isco(isco_code: str, *, measures: list[str] | None = None, conn=None, path=None):
+    """Every measure and the consensus of an ISCO-08 group (1 to 4 digits), as `GET /-/score/isco/{code}`:
+    a `taskshift.service.models.IscoScoreResponse` (measures, consensus, the ILO score beside the US
+    consensus, linked roles). The weights are US ones (docs/isco.md)."""
+    from taskshift import service
+
+    return service.score_isco(_conn(conn, path), isco_code, measures)
 
 
 def match_title(title: str, *, limit: int = 10, conn=None, path=None):

@@ -2,7 +2,8 @@
 
     taskshift score 15-1252.00 [--measures a,b] [--json]
     taskshift score --custom bundle.json [--json]      # the body of POST /-/score (file or - for stdin)
-    taskshift score --workforce team.json [--json]     # the body of POST /-/score/workforce
+    taskshift score --workforce team.json [--json]     # the body of POST /-/score/workforce (role_code or isco_code entries)
+    taskshift score --isco 2512 [--json]               # an ISCO-08 group (1 to 4 digits), like GET /-/score/isco/{code}
     taskshift match "prompt engineer" [--limit 10] [--json]
     taskshift profile posting.txt [--roles 5] [--measures a,b] [--json]   # POST /-/profile (file or - for stdin)
 """
@@ -18,6 +19,7 @@ def add_api_commands(sub) -> None:
     p.add_argument("role", nargs="?", help="O*NET-SOC code, e.g. 15-1252.00")
     p.add_argument("--custom", metavar="FILE", help="JSON body of POST /-/score (tasks with shares); - reads stdin")
     p.add_argument("--workforce", metavar="FILE", help="JSON body of POST /-/score/workforce; - reads stdin")
+    p.add_argument("--isco", metavar="CODE", help="an ISCO-08 group, 1 to 4 digits (e.g. 2512), instead of a role")
     p.add_argument("--measures", help="comma-separated measure ids (default: all)")
     p.add_argument("--db", help="database file (default: $TASKSHIFT_DB or dist/taskshift.db)")
     p.add_argument("--json", action="store_true", help="print the JSON response instead of tables")
@@ -59,15 +61,17 @@ def _fail(command: str, err: Exception) -> int:
 def cmd_score(args) -> int:
     from taskshift import db, service
 
-    given = [x for x in (args.role, args.custom, args.workforce) if x]
+    given = [x for x in (args.role, args.custom, args.workforce, args.isco) if x]
     if len(given) != 1:
-        print("taskshift score: error: give one of ROLE, --custom FILE or --workforce FILE", file=sys.stderr)
+        print("taskshift score: error: give one of ROLE, --custom FILE, --workforce FILE or --isco CODE", file=sys.stderr)
         return 2
     measures = [x for x in args.measures.split(",") if x.strip()] if args.measures else None
     try:
         conn = db.connect(args.db)
         if args.role:
             result = service.score_role(conn, args.role, measures)
+        elif args.isco:
+            result = service.score_isco(conn, args.isco, measures)
         else:
             raw = json.loads(_read(args.custom or args.workforce))
             if measures is not None and isinstance(raw, dict):
@@ -79,6 +83,8 @@ def cmd_score(args) -> int:
         print(result.model_dump_json(indent=2))
     elif args.workforce:
         print(render_workforce(result))
+    elif args.isco:
+        print(render_isco(result))
     else:
         print(render_score(result))
     return 0
@@ -191,7 +197,8 @@ def render_score(r) -> str:
 
 def render_workforce(r) -> str:
     rows = [[x.measure_id, x.score, x.percentile, x.employment_percentile, x.coverage, x.exposed_headcount] for x in r.measures]
-    out = [f"workforce: {r.headcount} people in {r.roles} roles", "",
+    isco = [f"ISCO-08 {x.isco_code} ({x.title or 'untitled'}): {x.headcount} people over {x.roles} roles" for x in r.isco]
+    out = [f"workforce: {r.headcount} people in {r.roles} roles"] + isco + ["",
            table(["measure", "score", "percentile", "% workers below", "coverage", "exposed headcount"], rows, {1, 2, 3, 4, 5}), ""]
     out += _profile_lines(r.profile)
     if r.consensus is not None:
@@ -201,6 +208,34 @@ def render_workforce(r) -> str:
     out.append(table(["role", "title", "headcount", "score", "percentile", "outlook"],
                      [[x.role_code, x.title[:50], x.headcount, x.score, x.percentile, x.outlook] for x in r.most_exposed],
                      {2, 3, 4}))
+    return "\n".join(out)
+
+
+def render_isco(r) -> str:
+    g = r.isco
+    emp = "no US employment" if g.us_employment is None else f"US employment {g.us_employment:,.0f} (OEWS May 2024, weights by {g.weighted_by})"
+    out = [f"ISCO-08 {g.code}  {g.title or '(no title in the pinned files)'}  [{g.digits}-digit]",
+           f"{g.n_roles} US roles; {emp}; SOC 2010: {', '.join(g.soc2010_codes[:12])}{' ...' if len(g.soc2010_codes) > 12 else ''}"]
+    if g.note:
+        out.append(f"note: {g.note}")
+    rows = [[x.measure_id, x.score, r.measures_unweighted.get(x.measure_id), x.percentile, x.employment_percentile, x.coverage,
+             x.derivation] for x in r.measures if x.score is not None]
+    out += ["", table(["measure", "score", "unweighted", "ISCO pct", "% workers below", "coverage", "derivation"], rows,
+                      {1, 2, 3, 4, 5}), ""]
+    if r.consensus is not None:
+        out += _consensus_lines(r.consensus) + [""]
+    b = r.beside
+    if b is not None and b.ilo_score is not None:
+        us = "-" if b.us_centre is None else f"{b.us_centre:.1f}"
+        out.append(f"ILO beside the US measures: {b.ilo_measure} {b.ilo_score:.3f} (rank {_fmt(b.ilo_percentile, 1)} among "
+                   f"{g.digits}-digit groups) vs US consensus {us} [{b.us_n} families] (rank {_fmt(b.us_percentile, 1)}): "
+                   f"ILO - US {_fmt(b.ilo_minus_us, 1)} points")
+        out.append("")
+    out.append(table(["role", "title", "weight", "link share", "US workers", "SOC 2010"],
+                     [[x.role_code, x.title[:45], x.weight, x.link_share, _fmt(x.us_employment, 0), ",".join(x.soc2010_codes)]
+                      for x in r.linked_roles[:25]], {2, 3, 4}))
+    if len(r.linked_roles) > 25:
+        out.append(f"... {len(r.linked_roles) - 25} more roles (--json lists all)")
     return "\n".join(out)
 
 

@@ -11,6 +11,7 @@ site route -> service -> scoring -> database.
 - `consensus`: the consensus block across families of measures (role, custom role, workforce)
 - `semantic`: matching by meaning (task and title embeddings + BM25); the semantic fallback of match_title
 - `postings`, `profile`: a job posting -> duty statements -> O*NET tasks, nearest roles and exposure
+- `isco`: ISCO-08 groups as weighted sets of roles: score_isco, ISCO-08 entries of a workforce
 - `transitions`: ranked pivots to related, less exposed roles with the reskilling gap
 - `models`: pydantic models of every request and response (the OpenAPI description is made from them)
 """
@@ -24,7 +25,8 @@ from taskshift.service.transitions import rank_transitions, transitions
 from taskshift.service.consensus import consensus_role
 from taskshift.service.profile import parse_request as profile_request, profile
 from taskshift.service.semantic import warm_up
+from taskshift.service.isco import score_isco
 
 __all__ = ["InvalidInput", "NotFound", "ServiceError", "validate", "Index", "index_for", "RULES", "score_all",
            "score_custom", "score_role", "score_workforce", "match_task", "match_title", "rank_transitions", "transitions",
-           "consensus_role", "profile", "profile_request", "warm_up"]
+           "consensus_role", "profile", "profile_request", "warm_up", "score_isco"]

@@ -19,6 +19,7 @@ MAX_WORKFORCE_ROLES = 1000
 MAX_TEXT = 1000
 MAX_TITLE = 200
 ROLE_CODE_PATTERN = r"^\d{2}-\d{4}\.\d{2}$"
+ISCO_CODE_PATTERN = r"^\d{1,4}$"
 
 Outlook = Literal["elimination", "compression", "expansion", "limited", "unknown"]
 
@@ -84,10 +85,19 @@ class CustomRoleRequest(_Request):
 
 
 class WorkforceEntry(_Request):
-    # the pattern is documented, and checked by the service, which suggests the code meant (service.suggest)
-    role_code: StrictStr = Field(..., json_schema_extra={"pattern": ROLE_CODE_PATTERN},
-                                 description="O*NET-SOC 2019 code, e.g. 15-1252.00")
+    # the patterns are documented, and checked by the service, which suggests the code meant (service.suggest, service.isco)
+    role_code: StrictStr | None = Field(None, json_schema_extra={"pattern": ROLE_CODE_PATTERN},
+                                        description="O*NET-SOC 2019 code, e.g. 15-1252.00")
+    isco_code: StrictStr | None = Field(None, json_schema_extra={"pattern": ISCO_CODE_PATTERN}, description=(
+        "Instead of role_code: an ISCO-08 code of any level (1 to 4 digits, e.g. 2512 or 2), standing for its US roles "
+        "with the weights of isco_roles (docs/isco.md)"))
     headcount: StrictInt = Field(..., ge=0, le=10**9, description="Number of people in the role (non-negative integer, at most 1e9)")
+
+    @model_validator(mode="after")
+    def _one_code(self):
+        if (self.role_code is None) == (self.isco_code is None):
+            raise ValueError("give exactly one of role_code or isco_code")
+        return self
 
 
 class WorkforceRequest(_Request):
@@ -263,7 +273,7 @@ class SideConsensus(_Response):
 
 class Consensus(_Response):
     """One answer across the independent families of measures, with its uncertainty (docs/consensus.md)."""
-    kind: Literal["role", "custom", "workforce"]
+    kind: Literal["role", "custom", "workforce", "isco"]
     centre: float | None = Field(description=f"Median of the family votes (0-100); null with fewer than {scoring.CONSENSUS_MIN_FAMILIES} families")
     low: float | None = Field(description="Interval, lower end: 25th percentile of the votes (the middle half of the families lies in low..high)")
     high: float | None = Field(description="Interval, upper end: 75th percentile of the votes")
@@ -334,6 +344,15 @@ class WorkforceProfile(_Response):
     thresholds: Thresholds = Thresholds()
 
 
+class WorkforceIsco(_Response):
+    """An ISCO-08 entry of a workforce and the roles it was spread over (docs/isco.md)."""
+    isco_code: str
+    title: str | None
+    headcount: int
+    roles: int = Field(description="Roles the headcount is spread over, each with headcount x isco_roles.weight")
+    weighted_by: str = Field(description="us_employment (US workers of each role in the group) or link_share")
+
+
 class WorkforceResponse(_Response):
     headcount: int
     roles: int = Field(description="Number of distinct roles")
@@ -344,6 +363,63 @@ class WorkforceResponse(_Response):
     most_exposed: list[WorkforceRole]
     rules: dict[str, str]
     consensus: Consensus | None = Field(None, description="The consensus across families of measures (docs/consensus.md)")
+    isco: list[WorkforceIsco] = Field([], description=(
+        "ISCO-08 entries and how they were spread over roles (headcounts of roles may then be fractions: counts shown rounded)"))
+
+
+# --- ISCO-08 groups (GET /-/score/isco/{isco_code}; taskshift.service.isco, docs/isco.md) -------------
+class IscoGroupInfo(_Response):
+    code: str
+    digits: int = Field(description="1 major group, 2 sub-major, 3 minor, 4 unit group")
+    title: str | None = Field(description="ISCO-08 title from a pinned file (null where none carries it)")
+    title_source: str | None
+    parent_code: str | None
+    unit_groups: int
+    soc2010_codes: list[str] = Field(description="SOC 2010 codes the BLS crosswalk links to the group")
+    n_roles: int
+    us_employment: float | None = Field(description=(
+        "US workers of the group (OEWS May 2024 employment of its roles x link shares; a labour code counted once)"))
+    weighted_by: str | None = Field(description="us_employment or link_share (no US employment in the group)")
+    note: str | None = None
+
+
+class IscoLinkedRole(_Response):
+    role_code: str
+    title: str
+    weight: float = Field(description="The role's weight in the group (share of its US workers; sums to 1)")
+    link_share: float = Field(description="Share of the role the crosswalk links to the group")
+    us_employment: float | None = Field(description="The role's US workers in the group: employment_allocated x link_share")
+    soc2010_codes: list[str] = Field(description="SOC 2010 codes through which the role is linked")
+    derivation: str
+
+
+class IscoBeside(_Response):
+    """The ILO's own score (published in ISCO-08) beside the consensus of the US families."""
+    ilo_measure: str | None
+    ilo_score: float | None
+    ilo_percentile: float | None = Field(description="Rank of the ILO score among the ISCO-08 groups with the same digits")
+    us_centre: float | None = Field(description="Consensus of the families not published in ISCO-08 (all but the ILO's)")
+    us_low: float | None
+    us_high: float | None
+    us_n: int
+    us_percentile: float | None = Field(description="Rank of us_centre among the ISCO-08 groups with the same digits")
+    ilo_minus_us: float | None = Field(description="ilo_percentile - us_percentile")
+    centre_unweighted: float | None = Field(description="The consensus centre with link shares as weights (no US employment)")
+    isco_percentile: float | None = Field(description="Rank of the consensus centre among the ISCO-08 groups with the same digits")
+
+
+class IscoScoreResponse(_Response):
+    """An ISCO-08 group's scores: the shape of a role score (measures, consensus), with its linked roles."""
+    kind: Literal["isco"] = "isco"
+    isco: IscoGroupInfo
+    measures: list[MeasureScore] = Field(description=(
+        "isco_exposure: score (US-employment-weighted over the roles), percentile among the ISCO-08 groups with the same "
+        "digits, employment_percentile among US workers, coverage, derivation (roles / native / native_weighted)"))
+    measures_unweighted: dict[str, float] = Field(description="score_unweighted of each measure (link shares, no employment)")
+    consensus: Consensus | None = Field(None, description="The consensus across families (votes: weighted mean role percentiles)")
+    beside: IscoBeside | None = None
+    linked_roles: list[IscoLinkedRole]
+    rules: dict[str, str]
 
 
 class TitleHit(_Response):

@@ -33,6 +33,7 @@ from taskshift.service.index import (BASE_ROLE_MATCH_RATIO, DEFAULT_RANK_MEASURE
                                      _role_info, _role_pos, index_for)
 from taskshift.service.titles import match_task
 from taskshift.service import consensus as _consensus
+from taskshift.service import isco as _isco
 
 RULES = {
     "role": "score, percentile, coverage and derivation are the role's row of role_exposure (the published measure put on the role)",
@@ -65,6 +66,9 @@ RULES = {
                              "custom role and workforce: the value the score would have",
     "labor": "role.employment is BLS OEWS May 2024 (wage and salary jobs) of role.labor_code, shared by role.roles_sharing_labor_code roles; "
              "employment_change_pct, ep_employment_2024 and employment_2034 are BLS Employment Projections 2024-34 (includes self-employed)",
+    "workforce_isco": "an entry with isco_code (ISCO-08, 1 to 4 digits) is spread over the roles of isco_roles, headcount x weight "
+                      "(each role's share of the group's US workers): the workforce of those roles (docs/isco.md); role headcounts "
+                      "may then be fractions, and headcounts shown are rounded",
     "consensus": _consensus.RULE,
     "consensus_votes": "; ".join(f"{k}: {v}" for k, v in _consensus.VOTES.items()),
 }
@@ -234,8 +238,15 @@ def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict
     rank_by = req.rank_by or (DEFAULT_RANK_MEASURE if DEFAULT_RANK_MEASURE in idx.col else chosen[0])
     if rank_by not in idx.col:
         _measures(idx, [rank_by], "rank_by")
-    heads: dict[int, int] = {}
+    heads: dict[int, float] = {}
+    isco_used = []
     for i, e in enumerate(req.roles):
+        if e.isco_code is not None:  # an ISCO-08 group: its roles, headcount x weight (taskshift.service.isco)
+            rows, counts, used = _isco.headcounts(conn, idx, e.isco_code, e.headcount, f"roles.{i}.isco_code")
+            isco_used.append(used)
+            for p, n in zip(rows.tolist(), counts.tolist()):
+                heads[p] = heads.get(p, 0) + n
+            continue
         pos = _role_pos(idx, e.role_code, f"roles.{i}.role_code", conn)
         heads[pos] = heads.get(pos, 0) + e.headcount
     pos = np.fromiter(heads, dtype="int64")
@@ -248,7 +259,7 @@ def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict
         j = idx.col[mid]
         emp_pct = idx.EP[pos, j]
         scored = ~np.isnan(idx.R[pos, j])
-        exposed = int(h[scored & (emp_pct >= scoring.EXPOSED_PERCENTILE)].sum())
+        exposed = int(round(h[scored & (emp_pct >= scoring.EXPOSED_PERCENTILE)].sum()))
         base = h[scored].sum()
         entries.append(m.WorkforceMeasure(
             measure_id=mid, title=idx.minfo[mid]["title"], score=_f(s[0, k]),
@@ -260,9 +271,10 @@ def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict
     es = scoring.grouped_weighted_mean(es_roles, h)[0][0]
     auto = scoring.grouped_weighted_mean(auto_roles, h * np.nan_to_num(es_roles))[0][0]
     change = scoring.grouped_weighted_mean(idx.change[pos], h)[0][0]
-    by_outlook = {o: 0 for o in scoring.OUTLOOKS}
+    by_outlook = {o: 0.0 for o in scoring.OUTLOOKS}
     for o, n in zip(a["outlook"][pos], h):
-        by_outlook[o] += int(n)
+        by_outlook[o] += n
+    by_outlook = {o: int(round(n)) for o, n in by_outlook.items()}
     es_f, auto_f, change_f = _f(es), _f(auto), _f(change)
     profile = m.WorkforceProfile(exposed_share=es_f, automatable_share=auto_f,
                                  augmented_share=None if auto_f is None else 1.0 - auto_f,
@@ -271,12 +283,13 @@ def score_workforce(conn: sqlite3.Connection, request: m.WorkforceRequest | dict
     j = idx.col[rank_by]
     pct = idx.P[pos, j]
     order = sorted(range(len(pos)), key=lambda k: (np.isnan(pct[k]), -np.nan_to_num(pct[k]), -h[k], idx.codes[pos[k]]))
-    top = [m.WorkforceRole(role_code=idx.codes[pos[k]], title=idx.titles[pos[k]], headcount=int(h[k]),
+    top = [m.WorkforceRole(role_code=idx.codes[pos[k]], title=idx.titles[pos[k]], headcount=int(round(h[k])),
                            score=_f(idx.R[pos[k], j]), percentile=_f(pct[k]), exposed_share=_f(es_roles[k]),
                            automatable_share=_f(auto_roles[k]), outlook=a["outlook"][pos[k]])
            for k in order[:req.top]]
-    return m.WorkforceResponse(headcount=int(h.sum()), roles=len(pos), rank_by=rank_by, measures=entries, profile=profile,
-                               most_exposed=top, rules=RULES, consensus=_consensus.workforce_block(conn, idx, pos, h))
+    return m.WorkforceResponse(headcount=sum(e.headcount for e in req.roles), roles=len(pos), rank_by=rank_by, measures=entries,
+                               profile=profile, most_exposed=top, rules=RULES,
+                               consensus=_consensus.workforce_block(conn, idx, pos, h), isco=isco_used)
 
 
 # --- every role at once (the library's vectorised path) --------------------------------------------

@@ -125,6 +125,12 @@ async def score_role(call: Call):
     return body
 
 
+async def score_isco(call: Call):
+    code = call.params["isco_code"]
+    measures = call.query.measures if call.query else None
+    return await call.run(lambda conn: service.score_isco(conn, code, measures))
+
+
 async def score_custom(call: Call):
     return await call.run(lambda conn: service.score_custom(conn, call.body))
 
@@ -163,6 +169,11 @@ ROUTES: list[Route] = [
           path_params={"role_code": "O*NET-SOC 2019 code, e.g. 15-1252.00"},
           description="Every measure for the role (score, percentile, coverage, derivation), the task-level breakdown, "
                       "and the automation vs augmentation profile with its outlook and thresholds."),
+    Route("score_isco", "GET", "/-/score/isco/{isco_code}", score_isco,
+          "Score an ISCO-08 group (1 to 4 digits) on every measure", m.IscoScoreResponse, query=m.ScoreQuery,
+          path_params={"isco_code": "ISCO-08 code, 1 to 4 digits, e.g. 2512 (unit group) or 2 (major group)"},
+          description="Every measure and the consensus for the US roles the ISCO-08 group stands for (US-employment weights, "
+                      "isco_roles), the ILO's own score beside the US families' consensus, and the linked roles (docs/isco.md)."),
     Route("score_custom", "POST", "/-/score", score_custom,
           "Score a custom role (tasks with time shares)", m.ScoreResponse, body=m.CustomRoleRequest,
           description="Tasks given as O*NET task ids or free text (matched with FTS5 BM25), with time shares; "

@@ -273,7 +273,7 @@ def consensus_table(isco_roles: pd.DataFrame, exposure: pd.DataFrame, measures: 
     if ilo:
         own = isco_exposure[isco_exposure["measure_id"] == ilo[0]].set_index("isco_code")
         out["ilo_score"] = own["score"].reindex(out.index).astype("float64")
-        out["ilo_percentile"] = scoring.percentile_rank(out["ilo_score"], digits)
+        out["ilo_percentile"] = own["percentile"].reindex(out.index).astype("float64")  # as in isco_exposure
     else:
         out["ilo_score"] = out["ilo_percentile"] = np.nan
     out["ilo_minus_us"] = out["ilo_percentile"] - out["us_percentile"]
