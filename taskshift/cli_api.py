@@ -231,9 +231,9 @@ def render_isco(r) -> str:
                    f"{g.digits}-digit groups) vs US consensus {us} [{b.us_n} families] (rank {_fmt(b.us_percentile, 1)}): "
                    f"ILO - US {_fmt(b.ilo_minus_us, 1)} points")
         out.append("")
-    out.append(table(["role", "title", "weight", "link share", "US workers", "SOC 2010"],
-                     [[x.role_code, x.title[:45], x.weight, x.link_share, _fmt(x.us_employment, 0), ",".join(x.soc2010_codes)]
-                      for x in r.linked_roles[:25]], {2, 3, 4}))
+    out.append(table(["role", "title", "weight", "link share", "US workers", "task fit", "SOC 2010"],
+                     [[x.role_code, x.title[:45], x.weight, x.link_share, _fmt(x.us_employment, 0), x.task_fit,
+                       ",".join(x.soc2010_codes)] for x in r.linked_roles[:25]], {2, 3, 4, 5}))
     if len(r.linked_roles) > 25:
         out.append(f"... {len(r.linked_roles) - 25} more roles (--json lists all)")
     return "\n".join(out)

@@ -46,6 +46,7 @@ class Link:
     us_employment: np.ndarray
     soc2010: list[list[str]]
     derivation: list[str]
+    task_fit: np.ndarray
 
 
 @dataclass
@@ -82,7 +83,7 @@ def _load(conn: sqlite3.Connection, idx: Index) -> IscoData | None:
     groups = {r["isco_code"]: r for r in _rows(conn, "select * from isco_groups order by isco_code")}
     links: dict[str, Link] = {}
     by_code: dict[str, list] = {}
-    for r in _q(conn, "select isco_code, role_code, weight, link_share, us_employment, soc2010_codes, derivation "
+    for r in _q(conn, "select isco_code, role_code, weight, link_share, us_employment, soc2010_codes, derivation, task_fit "
                       "from isco_roles order by isco_code, role_code"):
         by_code.setdefault(r[0], []).append(r)
     for code, rows in by_code.items():
@@ -90,7 +91,8 @@ def _load(conn: sqlite3.Connection, idx: Index) -> IscoData | None:
                            weight=np.array([r[2] for r in rows], dtype="float64"),
                            link_share=np.array([r[3] for r in rows], dtype="float64"),
                            us_employment=np.array([np.nan if r[4] is None else r[4] for r in rows], dtype="float64"),
-                           soc2010=[r[5].split(",") for r in rows], derivation=[r[6] for r in rows])
+                           soc2010=[r[5].split(",") for r in rows], derivation=[r[6] for r in rows],
+                           task_fit=np.array([np.nan if r[7] is None else r[7] for r in rows], dtype="float64"))
     exposure: dict[str, dict[str, dict]] = {}
     for r in _rows(conn, "select * from isco_exposure"):
         exposure.setdefault(r["isco_code"], {})[r["measure_id"]] = r
@@ -168,13 +170,13 @@ def _score_isco(conn, idx: Index, data: IscoData, group: dict, chosen: list[str]
         centre_unweighted=_f(c["centre_unweighted"]), isco_percentile=_f(c["isco_percentile"]))
     linked = [] if link is None else [
         m.IscoLinkedRole(role_code=idx.codes[p], title=idx.titles[p], weight=float(w), link_share=float(s),
-                         us_employment=_f(e), soc2010_codes=soc, derivation=d)
-        for p, w, s, e, soc, d in sorted(zip(link.pos, link.weight, link.link_share, link.us_employment, link.soc2010,
-                                             link.derivation), key=lambda t: (-t[1], idx.codes[t[0]]))]
+                         us_employment=_f(e), soc2010_codes=soc, derivation=d, task_fit=_f(fit))
+        for p, w, s, e, soc, d, fit in sorted(zip(link.pos, link.weight, link.link_share, link.us_employment, link.soc2010,
+                                                  link.derivation, link.task_fit), key=lambda t: (-t[1], idx.codes[t[0]]))]
     info = m.IscoGroupInfo(code=code, digits=int(group["digits"]), title=group["title"], title_source=group["title_source"],
                            parent_code=group["parent_code"], unit_groups=int(group["unit_groups"]),
                            soc2010_codes=(group["soc2010_codes"] or "").split(",") if group["soc2010_codes"] else [],
                            n_roles=int(group["n_roles"]), us_employment=_f(group["us_employment"]),
-                           weighted_by=group["weighted_by"], note=group["note"])
+                           weighted_by=group["weighted_by"], best_task_fit=_f(group["best_task_fit"]), note=group["note"])
     return m.IscoScoreResponse(isco=info, measures=entries, measures_unweighted=plain, consensus=block, beside=beside,
                                linked_roles=linked, rules=RULES)

@@ -380,6 +380,8 @@ class IscoGroupInfo(_Response):
     us_employment: float | None = Field(description=(
         "US workers of the group (OEWS May 2024 employment of its roles x link shares; a labour code counted once)"))
     weighted_by: str | None = Field(description="us_employment or link_share (no US employment in the group)")
+    best_task_fit: float | None = Field(None, description=(
+        "Unit group: the best fit of its ILO tasks to a linked role's O*NET tasks (0-1; low flags a weak US counterpart)"))
     note: str | None = None
 
 
@@ -391,6 +393,7 @@ class IscoLinkedRole(_Response):
     us_employment: float | None = Field(description="The role's US workers in the group: employment_allocated x link_share")
     soc2010_codes: list[str] = Field(description="SOC 2010 codes through which the role is linked")
     derivation: str
+    task_fit: float | None = Field(None, description="Unit group: fit of its ILO tasks to the role's O*NET tasks (TF-IDF cosine)")
 
 
 class IscoBeside(_Response):

@@ -91,6 +91,8 @@ def unit_links(frames: dict) -> tuple[pd.DataFrame, dict[str, str], harmonise.Cr
            .agg(link_share=("weight", "sum"), soc2010_codes=("unit", lambda u: ",".join(sorted(set(u)))),
                 derivation=("derivation", "first"), weight_basis=("weight_basis", "first"))
            .reset_index().rename(columns={"link_code": "isco_code"}))
+    # evidence of each link: how well the unit group's ILO tasks fit the role's O*NET tasks (research builds)
+    out["task_fit"] = np.nan if fit is None else fit(out.rename(columns={"isco_code": "link_code"})).to_numpy()
     titles = frames["roles"].set_index("code")["title"]
     notes = {}
     for g in sorted(set(units) - set(out["isco_code"])):
@@ -111,8 +113,11 @@ def group_roles(links: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
              .groupby(["isco_code", "role_code"], sort=True)
              .agg(link_share=("link_share", "sum"),
                   soc2010_codes=("soc2010_codes", lambda s: ",".join(sorted({c for x in s for c in x.split(",")}))),
-                  derivation=("derivation", "first"), weight_basis=("weight_basis", "first"))
+                  derivation=("derivation", "first"), weight_basis=("weight_basis", "first"),
+                  task_fit=("task_fit", "first"))
              .reset_index())
+        if d < 4:  # a fit is between a unit group and a role
+            g["task_fit"] = np.nan
         frames.append(g.assign(digits=d))
     out = pd.concat(frames, ignore_index=True)
     emp = pd.to_numeric(roles.set_index("code")["employment_allocated"], errors="coerce").astype("float64")
@@ -121,7 +126,7 @@ def group_roles(links: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
     out["weighted_by"] = np.where(by_emp, "us_employment", "link_share")
     out = out.sort_values(["isco_code", "role_code"], ignore_index=True)
     return out[["isco_code", "digits", "role_code", "weight", "link_share", "us_employment", "weighted_by",
-                "soc2010_codes", "derivation", "weight_basis"]]
+                "soc2010_codes", "derivation", "weight_basis", "task_fit"]]
 
 
 def title_table(crosswalks: pd.DataFrame, ilo: pd.DataFrame | None) -> pd.DataFrame:
@@ -158,13 +163,13 @@ def groups_table(isco_roles: pd.DataFrame, xw: harmonise.Crosswalks, titles: pd.
                             for c in codes]
     out["n_soc2010"] = [0 if s is None else len(s.split(",")) for s in out["soc2010_codes"]]
     per = isco_roles.groupby("isco_code").agg(n_roles=("role_code", "size"), us_employment=("us_employment", "sum"),
-                                              weighted_by=("weighted_by", "first"))
+                                              weighted_by=("weighted_by", "first"), best_task_fit=("task_fit", "max"))
     out = out.merge(per.reset_index(), on="isco_code", how="left")
     out["n_roles"] = out["n_roles"].fillna(0).astype("int64")
     out["us_employment"] = out["us_employment"].where(out["n_roles"] > 0)
     out["note"] = out["isco_code"].map(notes)
     return out[["isco_code", "digits", "title", "title_source", "parent_code", "unit_groups", "linked_unit_groups",
-                "n_soc2010", "soc2010_codes", "n_roles", "us_employment", "weighted_by", "note"]]
+                "n_soc2010", "soc2010_codes", "n_roles", "us_employment", "weighted_by", "best_task_fit", "note"]]
 
 
 # --- measures -------------------------------------------------------------------------------------
