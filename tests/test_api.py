@@ -427,6 +427,7 @@ workforce_bodies = st.one_of(
     json_values,
     st.fixed_dictionaries({"roles": st.lists(st.fixed_dictionaries({}, optional={
         "role_code": st.one_of(st.sampled_from([ROLE, "43-4051.00", "99-9999.00", "15-1252"]), st.text(max_size=12)),
+        "isco_code": st.one_of(st.sampled_from(["2512", "2", "1113", "9999", "25123", ""]), st.text(max_size=6), st.integers()),
         "headcount": st.one_of(st.integers(-5, 10**9), st.floats(), st.text(max_size=3))}), max_size=6)},
         optional={"top": json_values, "rank_by": json_values, "measures": json_values}))
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -479,6 +480,9 @@ def test_fuzz_query_strings(loop_ds, code, measures, title, limit):
     if r.status_code != 404 or r.headers.get("content-type", "").startswith("application/json"):
         _assert_clean(r)
     _assert_clean(loop.run_until_complete(datasette.client.get("/-/match", params={"title": title, "limit": limit})))
+    r = loop.run_until_complete(datasette.client.get(f"/-/score/isco/{quote(code, safe='')}", params=params))
+    if r.status_code != 404 or r.headers.get("content-type", "").startswith("application/json"):
+        _assert_clean(r)
     r = loop.run_until_complete(datasette.client.get(f"/-/transitions/{quote(code, safe='')}",
                                                      params={"limit": limit, "measure": title, "max_job_zone_step": limit}))
     if r.status_code != 404 or r.headers.get("content-type", "").startswith("application/json"):

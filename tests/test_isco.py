@@ -83,6 +83,16 @@ def test_weights_count_each_labour_code_once(db):
     assert q(db, "select weighted_by, us_employment from isco_groups where isco_code = '0110'") == [("link_share", 0.0)]
 
 
+def test_isco_role_weights_rule():
+    from taskshift import scoring
+
+    # group a: two roles by US workers (100 x 1, 300 x 0.5); group b: no employment at all, so link shares
+    w, by_emp = scoring.isco_role_weights([1.0, 0.5, 0.25, 0.75], [100.0, 300.0, np.nan, 0.0], ["a", "a", "b", "b"])
+    assert w.tolist() == pytest.approx([0.4, 0.6, 0.25, 0.75]) and by_emp.tolist() == [True, True, False, False]
+    with pytest.raises(ValueError):
+        scoring.isco_role_weights([-1.0], [1.0], ["a"])
+
+
 def test_titles_come_from_pinned_files(db):
     rows = dict(q(db, "select isco_code, title from isco_groups where isco_code in ('2512', '2', '211', '25', '0')"))
     assert rows["2512"] == "Software developers" and rows["2"] == "Professionals"
