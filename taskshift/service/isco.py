@@ -114,10 +114,13 @@ def _group(conn, idx: Index, code, field_name: str) -> tuple[IscoData, dict]:
     data = _data(conn, idx, field_name)
     group = data.groups.get(code)
     if group is None:
-        near = [c for c in (code[:3], code[:2], code[:1]) if c and c in data.groups]
-        hint = f"; its nearest known group is {near[0]}" if near and near[0] != code else ""
-        raise NotFound(field_name, f"unknown ISCO-08 group {code!r}: the groups are those of the BLS ISCO-08/SOC 2010 "
-                                   f"crosswalk (table isco_groups){hint}", "not_found")
+        near = [c for c in (code[:3], code[:2], code[:1]) if c and c != code and c in data.groups][:1]
+        near += sorted(c for c in data.groups if len(c) == len(code) and c[:-1] == code[:-1])[:4]  # its siblings
+        hint = f"; its nearest known group is {near[0]}" if near else ""
+        problem = (f"unknown ISCO-08 group {code!r}: the groups are those of the BLS ISCO-08/SOC 2010 crosswalk "
+                   f"(table isco_groups){hint}")
+        raise NotFound(field_name, problem, "not_found",
+                       errors=[{"field": field_name, "problem": problem, "type": "not_found", "suggestions": near or None}])
     return data, group
 
 
