@@ -317,9 +317,8 @@ def derive(ctx) -> None:
     if exposure is None or "crosswalks" not in ctx.frames:
         return
     frames = ctx.frames
-    native = frames.pop("isco08_native_scores", None)
-    frames_in = {**frames, "isco08_native_scores": native}
-    links, notes, xw = unit_links(frames_in)
+    links, notes, xw = unit_links(frames)
+    native = frames.pop("isco08_native_scores", None)  # an intermediate frame of harmonise, not a table
     roles = frames["roles"]
     isco_roles = group_roles(links, roles)
     titles = title_table(frames["crosswalks"], frames.get("ilo_occupation_exposure"))
@@ -332,8 +331,7 @@ def derive(ctx) -> None:
     frames["isco_roles"] = isco_roles
     frames["isco_exposure"] = isco_exposure
     frames["isco_consensus"] = isco_consensus
-    agreement = agreement_table(isco_exposure, isco_consensus, measures, exposure)
-    frames["isco_agreement"] = agreement
+    frames["isco_agreement"] = agreement_table(isco_exposure, isco_consensus, measures, exposure)
     ctx.note("isco_method", METHOD, "how isco_groups, isco_roles, isco_exposure, isco_consensus and isco_agreement are made "
                                     "(docs/isco.md)")
     units = groups[groups["digits"] == 4]
@@ -345,3 +343,11 @@ def derive(ctx) -> None:
         "links": int(len(links)),
         "us_employment_linked": round(float(isco_roles.loc[isco_roles["digits"] == 1, "us_employment"].sum())),
     }, "ISCO-08 unit groups, roles and US employment the ISCO tables cover")
+    a = frames["isco_agreement"]
+    head = a[(a["measure_b"] == US_CONSENSUS)]
+    if len(head):
+        ctx.note("isco_ilo_vs_us", {f"{r.measure_a}/{r.digits}-digit": {
+            "n": int(r.n), "spearman": None if r.spearman is None or r.spearman != r.spearman else round(float(r.spearman), 3),
+            "top_quartile_overlap": round(float(r.top_quartile_overlap), 3), "top_quartile_kappa": round(float(r.top_quartile_kappa), 3)}
+            for r in head.itertuples(index=False)}, "the ILO's own scores against the consensus of the US families, by ISCO-08 level "
+                                                  "(isco_agreement)")
