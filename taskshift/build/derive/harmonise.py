@@ -152,6 +152,18 @@ class TaskFit:
         self.role_col = {code: j for j, (code, _) in enumerate(roles)}
         self.isco_row = {code: i for i, (code, _) in enumerate(iscos)}
 
+    def to_frame(self) -> pd.DataFrame:
+        """The fits as a frame (unit groups x roles): handed to the ISCO-08 step, so they are computed once per build."""
+        return pd.DataFrame(self.matrix, index=list(self.isco_row), columns=list(self.role_col))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> "TaskFit":
+        fit = cls(None, None)
+        fit.matrix = frame.to_numpy(dtype="float64")
+        fit.isco_row = {c: i for i, c in enumerate(frame.index)}
+        fit.role_col = {c: j for j, c in enumerate(frame.columns)}
+        return fit
+
     def __call__(self, links: pd.DataFrame) -> pd.Series:
         out = [self.matrix[self.isco_row[i], self.role_col[r]] if r in self.role_col and i in self.isco_row else np.nan
                for r, i in zip(links["role_code"], links["link_code"])]
@@ -299,14 +311,15 @@ def routed_links(system: str, xw: Crosswalks, codes, fit: TaskFit | None = None)
 def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.DataFrame,
                   oews_codes: pd.DataFrame, aliases: pd.DataFrame | None = None,
                   oews_history: pd.DataFrame | None = None, role_tasks: pd.DataFrame | None = None,
-                  isco_tasks: pd.DataFrame | None = None) -> pd.DataFrame:
+                  isco_tasks: pd.DataFrame | None = None, fit: TaskFit | None = None) -> pd.DataFrame:
     """`aliases` (code_system, native_code, member_code): published codes that are not codes of their
     system (an aggregate, a retired code) and the codes they stand for; the rest link as they are."""
     if aliases is None:
         aliases = pd.DataFrame(columns=["code_system", "native_code", "member_code"])
     isco_codes = native.loc[native["code_system"] == "isco08", "native_code"].unique()
     xw = prepare(roles, crosswalks, oews_codes, oews_history, isco_codes)
-    fit = TaskFit(role_tasks, isco_tasks) if len(isco_codes) else None
+    if fit is None and len(isco_codes):
+        fit = TaskFit(role_tasks, isco_tasks)
     frames = []
     for (measure_id, system), scores in native.groupby(["measure_id", "code_system"], sort=True):
         members = aliases.loc[aliases["code_system"] == system, ["native_code", "member_code"]]
@@ -390,8 +403,12 @@ def derive(ctx) -> None:
     aliases = ctx.frames.pop("code_aliases", None)
     # the published ISCO-08 scores, kept for the ISCO-08 tables (taskshift.build.derive.isco)
     ctx.frames["isco08_native_scores"] = native[native["code_system"] == "isco08"].reset_index(drop=True)
+    isco_tasks = ctx.frames.get("ilo_task_exposure")
+    fit = TaskFit(ctx.frames.get("tasks"), isco_tasks) if isco_tasks is not None else None
+    if fit is not None:  # kept for the ISCO-08 tables (taskshift.build.derive.isco), an intermediate frame
+        ctx.frames["isco_task_fit"] = fit.to_frame()
     exposure = role_exposure(native, ctx.frames["roles"], ctx.frames["crosswalks"], ctx.frames["oews_codes"], aliases,
-                             ctx.frames.get("oews_history"), ctx.frames.get("tasks"), ctx.frames.get("ilo_task_exposure"))
+                             ctx.frames.get("oews_history"), ctx.frames.get("tasks"), isco_tasks, fit)
     exposure["employment_percentile"] = employment_percentiles(exposure, ctx.frames["roles"])
     exposure["exposed"] = scoring.exposed(exposure["employment_percentile"])
     exposure["exposed"] = exposure["exposed"].astype("Int64")

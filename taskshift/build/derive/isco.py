@@ -79,8 +79,8 @@ def unit_links(frames: dict) -> tuple[pd.DataFrame, dict[str, str], harmonise.Cr
     native = frames.get("isco08_native_scores")
     known = () if native is None else native["native_code"].unique()
     xw = harmonise.prepare(frames["roles"], frames["crosswalks"], frames["oews_codes"], frames.get("oews_history"), known)
-    ilo_tasks = frames.get("ilo_task_exposure")
-    fit = harmonise.TaskFit(frames.get("tasks"), ilo_tasks) if ilo_tasks is not None else None
+    fits = frames.get("isco_task_fit")  # computed once, by harmonise (research builds: it needs the ILO tasks)
+    fit = harmonise.TaskFit.from_frame(fits) if fits is not None else None
     units = sorted(xw.isco["isco08"].unique())
     parts = []
     for derivation, links in harmonise.routed_links("isco08", xw, units, fit):
@@ -318,7 +318,8 @@ def derive(ctx) -> None:
         return
     frames = ctx.frames
     links, notes, xw = unit_links(frames)
-    native = frames.pop("isco08_native_scores", None)  # an intermediate frame of harmonise, not a table
+    native = frames.pop("isco08_native_scores", None)  # intermediate frames of harmonise, not tables
+    frames.pop("isco_task_fit", None)
     roles = frames["roles"]
     isco_roles = group_roles(links, roles)
     titles = title_table(frames["crosswalks"], frames.get("ilo_occupation_exposure"))
