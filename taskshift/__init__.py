@@ -12,6 +12,8 @@ The library mirrors the scoring API (same service functions, same numbers)::
     taskshift.transitions("43-4051.00")                              # like GET /-/transitions/{code}
     taskshift.consensus("15-1252.00")                                # the consensus block of a role (or tasks=, workforce=)
     taskshift.profile(open("posting.txt").read())                    # like POST /-/profile
+    taskshift.history("15-1252.00")                                  # like GET /-/history/{code}
+    taskshift.ai_postings_share("US")                                # share of postings mentioning AI (DataFrame)
     taskshift.score_all()                                            # every role on every measure (DataFrame)
     taskshift.table("roles")                                         # any table as a DataFrame
 
@@ -25,7 +27,7 @@ __version__ = "0.1.0"
 from taskshift.db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)
 
 __all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all", "transitions",
-           "consensus", "profile", "score_isco"]
+           "consensus", "profile", "score_isco", "history", "ai_postings_share"]
 
 
 def _conn(conn=None, path=None):
@@ -159,3 +161,30 @@ def profile(text: str | bytes, *, measures: list[str] | None = None, roles: int 
 
     body = {"text": text_of(text), "measures": measures, "roles": roles}
     return service.profile(_conn(conn, path), body)
+
+
+def history(role_code: str, *, conn=None, path=None):
+    """What is actually happening to a role over time (job postings of its Indeed categories, ...),
+    as `GET /-/history/{code}`: a `taskshift.service.models.History`."""
+    from taskshift import service
+
+    return service.history(_conn(conn, path), role_code)
+
+
+def ai_postings_share(country: str | None = None, *, series: str = "ai", latest: bool = False, conn=None, path=None):
+    """Share of job postings mentioning AI (series "ai") or generative AI ("genai", discontinued
+    2025-06) by country and month (Indeed Hiring Lab AI Tracker, CC BY 4.0), as a DataFrame: the
+    `ai_postings_share` table, or with `latest=True` the `ai_postings_share_latest` table (the last
+    published daily value). `country`: ISO code (US, GB, ...) or None for all nine."""
+    from taskshift import service
+
+    if series not in ("ai", "genai"):
+        raise service.InvalidInput("series", f"must be 'ai' or 'genai', not {series!r}")
+    frame = table("ai_postings_share_latest" if latest else "ai_postings_share", conn=conn, path=path)
+    frame = frame[frame["series"] == series]
+    if country is not None:
+        known = sorted(frame["country"].unique())
+        if country.upper() not in known:
+            raise service.InvalidInput("country", f"unknown country {country!r}; countries: {', '.join(known)}")
+        frame = frame[frame["country"] == country.upper()]
+    return frame.reset_index(drop=True)

@@ -55,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_transitions)
 
+    p = sub.add_parser("history", help="what is actually happening to a role over time (job postings of its Indeed categories)")
+    p.add_argument("code", help="O*NET-SOC code, e.g. 15-1252.00")
+    p.add_argument("--db", help="database file (default: $TASKSHIFT_DB or dist/taskshift.db)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_history)
+
     args = parser.parse_args(argv)
     return args.func(args)
 
@@ -269,6 +275,19 @@ def cmd_transitions(args) -> int:
             print(f"      technologies ({p.missing_technologies_total}): " + ", ".join(
                 t.example + (" [in demand]" if t.in_demand else " [hot]" if t.hot_technology else "")
                 for t in p.missing_technologies[:5]))
+    return 0
+
+
+def cmd_history(args) -> int:
+    from taskshift import db, service
+    from taskshift.cli_history import render_history
+
+    try:  # the service function the library and GET /-/history/{code} call
+        result = service.history(db.connect(args.db), args.code)
+    except (service.ServiceError, FileNotFoundError) as err:
+        print(f"taskshift history: error: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2 if isinstance(err, service.InvalidInput) else 1
+    print(result.model_dump_json(indent=2) if args.json else render_history(result))
     return 0
 
 

@@ -13,6 +13,8 @@ so a caller can always tell "scored 0" from "not scored".
 - `group_mean`, `quantile_threshold`, `employment_weighted`: role scores -> OEWS codes -> sectors
   (employment-weighted score, coverage, exposed employment at or above the 75th percentile).
 - `jaccard`, `transition_score`: shared work activities of two roles; how good a pivot is.
+- `index_change_pct`: percent change of an index (Indeed job postings: since 1 Feb 2020 = 100, since
+  ChatGPT = November 2022).
 """
 from __future__ import annotations
 
@@ -1229,3 +1231,23 @@ def isco_role_weights(link_share, employment, groups) -> tuple[np.ndarray, np.nd
         weights = np.where(by_employment, people / np.where(by_employment, people_total, 1.0),
                            share / np.where(share_total > 0, share_total, 1.0))
     return weights, by_employment
+
+# --- job postings (Indeed Hiring Lab Job Postings Index) ------------------------------------------
+#: Indeed's index is 100 on this date for every series: a change "since February 2020" is against it.
+POSTINGS_BASE_DATE = "2020-02-01"
+POSTINGS_BASE_INDEX = 100.0
+#: ChatGPT was released on 30 November 2022: changes "since ChatGPT" are against this month's mean.
+CHATGPT_MONTH = "2022-11"
+
+
+def index_change_pct(end, base):
+    """Percent change of an index (or share) from `base` to `end`: (end / base - 1) x 100.
+
+    NaN where either is missing or `base` is not positive. With `base` = POSTINGS_BASE_INDEX this is
+    Indeed's own reading of its index (a reading of 101 is 1% above 1 February 2020).
+    """
+    end = np.asarray(end, dtype="float64")
+    base = np.asarray(base, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(base > 0, (end / base - 1.0) * 100.0, np.nan)
+    return out if out.ndim else float(out)

@@ -30,12 +30,13 @@ from taskshift.build.sources import Manifest, RawReader, SourceError, load_manif
 INGEST_MODULES = (
     "onet", "soc", "crosswalks", "oews", "sectors",
     "eloundou", "microsoft", "anthropic", "felten", "frs2018", "sml", "daioe", "ilo", "frey_osborne",
-    "aijobs", "onet_history", "oews_history",
+    "aijobs", "onet_history", "oews_history", "indeed",
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
     "roles", "task_usage", "harmonise", "measures", "outlook", "sector_exposure", "consensus", "isco", "published", "emerging",
-    "title_aliases", "pathways", "disagreement", "embeddings"))
+    "title_aliases", "pathways", "disagreement", "embeddings",
+    "postings"))
 
 
 class BuildError(Exception):

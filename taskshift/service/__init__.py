@@ -12,12 +12,14 @@ site route -> service -> scoring -> database.
 - `semantic`: matching by meaning (task and title embeddings + BM25); the semantic fallback of match_title
 - `postings`, `profile`: a job posting -> duty statements -> O*NET tasks, nearest roles and exposure
 - `isco`: ISCO-08 groups as weighted sets of roles: score_isco, ISCO-08 entries of a workforce
+- `history`: what is actually happening to a role over time (postings of its Indeed categories)
 - `transitions`: ranked pivots to related, less exposed roles with the reskilling gap
 - `models`: pydantic models of every request and response (the OpenAPI description is made from them)
 """
 from __future__ import annotations
 
 from taskshift.service.errors import InvalidInput, NotFound, ServiceError, validate
+from taskshift.service.history import history
 from taskshift.service.index import Index, index_for
 from taskshift.service.scores import RULES, score_all, score_custom, score_role, score_workforce
 from taskshift.service.titles import match_task, match_title
@@ -29,4 +31,4 @@ from taskshift.service.isco import score_isco
 
 __all__ = ["InvalidInput", "NotFound", "ServiceError", "validate", "Index", "index_for", "RULES", "score_all",
            "score_custom", "score_role", "score_workforce", "match_task", "match_title", "rank_transitions", "transitions",
-           "consensus_role", "profile", "profile_request", "warm_up", "score_isco"]
+           "consensus_role", "profile", "profile_request", "warm_up", "score_isco", "history"]

@@ -621,3 +621,68 @@ class ProfileResponse(_Response):
         "Null if no statement has a good match"))
     method: dict[str, str | float | int]
     model: dict[str, str | int]
+
+
+# --- history (GET /-/history/{role_code}; taskshift.service.history) -----------------------------
+# What is actually happening to a role, in sections: `postings` (Indeed job postings of its
+# categories). Another section (employment and wages over time) is added the same way: a model here,
+# a field of History, a builder in taskshift.service.history, its name in `sections`.
+class MonthlyIndex(_Response):
+    month: str = Field(description="YYYY-MM")
+    index: float | None = Field(description="Monthly mean of the daily index (1 Feb 2020 = 100)")
+    days: int = Field(description="Days of the month in the file (a month with fewer days than the calendar is partial)")
+
+
+class PostingsCategory(_Response):
+    category: str = Field(description="Indeed occupational category")
+    weight: float = Field(description="Share of the role's postings assigned to this category")
+    has_series: bool = Field(description="False for Insurance: no series in this vintage of the by-category file")
+    map_id: int = Field(description="The deciding row of indeed_category_map")
+    via_code: str = Field(description="Its code: the most specific SOC 2018 code (or role code) covering the role")
+    via_level: str
+    via_title: str
+    method: Literal["example_title_match", "manual_review"]
+    confidence: Literal["high", "medium", "low"]
+    example_titles: list[str] = Field(description="Indeed's example titles behind the row (example_title_match)")
+    matched_roles: str | None = Field(description="The title matcher's answer for those example titles")
+    note: str = Field(description="Reviewer note")
+    index_nov2022: float | None
+    index_end: float | None
+    change_since_feb2020_pct: float | None
+    change_since_nov2022_pct: float | None
+    series: list[MonthlyIndex]
+
+
+class PostingsHistory(_Response):
+    """Indeed job postings of the role's categories (CATEGORY postings: every role of a category gets the same series)."""
+    status: Literal["mapped", "no_series", "no_category", "not_reviewed"]
+    note: str | None = Field(description="Reviewer note(s) of the deciding map rows, or why there are no postings")
+    categories: list[PostingsCategory]
+    weight_with_series: float | None = Field(description="Share of the role's category weight that has a series")
+    baseline: str = Field(description="What 100 means")
+    chatgpt_month: str = Field(description="Base month of the change since ChatGPT")
+    end_month: str | None = Field(description="Last complete month of the by-category file: changes run to it")
+    last_date: str | None
+    index_nov2022: float | None
+    index_end: float | None
+    index_last: float | None = Field(description="Weighted index on last_date (daily value)")
+    change_since_feb2020_pct: float | None = Field(description="Postings change from 1 Feb 2020 to end_month, %")
+    change_since_nov2022_pct: float | None = Field(description="Postings change from November 2022 to end_month, %")
+    method: str
+    series: list[MonthlyIndex] = Field(description="The role's index: weighted mean of its categories' monthly means")
+    source: str
+    vintage: str
+    caveats: list[str]
+
+
+class HistoryRole(_Response):
+    code: str
+    title: str
+    soc_code: str
+
+
+class History(_Response):
+    """What is actually happening to a role over time, one section per kind of evidence."""
+    role: HistoryRole
+    sections: list[str] = Field(description="Names of the sections present in this response")
+    postings: PostingsHistory

@@ -154,6 +154,10 @@ async def profile(call: Call):
     return await call.run(lambda conn: service.profile(conn, call.body))
 
 
+async def history(call: Call):
+    return await call.run(lambda conn: service.history(conn, call.params["role_code"]))
+
+
 async def openapi_json(call: Call):
     return openapi_bytes()
 
@@ -192,6 +196,12 @@ ROUTES: list[Route] = [
           description="Splits the text (at most 20 KB) into duty statements, matches each to O*NET task statements by meaning "
                       "(offline embeddings + BM25) with a confidence band, ranks the nearest roles, and scores the job "
                       "as a custom role on every measure with the automation vs augmentation profile task by task."),
+    Route("history", "GET", "/-/history/{role_code}", history,
+          "What is actually happening to a role over time", m.History,
+          path_params={"role_code": "O*NET-SOC 2019 code, e.g. 15-1252.00"},
+          description="In sections. postings: the Indeed job postings of the role's occupational categories (Indeed "
+                      "Hiring Lab, CC BY 4.0), with the curated category map rows and their evidence, the monthly index "
+                      "(1 Feb 2020 = 100) and the change since February 2020 and since ChatGPT (November 2022)."),
     Route("openapi", "GET", "/-/openapi.json", openapi_json, "This OpenAPI description", None, errors=()),
 ]
 
