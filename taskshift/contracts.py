@@ -245,7 +245,11 @@ def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
             if isinstance(v, float) and v.is_integer():
                 return str(int(v))  # codes that a spreadsheet stored as numbers: 31.0 -> "31"
             return str(v)
-        converted = s.where(present).map(text, na_action="ignore").astype(object)
+        kept = s.where(present)
+        if pd.api.types.infer_dtype(kept, skipna=True) in ("string", "empty"):
+            converted = kept.astype(object)  # already strings (every CSV/TSV column): no per-value call
+        else:
+            converted = kept.map(text, na_action="ignore").astype(object)
         return converted.where(present, None), pd.Series(False, index=s.index)
     number = pd.to_numeric(s.where(present), errors="coerce")
     bad = present & number.isna()
