@@ -121,11 +121,6 @@ def category_numbers(monthly: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return cats, end_month
 
 
-def _joined(values) -> str | None:
-    values = [v for v in dict.fromkeys(values) if isinstance(v, str) and v]
-    return "; ".join(values) or None
-
-
 def role_numbers(roles: pd.DataFrame, links: pd.DataFrame, cats: pd.DataFrame, end_month: str) -> pd.DataFrame:
     """One row per role: status, categories with weights, evidence summary and the weighted changes."""
     linked = links[links["category"].notna()].copy()
@@ -133,18 +128,20 @@ def role_numbers(roles: pd.DataFrame, links: pd.DataFrame, cats: pd.DataFrame, e
     for col in ("index_nov2022", "index_end", "index_last"):
         linked[col] = linked["category"].map(cats[col])
     out = pd.DataFrame({"role_code": roles["code"].to_numpy()})
-    decided = links.groupby("role_code")
-    nocat = links[links["category"].isna()].set_index("role_code")
-    g = linked.sort_values(["role_code", "weight", "category"], ascending=[True, False, True]).groupby("role_code")
-    out["categories"] = out["role_code"].map(g.apply(
-        lambda d: "; ".join(c if w == 1 else f"{c} ({w:g})" for c, w in zip(d["category"], d["weight"])), include_groups=False))
-    out["n_categories"] = out["role_code"].map(g.size()).fillna(0).astype(int)
-    out["via_codes"] = out["role_code"].map(decided["code"].agg(lambda s: _joined(s)))
-    methods = decided["method"].agg(lambda s: s.iloc[0] if s.nunique() == 1 else "mixed")
-    out["method"] = out["role_code"].map(methods)
-    worst = decided["confidence"].agg(lambda s: max(s, key=CONFIDENCE.index))
-    out["confidence"] = out["role_code"].map(worst)
-    out["note"] = out["role_code"].map(decided["note"].agg(lambda s: " / ".join(dict.fromkeys(s))))
+    nocat = set(links.loc[links["category"].isna(), "role_code"])
+    ordered = linked.sort_values(["role_code", "weight", "category"], ascending=[True, False, True])
+    label = ordered["category"].where(ordered["weight"] == 1, ordered["category"] + " (" + ordered["weight"].map("{:g}".format) + ")")
+    by_role = label.groupby(ordered["role_code"])
+    out["categories"] = out["role_code"].map(by_role.agg("; ".join))
+    out["n_categories"] = out["role_code"].map(by_role.size()).fillna(0).astype(int)
+    firsts = links.drop_duplicates(["role_code", "code"])
+    out["via_codes"] = out["role_code"].map(firsts.groupby("role_code")["code"].agg("; ".join))
+    methods = links.drop_duplicates(["role_code", "method"]).groupby("role_code")["method"]
+    out["method"] = out["role_code"].map(methods.first().where(methods.size() == 1, "mixed"))
+    rank = links["confidence"].map(CONFIDENCE.index)
+    out["confidence"] = out["role_code"].map(rank.groupby(links["role_code"]).max().map(dict(enumerate(CONFIDENCE))))
+    notes = links.drop_duplicates(["role_code", "note"]).groupby("role_code")["note"].agg(" / ".join)
+    out["note"] = out["role_code"].map(notes)
     for col in ("index_nov2022", "index_end", "index_last"):
         out[col] = out["role_code"].map(scoring.weighted_mean(linked[col], linked["weight"], linked["role_code"])["score"])
     with_series = linked.assign(w=linked["weight"] * linked["has_series"]).groupby("role_code")["w"].sum()
@@ -154,7 +151,7 @@ def role_numbers(roles: pd.DataFrame, links: pd.DataFrame, cats: pd.DataFrame, e
     out["change_since_feb2020_pct"] = scoring.index_change_pct(out["index_end"], scoring.POSTINGS_BASE_INDEX)
     out["change_since_nov2022_pct"] = scoring.index_change_pct(out["index_end"], out["index_nov2022"])
     status = np.select(
-        [out["index_end"].notna(), out["n_categories"] > 0, out["role_code"].isin(nocat.index)],
+        [out["index_end"].notna(), out["n_categories"] > 0, out["role_code"].isin(nocat)],
         ["mapped", "no_series", "no_category"], "not_reviewed")
     out.insert(1, "status", status)
     out.loc[out["status"] == "not_reviewed", "note"] = f"no row of {WHERE} covers this role (nor its SOC groups)"
