@@ -280,13 +280,13 @@ def cmd_transitions(args) -> int:
 
 def cmd_history(args) -> int:
     from taskshift import db, service
+    from taskshift.cli_api import _fail
     from taskshift.cli_history import render_history
 
     try:  # the service function the library and GET /-/history/{code} call
         result = service.history(db.connect(args.db), args.code)
     except (service.ServiceError, FileNotFoundError) as err:
-        print(f"taskshift history: error: {err.args[0] if err.args else err}", file=sys.stderr)
-        return 2 if isinstance(err, service.InvalidInput) else 1
+        return _fail("history", err)
     print(result.model_dump_json(indent=2) if args.json else render_history(result))
     return 0
 

@@ -34,6 +34,8 @@ REALISTIC = {
     "theory_vs_reality": {},
     "sectors_by_consensus": {},
     "headline_figures_reproduced": {},
+    "postings_change_by_exposure": {"category": "Software Development"},
+    "ai_share_of_postings": {},
 }
 
 # the window-function SQL the site ran before role_disagreement: the oracle for the precomputed table

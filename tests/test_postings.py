@@ -233,8 +233,9 @@ def test_history_library_cli_and_api_agree(built_db, lib_conn, conn, capsys):
 
 
 def test_history_errors_and_openapi(built_db, lib_conn, capsys):
-    bad = _api(built_db, "/-/history/15-1252")
-    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "role_code"
+    bad = _api(built_db, "/-/history/15-1252")  # the same errors and suggestions as /-/score
+    item = bad.json()["errors"][0]
+    assert bad.status_code == 400 and item["field"] == "role_code" and item["suggestions"] == ["15-1252.00"]
     missing = _api(built_db, "/-/history/99-9999.00")
     assert missing.status_code == 404 and "unknown role" in missing.json()["error"]
     with pytest.raises(LookupError):

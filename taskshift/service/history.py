@@ -10,15 +10,15 @@ named in `SECTIONS`. Cost per request: one role, its few categories, ~56 months 
 """
 from __future__ import annotations
 
-import re
 import sqlite3
 
 import pandas as pd
 
 from taskshift import scoring
 from taskshift.service import models as m
-from taskshift.service.errors import InvalidInput, NotFound
+from taskshift.service.errors import NotFound
 from taskshift.service.index import _q, _sql
+from taskshift.service.suggest import check_role_code
 
 SOURCE = ("Indeed Hiring Lab, Job Postings Index by occupational category (US), github.com/hiring-lab/job_postings_tracker; "
           "CC BY 4.0. Category -> role map: taskshift (indeed_category_map)")
@@ -40,11 +40,8 @@ def _f(v):
 
 
 def _role(conn: sqlite3.Connection, code: str) -> m.HistoryRole:
-    if not isinstance(code, str) or not re.fullmatch(m.ROLE_CODE_PATTERN.strip("^$"), code):
-        raise InvalidInput("role_code", f"{code!r} is not an O*NET-SOC 2019 code like 15-1252.00", "pattern")
+    check_role_code(conn, code, "role_code")  # the same errors and suggestions as the score endpoints
     row = _q(conn, "select code, title, soc_code from roles where code = ?", (code,)).fetchone()
-    if row is None:
-        raise NotFound("role_code", f"unknown role {code!r}", "not_found")
     return m.HistoryRole(code=row[0], title=row[1], soc_code=row[2])
 
 
