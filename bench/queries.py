@@ -40,6 +40,8 @@ PARAMS = {
     "theory_vs_reality": {},
     "sectors_by_consensus": {},
     "headline_figures_reproduced": {},
+    "postings_change_by_exposure": {"category": ""},
+    "ai_share_of_postings": {},
 }
 EXTRA = {  # harder inputs of the same queries
     "find_role_by_title": [{"title": "AI/ML engineer"}, {"title": "director of the office of the"}],
