@@ -229,7 +229,9 @@ async def test_custom_free_text_is_matched(ds, db):
     assert "appointment" in first["statement"].lower() and first["relevance"] > 0
     assert db.execute("select statement from tasks where task_id = ?", (first["task_id"],)).fetchone()[0] == first["statement"]
     assert_error(await ds.client.post("/-/score", json={"tasks": [{"text": "zzqxj qqvvz", "share": 1}]}), 404, "tasks.0.text")
-    assert_error(await ds.client.post("/-/score", json={"tasks": [{"text": "!!! ???", "share": 1}]}), 400, "tasks.0.text")
+    # text with no word matches no statement: the same 404 as words that match nothing (the OpenAPI allows any text)
+    assert_error(await ds.client.post("/-/score", json={"tasks": [{"text": "!!! ???", "share": 1}]}), 404, "tasks.0.text")
+    assert_error(await ds.client.post("/-/score", json={"tasks": [{"text": " ", "share": 1}]}), 404, "tasks.0.text")
 
 
 # --- POST /-/score/workforce ---------------------------------------------------------------------
@@ -292,7 +294,7 @@ async def test_match_titles(ds, db):
     assert_error(await ds.client.get("/-/match"), 400, "title")
     assert_error(await ds.client.get("/-/match?title=nurse&limit=0"), 400, "limit")
     assert_error(await ds.client.get("/-/match?title=nurse&limit=many"), 400, "limit")
-    assert_error(await ds.client.get("/-/match?title=%22%2A%28"), 400, "title")
+    assert (await ds.client.get("/-/match?title=%22%2A%28")).json() == {"query": '"*(', "matches": []}  # no word
     assert (await ds.client.get("/-/match?title=zzqxjv")).json()["matches"] == []
 
 
@@ -341,9 +343,12 @@ async def test_bad_custom_bodies(ds):
     assert_error(await post({"tasks": [{"task_id": 21661, "share": 1}], "base_role": "99-9999.00"}), 404, "base_role")
     assert_error(await post({"tasks": [{"task_id": 21661, "share": 1}], "base_role": "nurse"}), 400, "base_role")
     assert_error(await post({"tasks": [{"task_id": 21661, "share": 1}], "measures": ["nope"]}), 400, "measures")
-    big = json.dumps({"tasks": [{"text": "x" * 900, "share": 1}] * 80}).encode()
+    big = json.dumps({"tasks": [{"text": "x" * 1000, "share": 1}] * 300}).encode()
     assert len(big) > models.MAX_BODY_BYTES
-    assert_error(await post(big), 413, "body")                                                # body > 64 KB
+    assert_error(await post(big), 413, "body")                                                # body > 256 KB
+    too_many_texts = {"tasks": [{"text": f"review code {i}", "share": 1} for i in range(models.MAX_FREE_TEXT_TASKS + 1)]}
+    body = assert_error(await post(too_many_texts), 400, "tasks")                             # the free-text budget
+    assert f"at most {models.MAX_FREE_TEXT_TASKS}" in body["error"]
     r = await ds.client.get("/-/score")
     assert r.status_code == 405 and r.json()["errors"][0]["field"] == "method"
 

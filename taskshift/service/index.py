@@ -72,7 +72,7 @@ class Index:
     titles: list[str] = field(default_factory=list)
     minfo: dict[str, dict] = field(default_factory=dict)
     role_infos: dict[int, m.RoleInfo] = field(default_factory=dict)
-    cache: OrderedDict = field(default_factory=OrderedDict)
+    cache: dict = field(default_factory=dict)  # kind -> OrderedDict (see _memo)
     extras: dict = field(default_factory=dict)  # per-database lookup tables built on first use (title lexicon)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -82,7 +82,11 @@ class Index:
 
 _INDEXES: dict[tuple, Index] = {}
 _INDEX_LOCK = threading.Lock()
+#: Memoised results per kind (the first item of the key), least recently used dropped first. The keys
+#: are validated input (role codes, measure ids, words), and each kind has its own bound, so no
+#: request pattern grows memory past about (entries x largest result) of each kind.
 CACHE_SIZE = 4096
+CACHE_LIMITS = {"role": 256, "title": 1024, "task_text": 4096}
 
 
 def _db_key(conn: sqlite3.Connection) -> tuple:
@@ -285,16 +289,20 @@ def _role_pos(idx: Index, code: str, field_name: str, conn: sqlite3.Connection |
 
 
 def _memo(idx: Index, key, make):
+    kind = key[0] if isinstance(key, tuple) and key else None
     with idx.lock:
-        hit = idx.cache.get(key)
+        cache = idx.cache.get(kind)
+        if cache is None:
+            cache = idx.cache[kind] = OrderedDict()
+        hit = cache.get(key)
         if hit is not None:
-            idx.cache.move_to_end(key)
+            cache.move_to_end(key)
             return hit
     value = make()
     with idx.lock:
-        idx.cache[key] = value
-        if len(idx.cache) > CACHE_SIZE:
-            idx.cache.popitem(last=False)
+        cache[key] = value
+        while len(cache) > CACHE_LIMITS.get(kind, CACHE_SIZE):
+            cache.popitem(last=False)
     return value
 
 

@@ -13,11 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 from taskshift import scoring
 
 #: Limits of the API (also enforced by the library, so the three front ends agree).
-MAX_BODY_BYTES = 64 * 1024
 MAX_TASKS = 200
 MAX_WORKFORCE_ROLES = 1000
 MAX_TEXT = 1000
 MAX_TITLE = 200
+#: Work budget of one request: each free-text task is a full-text search (FTS5 BM25 over every task
+#: statement, up to 32 words OR-ed: ~5 ms typical, ~110 ms for 32 of the commonest words with a
+#: base_role), so a request may carry at most this many free-text tasks (the others by task_id).
+MAX_FREE_TEXT_TASKS = 20
+MAX_MEASURES = 64
+#: Body limit: larger than the compact JSON of any request the schema allows (20 texts of 1,000
+#: characters, each up to 12 bytes as JSON escapes, plus 180 task ids), so a valid request always fits.
+MAX_BODY_BYTES = 256 * 1024
 ROLE_CODE_PATTERN = r"^\d{2}-\d{4}\.\d{2}$"
 ISCO_CODE_PATTERN = r"^\d{1,4}$"
 
@@ -48,39 +55,77 @@ class _Response(BaseModel):
 class ScoreQuery(_Request):
     """Query string of `GET /-/score/{role_code}`."""
     measures: list[StrictStr] | None = Field(
-        None, description="Only these measures (comma-separated or repeated ?measures=); default every measure with role scores")
+        None, min_length=1, max_length=MAX_MEASURES,
+        description="Only these measures (comma-separated or repeated ?measures=); default every measure with role scores")
+
+
+def _bounded_number(schema: dict) -> None:
+    """JSON Schema of a `StrictFloat | StrictInt` field with ge/le: pydantic leaves the bounds beside the anyOf
+    (as `ge`/`le`, which JSON Schema ignores); put them on each branch as minimum/maximum."""
+    low, high = schema.pop("ge", None), schema.pop("le", None)
+    for branch in schema.get("anyOf", []):
+        if low is not None:
+            branch["minimum"] = low
+        if high is not None:
+            branch["maximum"] = high
+
+
+def _exactly_one_of_task_id_or_text(schema: dict) -> None:
+    """JSON Schema of TaskIn: exactly one of task_id and text is given and not null (what `_one_of` checks)."""
+    schema["oneOf"] = [
+        {"required": ["task_id"], "properties": {"task_id": {"type": "integer"}, "text": {"type": "null"}}},
+        {"required": ["text"], "properties": {"text": {"type": "string"}, "task_id": {"type": "null"}}},
+    ]
 
 
 class TaskIn(_Request):
     """One task of a custom role: an O*NET task id or free text, with its share of working time."""
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_exactly_one_of_task_id_or_text)
+
     task_id: StrictInt | None = Field(None, ge=1, description="O*NET task id (tasks.task_id)")
-    text: StrictStr | None = Field(None, min_length=1, max_length=MAX_TEXT,
-                                   description="Free text, matched to the closest O*NET task statement (FTS5 BM25)")
-    share: StrictFloat | StrictInt = Field(..., ge=0, le=1e9, allow_inf_nan=False,
+    text: StrictStr | None = Field(None, min_length=1, max_length=MAX_TEXT, description=(
+        "Free text, matched to the closest O*NET task statement (FTS5 BM25); text with no word matches nothing (404)"))
+    share: StrictFloat | StrictInt = Field(..., ge=0, le=1e9, allow_inf_nan=False, json_schema_extra=_bounded_number,
                                            description="Share of working time (any non-negative scale; normalised to sum to 1)")
 
     @model_validator(mode="after")
     def _one_of(self):
         if (self.task_id is None) == (self.text is None):
             raise ValueError("give exactly one of task_id or text")
-        if self.text is not None and not self.text.strip():
-            raise ValueError("text is blank")
         return self
+
+
+def _custom_role_schema(schema: dict) -> None:
+    """What the validators of CustomRoleRequest check, in JSON Schema: a positive share, the free-text budget."""
+    schema["properties"]["tasks"]["allOf"] = [
+        {"contains": {"type": "object", "required": ["share"], "properties": {"share": {"exclusiveMinimum": 0}}}},
+        {"contains": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
+         "minContains": 0, "maxContains": MAX_FREE_TEXT_TASKS},
+    ]
 
 
 class CustomRoleRequest(_Request):
     """Body of `POST /-/score`: a custom role as a list of tasks with time shares."""
-    tasks: list[TaskIn] = Field(..., min_length=1, max_length=MAX_TASKS)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_custom_role_schema)
+
+    tasks: list[TaskIn] = Field(..., min_length=1, max_length=MAX_TASKS, description=(
+        f"At most {MAX_TASKS} tasks, of which at most {MAX_FREE_TEXT_TASKS} free text (the request's work budget); "
+        "at least one share must be positive"))
     base_role: StrictStr | None = Field(None, json_schema_extra={"pattern": ROLE_CODE_PATTERN}, description=(
         "Optional O*NET-SOC code the custom role is a variant of: its tasks are preferred when matching free text, "
         "its employment projection decides the outlook, and its own scores are returned beside the custom ones"))
-    measures: list[StrictStr] | None = Field(None, description="Only these measures (default: every measure with role scores)")
+    measures: list[StrictStr] | None = Field(None, min_length=1, max_length=MAX_MEASURES,
+                                             description="Only these measures (default: every measure with role scores)")
 
     @field_validator("tasks")
     @classmethod
     def _shares(cls, tasks):
         if not any(t.share > 0 for t in tasks):
             raise ValueError("task shares are all zero: at least one share must be positive")
+        texts = sum(t.text is not None for t in tasks)
+        if texts > MAX_FREE_TEXT_TASKS:
+            raise ValueError(f"{texts} tasks are free text; a request may match at most {MAX_FREE_TEXT_TASKS} "
+                             "(each is a full-text search): give task_id for the others or split the request")
         return tasks
 
 
@@ -100,10 +145,20 @@ class WorkforceEntry(_Request):
         return self
 
 
+def _workforce_schema(schema: dict) -> None:
+    """What the validator of WorkforceRequest checks, in JSON Schema: some headcount is positive."""
+    schema["properties"]["roles"]["contains"] = {
+        "type": "object", "required": ["headcount"], "properties": {"headcount": {"type": "integer", "minimum": 1}}}
+
+
 class WorkforceRequest(_Request):
     """Body of `POST /-/score/workforce`: a team or a company as roles with headcounts."""
-    roles: list[WorkforceEntry] = Field(..., min_length=1, max_length=MAX_WORKFORCE_ROLES)
-    measures: list[StrictStr] | None = Field(None, description="Only these measures (default: every measure with role scores)")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_workforce_schema)
+
+    roles: list[WorkforceEntry] = Field(..., min_length=1, max_length=MAX_WORKFORCE_ROLES,
+                                        description="At least one headcount must be positive")
+    measures: list[StrictStr] | None = Field(None, min_length=1, max_length=MAX_MEASURES,
+                                             description="Only these measures (default: every measure with role scores)")
     rank_by: StrictStr | None = Field(None, description="Measure that ranks the most exposed roles (default eloundou2023_gpt4_beta)")
     top: StrictInt = Field(10, ge=1, le=100, description="How many of the most exposed roles to return")
 
@@ -117,7 +172,8 @@ class WorkforceRequest(_Request):
 
 class MatchQuery(_Request):
     """Query string of `GET /-/match`."""
-    title: StrictStr = Field(..., min_length=1, max_length=MAX_TITLE, description="A job title, e.g. prompt engineer")
+    title: StrictStr = Field(..., min_length=1, max_length=MAX_TITLE,
+                             description="A job title, e.g. prompt engineer (a title with no word matches no role)")
     limit: StrictInt = Field(10, ge=1, le=50, description="How many roles to return")
 
 

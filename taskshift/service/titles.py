@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from taskshift.service import models as m
-from taskshift.service.errors import InvalidInput, NotFound, validate
+from taskshift.service.errors import NotFound, validate
 from taskshift.service.index import BASE_ROLE_MATCH_RATIO, KIND_ORDER, Index, _memo, _q, index_for
 from taskshift.service.semantic import with_semantic_fallback
 
@@ -30,12 +30,10 @@ def match_task(conn: sqlite3.Connection, text: str, base_role: str | None = None
     """The O*NET task statement that best matches free text (FTS5 BM25 over tasks_fts)."""
     idx = index_for(conn)
     words = _words(text, 32)
-    if not words:
-        raise InvalidInput(field_name, "has no words to match", "no_words")
+    if not words:  # no word, no statement can match: the same answer as words that match nothing
+        raise NotFound(field_name, f"has no words to match, so no O*NET task statement matches {text[:80]!r}", "no_words")
     key = ("task_text", tuple(words), base_role)
-    hit = idx.cache.get(key)
-    if hit is None:
-        hit = _memo(idx, key, lambda: _match_task(conn, idx, words, base_role))
+    hit = _memo(idx, key, lambda: _match_task(conn, idx, words, base_role))
     if hit is False:
         raise NotFound(field_name, f"no O*NET task statement matches {text[:80]!r}", "no_match")
     return hit.model_copy(update={"query": text})
@@ -362,10 +360,12 @@ def lexical_match(conn: sqlite3.Connection, title: str, limit: int = 10) -> m.Ma
     """
     q = validate(m.MatchQuery, {"title": title, "limit": limit})
     idx = index_for(conn)
-    if not _WORD.findall(q.title):
-        raise InvalidInput("title", "has no words to match", "no_words")
+    if not _WORD.findall(q.title):  # a title with no word matches no role (as the OpenAPI says: not an error)
+        return m.MatchResponse(query=q.title, title=q.title.strip() or None, method="none", matches=[])
     key = ("title", q.title.strip(), q.limit)
-    return _memo(idx, key, lambda: _lexical_match(conn, idx, q.title, q.limit))
+    hit = _memo(idx, key, lambda: _lexical_match(conn, idx, q.title, q.limit))
+    # the memo is keyed on the stripped title: the body echoes this request's title, never the one that filled it
+    return hit if hit.query == q.title else hit.model_copy(update={"query": q.title})
 
 
 def _edits(parsed: ParsedTitle, edits) -> tuple[list[m.TitleEdit], list[m.TitleEdit]]:

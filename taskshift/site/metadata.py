@@ -5,6 +5,7 @@ per-table sources and licenses from the manifest, canned queries from `api/queri
 """
 from __future__ import annotations
 
+import sqlite3
 from functools import cache
 
 import yaml
@@ -68,13 +69,19 @@ def _site() -> dict:
 async def taskshift_databases(datasette) -> set[str]:
     """Names of the served databases that are taskshift builds (found once at startup)."""
     names = set()
+    unreadable = getattr(datasette, "_taskshift_unreadable", None)
+    if unreadable is None:
+        unreadable = datasette._taskshift_unreadable = {}
     for name, db in datasette.databases.items():
         if name.startswith("_"):
             continue
-        if await db.table_exists(MARKER_TABLE):
-            rows = await db.execute(f"select 1 from {MARKER_TABLE} where key = 'schema_version'")
-            if rows.first():
-                names.add(name)
+        try:
+            if await db.table_exists(MARKER_TABLE):
+                rows = await db.execute(f"select 1 from {MARKER_TABLE} where key = 'schema_version'")
+                if rows.first():
+                    names.add(name)
+        except sqlite3.DatabaseError as err:  # a damaged file: the site and the API say so (503), no traceback
+            unreadable[name] = str(err)
     datasette._taskshift_databases = names
     return names
 

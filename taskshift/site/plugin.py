@@ -8,11 +8,15 @@ database threads.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import sqlite3
 import sys
+import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
@@ -25,6 +29,7 @@ from pydantic.json_schema import models_json_schema
 from taskshift import __version__, service
 from taskshift.service import models as m
 from taskshift.service.suggest import render as render_errors
+from taskshift.site import guard
 from taskshift.site.metadata import canned_queries_for, site_metadata, taskshift_databases
 
 log = logging.getLogger("taskshift.plugin")
@@ -43,8 +48,18 @@ class Call:
     body: BaseModel | None
 
     async def run(self, fn: Callable):
-        """Run `fn(conn)` on a connection to the taskshift database (a Datasette database thread)."""
-        return await self.datasette.get_database(self.database).execute_fn(fn)
+        """Run `fn(conn)` on a connection to the taskshift database, in the API's own threads (`API_THREADS`):
+        SQL queries of the site, however slow, never hold up a scoring request. A database file that
+        cannot be read is the documented 503."""
+        def in_thread():
+            return fn(_api_connection(self.datasette, self.database))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(_api_executor(), in_thread)
+        except sqlite3.Error as err:
+            if guard.is_unreadable(err):
+                _unreadable(self.datasette)[self.database] = str(err)
+                raise ApiError(503, "database", guard.UNREADABLE_PROBLEM, "unreadable") from None
+            raise
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,40 @@ class Route:
     @property
     def regex(self) -> str:
         return "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$"
+
+
+#: Threads that answer the API (free-text matching runs SQL; everything else reads the in-memory index).
+API_THREADS = 2
+_EXECUTOR: ThreadPoolExecutor | None = None
+_API_LOCAL = threading.local()
+
+
+def _api_executor() -> ThreadPoolExecutor:
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(API_THREADS, thread_name_prefix="taskshift-api")
+    return _EXECUTOR
+
+
+def _api_connection(datasette, database: str) -> sqlite3.Connection:
+    """This API thread's connection to `database` (opened as Datasette opens it, with the serving limits)."""
+    conns = getattr(_API_LOCAL, "conns", None)
+    if conns is None:
+        conns = _API_LOCAL.conns = {}
+    key = (id(datasette), database)
+    conn = conns.get(key)
+    if conn is None:
+        conn = datasette.get_database(database).connect()
+        guard.harden_connection(conn)
+        conns[key] = conn
+    return conn
+
+
+def _unreadable(datasette) -> dict[str, str]:
+    found = getattr(datasette, "_taskshift_unreadable", None)
+    if found is None:
+        found = datasette._taskshift_unreadable = {}
+    return found
 
 
 class ApiError(Exception):
@@ -105,23 +154,81 @@ def _query_dict(request, model: type[BaseModel]) -> dict:
     return out
 
 
-# GET /-/score/{role_code} answers from memory: the database is immutable.
-_ROLE_CACHE: OrderedDict[tuple, bytes] = OrderedDict()
-_ROLE_CACHE_SIZE = 8192
+class BytesCache:
+    """Least-recently-used cache of response bodies, bounded by their total size (not their number)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.size = max_bytes, 0
+        self.items: OrderedDict[tuple, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key) -> bytes | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def put(self, key, body: bytes) -> None:
+        with self.lock:
+            old = self.items.pop(key, None)
+            self.size += len(body) - (len(old) if old is not None else 0)
+            self.items[key] = body
+            while self.size > self.max_bytes and self.items:
+                _, dropped = self.items.popitem(last=False)
+                self.size -= len(dropped)
+
+
+# GET /-/score/{role_code} answers from memory: the database is immutable. Keys are validated input
+# (a known role, the canonical list of known measures); the bodies of every role on every measure take
+# ~40 MB, so the default answers all stay while narrowed ones come and go.
+ROLE_CACHE_BYTES = 64 * 1024 * 1024
+_ROLE_CACHE = BytesCache(ROLE_CACHE_BYTES)
+
+
+def _known_measures(call: Call) -> tuple[str, ...] | None:
+    return getattr(call.datasette, "_taskshift_measures", {}).get(call.database)
+
+
+def _levels(call: Call) -> dict[str, str]:
+    return getattr(call.datasette, "_taskshift_levels", {}).get(call.database, {})
+
+
+def canonical_measures(known: tuple[str, ...] | None, values: list[str] | None, field_name: str,
+                       comma_separated: bool, levels: dict[str, str] | None = None) -> list[str] | None:
+    """The measures a request names, checked exactly (no spaces, no empty names) against the database's
+    measures with role scores, in the database's order: what the OpenAPI description allows."""
+    if values is None or known is None:
+        return values
+    names = [p for v in values for p in (v.split(",") if comma_separated else [v])]
+    bad = [n for n in names if n not in known]
+    if bad:
+        first = bad[0]
+        if first == "":
+            problem = "an empty measure name" + (" (a stray comma?)" if comma_separated else "")
+        elif first.strip() in known:
+            problem = f"{first!r} has spaces around a measure id"
+        elif levels and first in levels:
+            problem = f"{first} has no role-level scores (level {levels[first]})"
+        else:
+            problem = f"unknown measure {first!r}"
+        raise ApiError(400, field_name, f"{problem}; measures with role scores: {', '.join(known)} (see /taskshift/measures)",
+                       "unknown_measure")
+    wanted = set(names)
+    return [mid for mid in known if mid in wanted]
 
 
 async def score_role(call: Call):
     code = call.params["role_code"]
-    measures = call.query.measures if call.query else None
+    measures = canonical_measures(_known_measures(call), call.query.measures if call.query else None, "measures", True,
+                                  _levels(call))
     key = (call.database, code, None if measures is None else tuple(measures))
     hit = _ROLE_CACHE.get(key)
     if hit is not None:
         return hit
     result = await call.run(lambda conn: service.score_role(conn, code, measures))
     body = result.model_dump_json().encode()
-    _ROLE_CACHE[key] = body
-    if len(_ROLE_CACHE) > _ROLE_CACHE_SIZE:
-        _ROLE_CACHE.popitem(last=False)
+    _ROLE_CACHE.put(key, body)
     return body
 
 
@@ -132,11 +239,20 @@ async def score_isco(call: Call):
 
 
 async def score_custom(call: Call):
-    return await call.run(lambda conn: service.score_custom(conn, call.body))
+    body = call.body
+    if body.measures is not None:
+        body = body.model_copy(update={"measures": canonical_measures(_known_measures(call), body.measures, "measures", False,
+                                                                           _levels(call))})
+    return await call.run(lambda conn: service.score_custom(conn, body))
 
 
 async def score_workforce(call: Call):
-    return await call.run(lambda conn: service.score_workforce(conn, call.body))
+    body, known, levels = call.body, _known_measures(call), _levels(call)
+    if body.measures is not None:
+        body = body.model_copy(update={"measures": canonical_measures(known, body.measures, "measures", False, levels)})
+    if body.rank_by is not None:
+        canonical_measures(known, [body.rank_by], "rank_by", False, levels)
+    return await call.run(lambda conn: service.score_workforce(conn, body))
 
 
 async def match(call: Call):
@@ -146,6 +262,8 @@ async def match(call: Call):
 
 async def transitions(call: Call):
     q = call.query
+    if q.measure is not None:
+        canonical_measures(_known_measures(call), [q.measure], "measure", False, _levels(call))
     return await call.run(lambda conn: service.transitions(conn, call.params["role_code"], q.measure,
                                                            q.max_job_zone_step, q.limit))
 
@@ -159,7 +277,9 @@ async def history(call: Call):
 
 
 async def openapi_json(call: Call):
-    return openapi_bytes()
+    names = sorted(getattr(call.datasette, "_taskshift_databases", set()))
+    measures = getattr(call.datasette, "_taskshift_measures", {}).get(names[0]) if names else None
+    return openapi_bytes(measures)
 
 
 ROUTES: list[Route] = [
@@ -240,7 +360,10 @@ async def _read_body(request, limit: int = m.MAX_BODY_BYTES) -> bytes:
 
 def _database(datasette) -> str:
     names = sorted(getattr(datasette, "_taskshift_databases", set()))
-    if not names:
+    unreadable = _unreadable(datasette)
+    if not names or names[0] in unreadable:
+        if unreadable:
+            raise ApiError(503, "database", guard.UNREADABLE_PROBLEM, "unreadable")
         raise ApiError(503, "database", "no taskshift database is served", "no_database")
     return names[0]
 
@@ -269,6 +392,12 @@ def _view(routes: list[Route]):
             return _error(err.status, render_errors(err.errors, "api"))
         except ApiError as err:
             return _error(err.status, err.errors, err.headers)
+        except sqlite3.Error as err:  # the database, not the request
+            if guard.is_unreadable(err):
+                return _error(503, [{"field": "database", "problem": guard.UNREADABLE_PROBLEM, "type": "unreadable"}])
+            log.exception("taskshift API SQLite error")
+            return _error(503, [{"field": "database", "problem": f"the database could not answer: {type(err).__name__}",
+                                 "type": "database_error"}])
         except Exception as err:  # a bug, not bad input: still JSON, and logged
             log.exception("taskshift API error")
             print(f"taskshift API error on {request.path}: {err!r}", file=sys.stderr)
@@ -288,8 +417,45 @@ def _grouped_routes() -> list[tuple[str, list[Route]]]:
 
 
 # --- OpenAPI -------------------------------------------------------------------------------------
-def openapi() -> dict:
-    """OpenAPI 3.1 description of ROUTES, schemas generated from the pydantic models."""
+def _not_null(schema: dict) -> dict:
+    """A query parameter's schema without pydantic's `null` branch and `default: null` (a query string has no null)."""
+    schema = dict(schema)
+    branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
+    if "anyOf" in schema and len(branches) == 1:
+        del schema["anyOf"]
+        schema.update(branches[0])
+    if schema.get("default", 0) is None:
+        del schema["default"]
+    return schema
+
+
+def _measure_schemas(spec: dict, measures: tuple[str, ...]) -> None:
+    """Narrow every measure field of `spec` to the served database's measures with role scores, exactly as
+    `canonical_measures` checks them: ids in JSON lists and `measure`/`rank_by`; comma-separated ids in `?measures=`."""
+    ids = list(measures)
+    one = "(?:" + "|".join(re.escape(x) for x in ids) + ")"
+    schemas = spec["components"]["schemas"]
+    for name, prop in (("CustomRoleRequest", "measures"), ("WorkforceRequest", "measures"), ("WorkforceRequest", "rank_by")):
+        for branch in schemas[name]["properties"][prop].get("anyOf", []):
+            if branch.get("type") == "array":
+                branch["items"] = {"type": "string", "enum": ids}
+            elif branch.get("type") == "string":
+                branch.clear()
+                branch.update({"type": "string", "enum": ids})
+    for ops in spec["paths"].values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                if param["in"] != "query":
+                    continue
+                if param["name"] == "measures":
+                    param["schema"]["items"] = {"type": "string", "pattern": f"^{one}(?:,{one})*$"}
+                elif param["name"] == "measure":
+                    param["schema"] = {"type": "string", "enum": ids}
+
+
+def openapi(measures: tuple[str, ...] | None = None) -> dict:
+    """OpenAPI 3.1 description of ROUTES, schemas generated from the pydantic models; with `measures` (those
+    of the served database) every measure field lists the ids the server accepts."""
     pairs = []
     for r in ROUTES:
         if r.body:
@@ -313,7 +479,7 @@ def openapi() -> dict:
             qschema = r.query.model_json_schema()
             for name, prop in qschema.get("properties", {}).items():
                 entry = {"name": name, "in": "query", "required": name in qschema.get("required", []),
-                         "schema": {k: v for k, v in prop.items() if k not in ("description", "title")}}
+                         "schema": _not_null({k: v for k, v in prop.items() if k not in ("description", "title")})}
                 if prop.get("description"):
                     entry["description"] = prop["description"]
                 if "array" in json.dumps(prop):
@@ -328,27 +494,33 @@ def openapi() -> dict:
         for status in r.errors + ((503,) if r.errors else ()):
             op["responses"][str(status)] = {
                 "description": {400: "Invalid input (the fields at fault are named)", 404: "Unknown role, task or no match",
-                                413: f"Body larger than {m.MAX_BODY_BYTES} bytes", 503: "No taskshift database is served"}[status],
+                                413: f"Body larger than {m.MAX_BODY_BYTES} bytes",
+                                503: "No taskshift database is served, or its file cannot be read"}[status],
                 "content": {"application/json": {"schema": refs[(m.ErrorResponse, "serialization")]}}}
         paths.setdefault(r.path, {})[r.method.lower()] = op
-    return {
+    spec = {
         "openapi": "3.1.0",
         "info": {"title": "taskshift scoring API", "version": __version__,
                  "description": "AI-exposure scores of O*NET roles, custom roles and workforces; see docs/api.md. "
-                                f"Limits: body {m.MAX_BODY_BYTES} bytes, {m.MAX_TASKS} tasks, {m.MAX_WORKFORCE_ROLES} workforce roles."},
+                                f"Limits: body {m.MAX_BODY_BYTES} bytes, {m.MAX_TASKS} tasks of which "
+                                f"{m.MAX_FREE_TEXT_TASKS} free text, {m.MAX_WORKFORCE_ROLES} workforce roles."},
         "paths": paths,
         "components": {"schemas": schemas},
     }
+    if measures:
+        _measure_schemas(spec, tuple(measures))
+    return spec
 
 
-_OPENAPI: bytes | None = None
+_OPENAPI: dict[tuple | None, bytes] = {}
 
 
-def openapi_bytes() -> bytes:
-    global _OPENAPI
-    if _OPENAPI is None:
-        _OPENAPI = json.dumps(openapi(), indent=1).encode()
-    return _OPENAPI
+def openapi_bytes(measures: tuple[str, ...] | None = None) -> bytes:
+    key = None if measures is None else tuple(measures)
+    body = _OPENAPI.get(key)
+    if body is None:
+        body = _OPENAPI[key] = json.dumps(openapi(key), indent=1).encode()
+    return body
 
 
 # --- hooks ---------------------------------------------------------------------------------------
@@ -356,21 +528,44 @@ def openapi_bytes() -> bytes:
 def startup(datasette):
     async def inner():
         names = await taskshift_databases(datasette)
+        datasette._taskshift_measures, datasette._taskshift_levels = {}, {}
+        loop = asyncio.get_running_loop()
         for name in sorted(names):  # load the scoring index now, so the first request is fast
             try:
-                await datasette.get_database(name).execute_fn(service.index_for)
-                await datasette.get_database(name).execute_fn(service.titles.warm_title_lexicon)
-                await datasette.get_database(name).execute_fn(service.warm_up)  # embeddings and the model (profile, match)
+                idx = await loop.run_in_executor(_api_executor(), lambda: service.index_for(_api_connection(datasette, name)))
+                await loop.run_in_executor(_api_executor(),
+                                           lambda: service.titles.warm_title_lexicon(_api_connection(datasette, name)))
+                # embeddings and the model (profile, match)
+                await loop.run_in_executor(_api_executor(), lambda: service.warm_up(_api_connection(datasette, name)))
+                datasette._taskshift_measures[name] = tuple(idx.scorable)
+                datasette._taskshift_levels[name] = {mid: str(level) for mid, level in idx.measures["level"].items()}
+            except sqlite3.Error as err:
+                if guard.is_unreadable(err):
+                    _unreadable(datasette)[name] = str(err)
+                print(f"taskshift: database {name} cannot be read ({err}); the API answers 503", file=sys.stderr)
             except Exception as err:  # an older or partial database: the API answers with errors, the site still works
                 print(f"taskshift: scoring index of {name} not loaded: {err!r}", file=sys.stderr)
     return inner
 
 
+# --- serving guards (taskshift.site.guard) -------------------------------------------------------
 @hookimpl
 def prepare_connection(conn, database, datasette):
     from taskshift.site.sql_functions import register
 
     register(conn)  # taskshift_fts(): safe full-text queries for the canned queries
+    guard.harden_connection(conn)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    patterns = [r.regex for r in ROUTES]
+    return lambda app: guard.GuardedApp(app, datasette, patterns)
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    return guard.exception_response(exception)
 
 
 @hookimpl
