@@ -29,10 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("ids", nargs="*", help="only these source ids")
     p.set_defaults(func=cmd_fetch)
 
-    p = sub.add_parser("serve", help="serve the database with Datasette (immutable, with an inspect file)",
+    p = sub.add_parser("serve", help="serve the database with Datasette (immutable, with an inspect file, connection limits: docs/deploy.md)",
                        description="Serve a taskshift database with Datasette and the taskshift plugin (the site, the "
                                    "canned queries and the scoring API), immutable, with an inspect file and bounded "
-                                   "queries. Stop it with Ctrl-C.")
+                                   "queries, under uvicorn with connection limits (docs/deploy.md). Stop it with Ctrl-C.")
     p.add_argument("db", nargs="?", type=Path, default=None, metavar="DB",
                    help="database file (default: $TASKSHIFT_DB, else dist/taskshift.db under the current directory, "
                         "else the release `taskshift download` installed)")
@@ -71,6 +71,7 @@ def _unchanged(out: Path, existed: bool) -> str:
 
 def cmd_build(args) -> int:
     from taskshift.build.locate import SourceError, sources_dir
+    from taskshift.build.output import Interrupted, OutputError
     from taskshift.build.stamp import needs_build, write_stamp
 
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
@@ -95,10 +96,13 @@ def cmd_build(args) -> int:
 
     try:
         ctx = build(sources, out, release=args.release, log=log)
-    except (BuildError, SourceError) as err:
+    except (BuildError, SourceError, OutputError) as err:
         print(f"taskshift build: error: {err}", file=sys.stderr)
         print(f"taskshift build: {_unchanged(given, existed)}", file=sys.stderr)
         return 1
+    except Interrupted as err:  # SIGTERM / SIGHUP: the temporary file is already removed
+        print(f"taskshift build: interrupted; {_unchanged(given, existed)}", file=sys.stderr)
+        return int(err.code)
     write_stamp(out, sources, args.release)
     log(f"built {given} in {time.perf_counter() - started:.1f}s ({len(ctx.frames)} tables)")
     return 0
@@ -125,18 +129,23 @@ def cmd_fetch(args) -> int:
 
 def cmd_serve(args) -> int:
     from taskshift import db
-    from taskshift.site.serve import datasette_command
+    from taskshift.site.server import ServeError, serve
 
     try:  # the same rules as the library and the other commands: path, $TASKSHIFT_DB, dist/, download
         path, how = db.locate(args.db)
     except FileNotFoundError as err:
         print(f"taskshift serve: error: {err}", file=sys.stderr)
         return 1
-    command = datasette_command(path, host=args.host, port=args.port)
     print(f"taskshift serve: serving {path} ({how}) on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
-    print(" ".join(command), file=sys.stderr)
-    os.execvp(command[0], command)
-    return 0  # not reached
+    try:  # Datasette under uvicorn with connection limits (taskshift.site.server, docs/deploy.md)
+        serve(path, host=args.host, port=args.port)
+    except ServeError as err:
+        print(f"taskshift serve: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # the address is taken, or not ours to bind
+        print(f"taskshift serve: error: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 # --- releases: release, verify, diff, download (docs/releases.md) ---------------------------------
@@ -177,6 +186,7 @@ def add_release_commands(sub) -> None:
 
 def cmd_release(args) -> int:
     from taskshift.build.assemble import BuildError
+    from taskshift.build.output import Interrupted, OutputError
     from taskshift.release.make import ReleaseError, make_release
     from taskshift.build.sources import SourceError, sources_dir
 
@@ -185,10 +195,13 @@ def cmd_release(args) -> int:
     existed = args.out.exists()
     try:
         release = make_release(sources_dir(args.sources), args.out, log=log)
-    except (BuildError, SourceError, ReleaseError) as err:
+    except (BuildError, SourceError, ReleaseError, OutputError) as err:
         print(f"taskshift release: error: {err}", file=sys.stderr)
         print(f"taskshift release: {_unchanged(args.out, existed)}", file=sys.stderr)
         return 1
+    except Interrupted as err:  # SIGTERM / SIGHUP: the staging folder is already removed
+        print(f"taskshift release: interrupted; {args.out} was not changed", file=sys.stderr)
+        return int(err.code)
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in release.timings.items())
     log(f"release notes from CHANGELOG.md [{release.notes_section or 'none'}]")
     log(f"released taskshift {release.version} into {args.out}: {len(release.files)} files + SHA256SUMS "

@@ -7,6 +7,7 @@ A contract is declared once and drives
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -19,6 +20,9 @@ from taskshift.resources import schema_files, yaml_files
 
 TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "blob": "BLOB"}
 EXAMPLES = 3  # failing values shown per (column, rule)
+#: Control characters no text field may hold (C0 except tab, line feed and carriage return; DEL): a NUL
+#: or an escape code in a task statement is damage, not data.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ContractError(Exception):
@@ -185,6 +189,11 @@ class Contract:
             if bad.any():
                 failures.append(_failure(where, col.name, f"type {col.type}", df[col.name][bad]))
         out = pd.DataFrame(converted, index=df.index)
+        for col in present:
+            if col.type == "text":
+                bad = control_characters(out[col.name])
+                if bad is not None:
+                    failures.append(_failure(where, col.name, "no control characters", out[col.name][bad]))
         if self.rows is not None and len(df) != self.rows:
             failures.append({"where": where, "column": None, "rule": f"row count {self.rows}",
                              "count": 1, "examples": [("rows", len(df))]})
@@ -230,6 +239,14 @@ class Contract:
 
     def descriptions(self) -> dict[str, str]:
         return {c.name: c.description for c in self.columns if c.description}
+
+
+def control_characters(s: pd.Series) -> pd.Series | None:
+    """Mask of the values holding a control character (CONTROL_CHARACTERS), or None when there is none."""
+    values = [v for v in s if isinstance(v, str)]
+    if not values or not CONTROL_CHARACTERS.search("".join(values)):  # one scan of the whole column
+        return None
+    return s.map(lambda v: isinstance(v, str) and CONTROL_CHARACTERS.search(v) is not None).astype(bool)
 
 
 def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:

@@ -23,6 +23,10 @@ import sqlite_utils
 from taskshift import __version__
 from taskshift.contracts import Contract, ContractError, table_contracts, table_order
 from taskshift.resources import project_metadata
+from taskshift.build.digests import DIGEST_DESCRIPTION, DIGEST_KEY, database_digests
+from taskshift.build.output import (OutputError, check_output_file,  # noqa: F401 (OutputError: re-exported)
+                                    clean_stale, is_io_error, lock_fd as hold_fd, on_signals, output_error,
+                                    temp_db_pattern)
 from taskshift.build.progress import Progress, count, frames_detail
 from taskshift.build.sources import Manifest, RawReader, SourceError, load_manifest, unverified_report, verify
 
@@ -67,6 +71,8 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
           log=print) -> BuildContext:
     """Build the database at `out` from the raw files in `sources_dir`; raise BuildError or SourceError."""
     ctx = BuildContext(Path(sources_dir), manifest or load_manifest(), release=release)
+    check_output_file(Path(out))  # a bad --out fails now, not after the build
+    clean_stale(Path(out).parent, temp_db_pattern(Path(out)), log)  # left by a killed build
     raw = RawReader(ctx.sources_dir, ctx.manifest)
     problems: list[str] = []
 
@@ -250,18 +256,28 @@ def describe_build(ctx: BuildContext, used: list[str]) -> None:
 
 
 def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    """Write to a temporary file beside `out` (locked while this build runs, removed on any error, Ctrl-C,
+    SIGTERM or SIGHUP), check it, then rename it into place; OS and disk errors become OutputError."""
     try:
-        _write(tables, contracts, tmp)
-        _check(tmp)
-        tmp.chmod(0o644)  # mkstemp makes it private; a database is for reading
-        os.replace(tmp, out)
-    except BaseException:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as err:
+        raise output_error(err, out.parent, "write into") from None
+    tmp = Path(tmp_name)
+    hold_fd(fd)
+    try:
+        with on_signals():
+            _write(tables, contracts, tmp)
+            _check(tmp)
+            tmp.chmod(0o644)  # mkstemp makes it private; a database is for reading
+            os.replace(tmp, out)
+    except BaseException as err:
         tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError) or (isinstance(err, sqlite3.Error) and is_io_error(err)):
+            raise output_error(err, out) from None
         raise
+    finally:
+        os.close(fd)
 
 
 def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path) -> None:
@@ -281,6 +297,10 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
             placeholders = ", ".join("?" for _ in cols)
             quoted = ", ".join(f'"{c}"' for c in cols)
             conn.executemany(f'INSERT INTO "{name}" ({quoted}) VALUES ({placeholders})', _rows(frame[cols]))
+        if "metadata" in tables:  # what each table holds, for `taskshift verify` of a database on its own
+            digests = database_digests(conn, {n: contracts[n] for n in order})
+            conn.execute('INSERT INTO "metadata" ("key", "value", "description") VALUES (?, ?, ?)',
+                         (DIGEST_KEY, json.dumps(digests, sort_keys=True), DIGEST_DESCRIPTION))
         conn.execute("COMMIT")
         db = sqlite_utils.Database(conn)
         for name in order:

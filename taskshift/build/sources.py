@@ -88,7 +88,11 @@ def verify(source: Source, root: Path) -> Path:
             f"{source.path}: missing from {root}. Expected sha256 {source.sha256}; "
             f"get it with `taskshift fetch --sources {root}` or from {source.url}"
         )
-    actual = sha256_of(path)
+    try:
+        actual = sha256_of(path)
+    except OSError as err:
+        raise SourceError(f"{source.path}: cannot be read from {root} ({err.strerror or err}): "
+                          "check that this user may read it (permissions), or fetch it again") from None
     if actual != source.sha256:
         raise SourceError(
             f"{source.path}: sha256 mismatch: expected {source.sha256}, actual {actual} "
@@ -202,6 +206,14 @@ def read_file(path: Path, options: dict) -> pd.DataFrame:
             )
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
             raise SourceError(f"{path.name}: cannot be parsed as {fmt}: {err}") from None
+        except OSError as err:
+            raise SourceError(f"{path.name}: cannot be read ({err.strerror or err}): check its permissions") from None
+        if not isinstance(frame.index, pd.RangeIndex):
+            # pandas takes the first column as the index when the data rows have one field more than the
+            # header: a delimiter at the end of the rows
+            raise SourceError(
+                f"{path.name}: row {header + 1}: {len(frame.columns) + 1} fields but the header (row {header}) has "
+                f"{len(frame.columns)}: a trailing delimiter at the end of the rows? Remove it, or restore the pinned file")
         frame.index = frame.index + header + 1
     elif fmt in ("xlsx", "xls"):
         try:

@@ -36,6 +36,7 @@ from taskshift import __version__
 from taskshift.contracts import Contract, table_contracts
 
 SUMS = "SHA256SUMS"
+STAGING_PREFIX = ".release-"
 NOTES = "RELEASE_NOTES.md"
 DATAPACKAGE = "datapackage.json"
 GZIP_LEVEL = 6  # level 9 is ~3x slower for about 2% smaller files
@@ -64,44 +65,63 @@ class Release:
 
 def make_release(sources_dir: Path, out_dir: Path = Path("dist"), *, manifest=None, changelog: Path | None = None,
                  log=print) -> Release:
-    """Build the release database from `sources_dir` and write the whole release into `out_dir`."""
-    from taskshift.build.assemble import build
+    """Build the release database from `sources_dir` and write the whole release into `out_dir`.
 
+    `out_dir` is checked first (writable, room for a release); the staging folder is locked while the
+    release runs, removed on any error, Ctrl-C, SIGTERM or SIGHUP, and one left by a killed run is
+    removed by the next."""
     try:
         import pyarrow.parquet  # noqa: F401  (checked before the build, not after it)
     except ImportError:
         raise ReleaseError("taskshift release writes Parquet with pyarrow: pip install 'taskshift[test]' "
                            "or pip install pyarrow") from None
+    from taskshift.build.output import check_output_dir, clean_stale, hold, on_signals, output_error
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out_dir)  # a bad --out fails now, not after the build
+    clean_stale(out_dir, f"{STAGING_PREFIX}*", log)  # left by a killed release
     release = Release(out_dir, __version__)
-    staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".release-"))
     try:
-        started = time.perf_counter()
-        db = staging / db_name()
-        build(Path(sources_dir), db, release=True, manifest=manifest, log=log)
-        release.timings["build"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        csv_paths = export_tables(db, staging)
-        release.timings["export"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        gzip_file(db, staging / f"{db.name}.gz")
-        release.timings["gzip"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        write_package(db, staging, csv_paths, manifest=manifest)
-        heading, notes = release_notes(__version__, changelog)
-        release.notes_section = heading
-        (staging / NOTES).write_text(notes, encoding="utf-8")
-        release.files = write_sums(staging)
-        release.timings["package"] = time.perf_counter() - started
-
-        publish(staging, out_dir, release.files)
+        staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=STAGING_PREFIX))
+    except OSError as err:
+        raise output_error(err, out_dir, "write into") from None
+    lock = hold(staging)  # while this release runs, the next one leaves its staging folder alone
+    try:
+        with on_signals():
+            _make(release, sources_dir, staging, out_dir, manifest=manifest, changelog=changelog, log=log)
+    except OSError as err:
+        raise output_error(err, out_dir) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        os.close(lock)
     return release
+
+
+def _make(release: Release, sources_dir: Path, staging: Path, out_dir: Path, *, manifest, changelog, log) -> None:
+    from taskshift.build.assemble import build
+
+    started = time.perf_counter()
+    db = staging / db_name()
+    build(Path(sources_dir), db, release=True, manifest=manifest, log=log)
+    release.timings["build"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    csv_paths = export_tables(db, staging)
+    release.timings["export"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    gzip_file(db, staging / f"{db.name}.gz")
+    release.timings["gzip"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    write_package(db, staging, csv_paths, manifest=manifest)
+    heading, notes = release_notes(__version__, changelog)
+    release.notes_section = heading
+    (staging / NOTES).write_text(notes, encoding="utf-8")
+    release.files = write_sums(staging)
+    release.timings["package"] = time.perf_counter() - started
+
+    publish(staging, out_dir, release.files)
 
 
 # --- exports -----------------------------------------------------------------------------------
@@ -195,6 +215,7 @@ def write_package(db: Path, root: Path, csv_paths: dict[str, str], *, manifest=N
         info[path] = (file.stat().st_size, sha256_of(file))
     extra = {
         "database": db.name,
+        "database_bytes": db.stat().st_size,  # `taskshift verify` decompresses the gzip no further than this
         "database_gzip": f"{db.name}.gz",
         "parquet": {name: f"parquet/{name}.parquet" for name in sorted(csv_paths)},
         "release_notes": NOTES,
