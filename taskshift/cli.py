@@ -159,10 +159,12 @@ def add_release_commands(sub) -> None:
     p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("verify", help="check a release (directory, SHA256SUMS, .db or .db.gz): checksums, "
-                                      "integrity, foreign keys, schema version")
+                                      "integrity, foreign keys, schema version, table digests; --sha256 authenticates")
     p.add_argument("path", type=Path)
     p.add_argument("--ignore-missing", action="store_true", help="do not fail on files SHA256SUMS lists but are absent")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--sha256", help="authenticate: the sha256 of SHA256SUMS (for a directory) or of the file, "
+                                    "as published on the release page (a second channel)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("diff", help="what changed between two releases, per table (by primary key)")
@@ -214,10 +216,11 @@ def cmd_verify(args) -> int:
 
     from taskshift.release.verify import verify_path
 
-    report = verify_path(args.path, ignore_missing=args.ignore_missing)
+    report = verify_path(args.path, ignore_missing=args.ignore_missing, sha256=args.sha256)
     if args.json:
         print(json.dumps({"path": str(report.target), "passed": report.passed, "problems": report.problems,
-                          "warnings": report.warnings, "ok": report.ok, "facts": report.facts}, indent=2))
+                          "warnings": report.warnings, "ok": report.ok, "facts": report.facts,
+                          "not_checked": report.unchecked, "authenticated": report.authenticated}, indent=2))
     else:
         print(report.text(), file=sys.stdout if report.passed else sys.stderr)
     return 0 if report.passed else 1
@@ -227,7 +230,7 @@ def cmd_diff(args) -> int:
     import json
     import sqlite3
 
-    from taskshift.release.diff import diff_databases, format_text
+    from taskshift.release.diff import DiffError, diff_databases, format_text
 
     if args.limit is None:  # text: 5 examples per table; JSON: everything
         limit, examples = (None, 0) if args.json else (5, 5)
@@ -235,7 +238,7 @@ def cmd_diff(args) -> int:
         limit = examples = None if args.limit == 0 else args.limit
     try:
         result = diff_databases(args.old, args.new, limit=limit, movers=args.movers)
-    except (FileNotFoundError, sqlite3.DatabaseError) as err:
+    except (FileNotFoundError, sqlite3.DatabaseError, DiffError) as err:
         print(f"taskshift diff: error: {err}", file=sys.stderr)
         return 1
     if args.json:

@@ -15,6 +15,10 @@ from pathlib import Path
 
 from taskshift.contracts import table_contracts
 
+class DiffError(Exception):
+    """One of the two files cannot be compared (damaged, truncated, not SQLite); the message names it."""
+
+
 META_KEYS = ("version", "schema_version", "build_kind", "build_date", "data_vintages", "inputs_sha256")
 
 
@@ -39,9 +43,14 @@ def diff_databases(old: Path, new: Path, *, limit: int | None = None, movers: in
 
     Counts are always exact; `limit` caps the keys and changed rows listed per table (None: all).
     """
-    for path in (old, new):
+    from taskshift.release.verify import readable_problem
+
+    for side, path in (("old", old), ("new", new)):
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path} does not exist")
+        problem = readable_problem(Path(path))
+        if problem:  # name the file at fault, before SQLite fails somewhere in the comparison
+            raise DiffError(f"{side} database {path} {problem}: run `taskshift verify {path}`")
     conn = sqlite3.connect(Path(new).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         conn.execute("ATTACH DATABASE ? AS old", (Path(old).resolve().as_uri() + "?mode=ro",))

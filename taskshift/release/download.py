@@ -17,13 +17,12 @@ This module imports nothing heavy at the top: `taskshift.db` asks it where a dow
 """
 from __future__ import annotations
 
-import gzip
 import os
-import shutil
 import sys
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 from taskshift.build.locate import sha256_of
@@ -90,7 +89,8 @@ def download(url: str | None = None, dest: str | os.PathLike | None = None, *, s
              force: bool = False, version: str = __version__, log=print) -> Path:
     """Download, verify and install the release database; return its path. Raises DownloadError."""
     from taskshift.release.make import SUMS, db_name, read_sums
-    from taskshift.release.verify import Report, check_database
+    from taskshift.release.verify import (MAX_DATABASE_BYTES, GunzipError, Report, bounded_gunzip, check_database,
+                                          gzip_trailer_size)
 
     overridden = bool(url or os.environ.get(ENV_RELEASE_URL))
     base = url if url else release_url(version)
@@ -129,11 +129,11 @@ def download(url: str | None = None, dest: str | os.PathLike | None = None, *, s
             if actual != sums[packed.name]:
                 raise DownloadError(f"{packed.name}: sha256 mismatch: {SUMS} says {sums[packed.name]}, the download "
                                     f"has {actual} ({packed.stat().st_size:,} bytes): incomplete or damaged download")
-            try:
-                with gzip.open(packed, "rb") as fin, open(db, "wb") as fout:
-                    shutil.copyfileobj(fin, fout, 1 << 20)
-            except (EOFError, OSError) as err:
-                raise DownloadError(f"{packed.name}: cannot be decompressed: {err}") from None
+            limit = min(gzip_trailer_size(packed) or MAX_DATABASE_BYTES, MAX_DATABASE_BYTES)
+            try:  # no further than the size the gzip states: a bomb stops there
+                bounded_gunzip(packed, db, limit)
+            except (EOFError, OSError, zlib.error, GunzipError) as err:
+                raise DownloadError(f"{packed.name}: cannot be decompressed into {db.parent}: {err}") from None
             packed.unlink()
         else:
             with open(db, "wb") as f:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from pathlib import Path
 
 import h11
@@ -85,32 +84,14 @@ class GuardedH11Protocol(H11Protocol):
 
 def check_servable(db: Path) -> None:
     """Raise ServeError, in one sentence naming the file and what to do, unless `db` is a whole SQLite file."""
-    from taskshift.release.verify import SQLITE_MAGIC
+    from taskshift.release.verify import readable_problem
 
-    db = Path(db)
-    if not db.is_file():
+    problem = readable_problem(Path(db))
+    if problem == "does not exist":
         raise ServeError(f"{db} does not exist; run `taskshift build` first (or `taskshift download`)")
-    size = db.stat().st_size
-    with open(db, "rb") as f:
-        header = f.read(100)
-    if not header.startswith(SQLITE_MAGIC) or len(header) < 100:
-        raise ServeError(f"{db} is not an SQLite database ({size:,} bytes); rebuild it with `taskshift build`")
-    page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(header[28:32], "big")
-    if header[92:96] == header[24:28] and pages and size < page_size * pages:
-        raise ServeError(f"{db} is truncated: its header says {page_size * pages:,} bytes, the file has {size:,}; "
-                         "rebuild it (`taskshift build`) or download it again (`taskshift download`)")
-    try:
-        conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
-        try:
-            result = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as err:
-        raise ServeError(f"{db} cannot be read by SQLite ({err}); rebuild it or download it again") from None
-    if result != ["ok"]:
-        raise ServeError(f"{db} is damaged ({'; '.join(result)}); run `taskshift verify {db}` and rebuild or download it")
+    if problem:
+        raise ServeError(f"{db} {problem}: run `taskshift verify {db}`, then rebuild it (`taskshift build`) "
+                         "or download it again (`taskshift download`)")
 
 
 def make_datasette(db: Path):
