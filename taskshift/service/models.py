@@ -2,13 +2,14 @@
 
 The OpenAPI description (`GET /-/openapi.json`) is generated from these models, so the docs, the
 validation and the responses cannot drift apart. Requests are strict: a string is not a number,
-a float is not a headcount, unknown fields are refused.
+2.5 is not a headcount (3.0 is 3: JSON has one kind of number), unknown fields are refused.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, field_validator,
+                      model_validator)
 
 from taskshift import scoring
 
@@ -40,6 +41,17 @@ LABOR_SOURCES = {
 }
 
 
+def _integral(value):
+    """JSON has one kind of number: 3.0 is the integer 3 (as JSON Schema's `integer` says); 2.5, "3" and true are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer field of a request: a JSON number with no fraction (3 or 3.0), never a string or a boolean.
+Integer = Annotated[StrictInt, BeforeValidator(_integral)]
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -59,17 +71,6 @@ class ScoreQuery(_Request):
         description="Only these measures (comma-separated or repeated ?measures=); default every measure with role scores")
 
 
-def _bounded_number(schema: dict) -> None:
-    """JSON Schema of a `StrictFloat | StrictInt` field with ge/le: pydantic leaves the bounds beside the anyOf
-    (as `ge`/`le`, which JSON Schema ignores); put them on each branch as minimum/maximum."""
-    low, high = schema.pop("ge", None), schema.pop("le", None)
-    for branch in schema.get("anyOf", []):
-        if low is not None:
-            branch["minimum"] = low
-        if high is not None:
-            branch["maximum"] = high
-
-
 def _exactly_one_of_task_id_or_text(schema: dict) -> None:
     """JSON Schema of TaskIn: exactly one of task_id and text is given and not null (what `_one_of` checks)."""
     schema["oneOf"] = [
@@ -82,10 +83,10 @@ class TaskIn(_Request):
     """One task of a custom role: an O*NET task id or free text, with its share of working time."""
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_exactly_one_of_task_id_or_text)
 
-    task_id: StrictInt | None = Field(None, ge=1, description="O*NET task id (tasks.task_id)")
+    task_id: Integer | None = Field(None, ge=1, description="O*NET task id (tasks.task_id)")
     text: StrictStr | None = Field(None, min_length=1, max_length=MAX_TEXT, description=(
         "Free text, matched to the closest O*NET task statement (FTS5 BM25); text with no word matches nothing (404)"))
-    share: StrictFloat | StrictInt = Field(..., ge=0, le=1e9, allow_inf_nan=False, json_schema_extra=_bounded_number,
+    share: StrictFloat | StrictInt = Field(..., ge=0, le=1e9, allow_inf_nan=False,
                                            description="Share of working time (any non-negative scale; normalised to sum to 1)")
 
     @model_validator(mode="after")
@@ -136,7 +137,7 @@ class WorkforceEntry(_Request):
     isco_code: StrictStr | None = Field(None, json_schema_extra={"pattern": ISCO_CODE_PATTERN}, description=(
         "Instead of role_code: an ISCO-08 code of any level (1 to 4 digits, e.g. 2512 or 2), standing for its US roles "
         "with the weights of isco_roles (docs/isco.md)"))
-    headcount: StrictInt = Field(..., ge=0, le=10**9, description="Number of people in the role (non-negative integer, at most 1e9)")
+    headcount: Integer = Field(..., ge=0, le=10**9, description="Number of people in the role (non-negative integer, at most 1e9)")
 
     @model_validator(mode="after")
     def _one_code(self):
@@ -160,7 +161,7 @@ class WorkforceRequest(_Request):
     measures: list[StrictStr] | None = Field(None, min_length=1, max_length=MAX_MEASURES,
                                              description="Only these measures (default: every measure with role scores)")
     rank_by: StrictStr | None = Field(None, description="Measure that ranks the most exposed roles (default eloundou2023_gpt4_beta)")
-    top: StrictInt = Field(10, ge=1, le=100, description="How many of the most exposed roles to return")
+    top: Integer = Field(10, ge=1, le=100, description="How many of the most exposed roles to return")
 
     @field_validator("roles")
     @classmethod
@@ -174,15 +175,15 @@ class MatchQuery(_Request):
     """Query string of `GET /-/match`."""
     title: StrictStr = Field(..., min_length=1, max_length=MAX_TITLE,
                              description="A job title, e.g. prompt engineer (a title with no word matches no role)")
-    limit: StrictInt = Field(10, ge=1, le=50, description="How many roles to return")
+    limit: Integer = Field(10, ge=1, le=50, description="How many roles to return")
 
 
 class TransitionsQuery(_Request):
     """Query string of `GET /-/transitions/{role_code}`."""
     measure: StrictStr | None = Field(None, min_length=1, max_length=80,
                                       description="Measure to rank by (default: the headline measure, eloundou2023_gpt4_beta)")
-    max_job_zone_step: StrictInt = Field(1, ge=0, le=4, description="Largest rise in O*NET job zone allowed for a pivot")
-    limit: StrictInt = Field(10, ge=1, le=50, description="How many pivots to return")
+    max_job_zone_step: Integer = Field(1, ge=0, le=4, description="Largest rise in O*NET job zone allowed for a pivot")
+    limit: Integer = Field(10, ge=1, le=50, description="How many pivots to return")
 
 
 # --- responses -------------------------------------------------------------------------------------

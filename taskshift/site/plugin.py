@@ -148,7 +148,8 @@ def _query_dict(request, model: type[BaseModel]) -> dict:
         if kind == "array":
             out[name] = values
         elif kind == "integer":
-            out[name] = int(values[-1]) if re.fullmatch(r"[+-]?\d{1,9}", values[-1].strip()) else values[-1]
+            number = re.fullmatch(r"([+-]?\d{1,9})(?:\.0*)?", values[-1])  # 3 or 3.0, as the JSON Schema integer
+            out[name] = int(number.group(1)) if number else values[-1]
         else:
             out[name] = values[-1]
     return out
@@ -417,6 +418,27 @@ def _grouped_routes() -> list[tuple[str, list[Route]]]:
 
 
 # --- OpenAPI -------------------------------------------------------------------------------------
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _json_bounds(node) -> None:
+    """Pydantic leaves the bounds of a wrapped or union number field beside the schema as `ge`/`le` (keys
+    JSON Schema ignores): put them where JSON Schema reads them, on the field or on each numeric branch."""
+    if isinstance(node, list):
+        for item in node:
+            _json_bounds(item)
+        return
+    if not isinstance(node, dict):
+        return
+    bounds = {_BOUNDS[k]: node.pop(k) for k in list(node) if k in _BOUNDS and not isinstance(node[k], (dict, list))}
+    if bounds:
+        numeric = [b for b in node.get("anyOf", []) if b.get("type") in ("integer", "number")]
+        for target in numeric or [node]:
+            target.update(bounds)
+    for value in node.values():
+        _json_bounds(value)
+
+
 def _not_null(schema: dict) -> dict:
     """A query parameter's schema without pydantic's `null` branch and `default: null` (a query string has no null)."""
     schema = dict(schema)
@@ -468,6 +490,7 @@ def openapi(measures: tuple[str, ...] | None = None) -> dict:
     pairs = list(dict.fromkeys(pairs))
     refs, top = models_json_schema(pairs, ref_template="#/components/schemas/{model}")
     schemas = top.get("$defs", {})
+    _json_bounds(schemas)
     paths: dict[str, dict] = {}
     for r in ROUTES:
         op: dict[str, Any] = {"operationId": r.name, "summary": r.summary}
@@ -477,6 +500,7 @@ def openapi(measures: tuple[str, ...] | None = None) -> dict:
                    "schema": {"type": "string", "pattern": m.ROLE_CODE_PATTERN}} for n, d in r.path_params.items()]
         if r.query:
             qschema = r.query.model_json_schema()
+            _json_bounds(qschema)
             for name, prop in qschema.get("properties", {}).items():
                 entry = {"name": name, "in": "query", "required": name in qschema.get("required", []),
                          "schema": _not_null({k: v for k, v in prop.items() if k not in ("description", "title")})}
