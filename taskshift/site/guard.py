@@ -42,6 +42,10 @@ MAX_PRINTF_WIDTH = SQLITE_LIMITS[sqlite3.SQLITE_LIMIT_LENGTH]
 MAX_RESULT_BYTES = 8_000_000
 #: Largest response body sent in one piece (pages, JSON); streamed downloads go chunk by chunk.
 MAX_RESPONSE_BYTES = 16_000_000
+#: Longest request target (path and query string) and total size of the request headers. uvicorn's h11
+#: limit (16 KB) only bounds headers that arrive slowly; these bound the ones that arrive at once.
+MAX_URL_BYTES = 16 * 1024
+MAX_HEADER_BYTES = 16 * 1024
 #: Routes a public read-only taskshift server does not serve: they show the Python installation's
 #: paths (/-/threads) or are debugging tools with no use on an immutable database.
 BLOCKED_PATHS = ("/-/threads", "/-/messages", "/-/permissions", "/-/allow-debug")
@@ -274,15 +278,29 @@ class GuardedApp:
         if scope.get("type") != "http":
             return await self.app(scope, receive, send)
         path, method = scope.get("path", ""), scope.get("method", "GET")
+        target = len(scope.get("raw_path") or path.encode()) + len(scope.get("query_string") or b"")
+        if target > MAX_URL_BYTES:
+            return await send_json(send, 414, error_body(414, "url", f"the URL is longer than {MAX_URL_BYTES:,} bytes",
+                                                         "too_large"), [(b"connection", b"close")])
+        if sum(len(k) + len(v) + 4 for k, v in scope.get("headers", [])) > MAX_HEADER_BYTES:
+            return await send_json(send, 431, error_body(431, "headers", f"the request headers are larger than "
+                                                         f"{MAX_HEADER_BYTES:,} bytes", "too_large"),
+                                   [(b"connection", b"close")])
         if any(path == p or path.startswith(p + ".") or path.startswith(p + "/") for p in BLOCKED_PATHS):
             return await send_json(send, 404, error_body(404, "path", f"{path} is not served here", "not_found"))
         if method not in ("GET", "HEAD", "OPTIONS") and not any(p.match(path) for p in self.api):
             return await send_json(send, 405, error_body(405, "method", f"{method} not allowed on {path}; use GET",
                                                          "method_not_allowed"), [(b"allow", b"GET, HEAD")])
-        await self.app(scope, receive, self._send(send, method))
+        state = {"start": None, "textual": False, "streaming": False, "sent": False}
+        try:
+            await self.app(scope, receive, self._send(send, method, state))
+        except sqlite3.Error as err:  # raised outside Datasette's views (its first-request setup reads every table)
+            if state["sent"]:
+                raise
+            response = exception_response(err)
+            await send_json(send, response.status, response.body)
 
-    def _send(self, send, method: str):
-        state = {"start": None, "textual": False, "streaming": False}
+    def _send(self, send, method: str, state: dict):
 
         async def guarded_send(message):
             kind = message.get("type")
@@ -291,6 +309,7 @@ class GuardedApp:
                 state["textual"] = _header(headers, b"content-type").lower().startswith(TEXTUAL)
                 state["start"] = dict(message, headers=headers)
                 return
+            state["sent"] = True
             if kind != "http.response.body":
                 return await send(message)
             body = message.get("body", b"") or b""
