@@ -138,7 +138,7 @@ def safe_name(root: Path, name: str) -> Path | None:
     if not name or "\\" in name or "\x00" in name or name != name.strip():
         return None
     pure = PurePosixPath(name)
-    if pure.is_absolute() or any(part in ("..", "") for part in name.split("/")) or pure.parts[:1] == (".",):
+    if pure.is_absolute() or any(part in ("..", ".", "") for part in name.split("/")):
         return None
     target = root / pure
     try:
@@ -159,7 +159,7 @@ def _release_files(root: Path, report: Report) -> tuple[set[str], dict]:
         except (ValueError, UnicodeDecodeError) as err:
             report.problems.append(f"{DATAPACKAGE} is damaged: {err}")
             package = {}
-        extra = package.get("taskshift", {}) if isinstance(package, dict) else {}
+        extra = _package_files(package)
         for key in ("database", "database_gzip", "release_notes"):
             if isinstance(extra.get(key), str):
                 names.add(extra[key])
@@ -295,9 +295,15 @@ def _file_checksum(path: Path, report: Report) -> None:
 
 # --- gzip --------------------------------------------------------------------------------------
 
+def _package_files(package) -> dict:
+    """datapackage.json's `taskshift.files`: the release's other files and the database's declared size."""
+    files = (package.get("taskshift") or {}).get("files") if isinstance(package, dict) else None
+    return files if isinstance(files, dict) else {}
+
+
 def _declared_size(package: dict) -> int | None:
-    value = (package.get("taskshift") or {}).get("database_bytes") if isinstance(package, dict) else None
-    return value if isinstance(value, int) and value > 0 else None
+    value = _package_files(package).get("database_bytes")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def gzip_trailer_size(path: Path) -> int | None:
@@ -337,7 +343,7 @@ def _verify_gzip(path: Path, report: Report, *, declared: int | None = None) -> 
     if declared is None and (path.parent / DATAPACKAGE).is_file():
         try:
             package = json.loads((path.parent / DATAPACKAGE).read_text(encoding="utf-8"))
-            if (package.get("taskshift") or {}).get("database_gzip") == path.name:
+            if _package_files(package).get("database_gzip") == path.name:
                 declared = _declared_size(package)
         except (ValueError, UnicodeDecodeError, AttributeError):
             declared = None
