@@ -550,6 +550,9 @@ def openapi_bytes(measures: tuple[str, ...] | None = None) -> bytes:
 # --- hooks ---------------------------------------------------------------------------------------
 @hookimpl
 def startup(datasette):
+    guard.quiet_default_exception_handler()
+    guard.coarser_time_limit_checks()
+
     async def inner():
         names = await taskshift_databases(datasette)
         datasette._taskshift_measures, datasette._taskshift_levels = {}, {}
@@ -579,6 +582,7 @@ def prepare_connection(conn, database, datasette):
 
     register(conn)  # taskshift_fts(): safe full-text queries for the canned queries
     guard.harden_connection(conn)
+    guard.lower_sql_thread_priority()  # this runs in the Datasette SQL thread that opened `conn`
 
 
 @hookimpl
@@ -589,6 +593,7 @@ def asgi_wrapper(datasette):
 
 @hookimpl
 def handle_exception(datasette, request, exception):
+    guard.quiet_default_exception_handler()
     return guard.exception_response(exception)
 
 
