@@ -84,9 +84,11 @@ _INDEXES: dict[tuple, Index] = {}
 _INDEX_LOCK = threading.Lock()
 #: Memoised results per kind (the first item of the key), least recently used dropped first. The keys
 #: are validated input (role codes, measure ids, words), and each kind has its own bound, so no
-#: request pattern grows memory past about (entries x largest result) of each kind.
-CACHE_SIZE = 4096
-CACHE_LIMITS = {"role": 256, "title": 1024, "task_text": 4096}
+#: request pattern grows memory past about (entries x largest result) of each kind. The bounds also
+#: keep the objects the garbage collector walks few (a role's result is ~2,000 objects, a title
+#: match ~80): a full collection stops every thread of a server.
+CACHE_SIZE = 1024
+CACHE_LIMITS = {"role": 64, "title": 256, "task_text": 2048}
 
 
 def _db_key(conn: sqlite3.Connection) -> tuple:

@@ -20,6 +20,7 @@ one clear error, not a traceback. docs/deploy.md gives the reverse-proxy setting
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 
@@ -111,6 +112,10 @@ def serve(db: Path, host: str = "127.0.0.1", port: int = 8001, *, log_level: str
     check_servable(db)
     ds = make_datasette(Path(db))
     asyncio.run(ds.invoke_startup())
+    # What start-up built (Datasette, templates, the scoring index) lives as long as the server: out of
+    # the garbage collector's full passes, which stop every thread while they walk the heap.
+    gc.collect()
+    gc.freeze()
     limits = {**CONNECTION, **overrides}
 
     class Protocol(GuardedH11Protocol):
