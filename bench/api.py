@@ -2,8 +2,8 @@
 
     python bench/api.py [--db dist/taskshift.db] [--seconds 5]
 
-Starts the server as `taskshift serve` does (datasette serve -i DB --inspect-file ..., the same
-settings) on 127.0.0.1 and a free port, then measures with `wrk` (Python client if wrk is missing),
+Starts `taskshift serve` (Datasette under uvicorn, immutable, the inspect file, the same settings and
+connection limits) on 127.0.0.1 and a free port, then measures with `wrk` (Python client if wrk is missing),
 one connection, `--seconds` per endpoint:
 
 - GET  /-/score/15-1252.00                  (score a role)
@@ -44,11 +44,10 @@ def free_port() -> int:
 
 
 def start_server(db: Path, port: int, log) -> subprocess.Popen:
-    from taskshift.site.serve import datasette_command
-
-    command = datasette_command(db, host=HOST, port=port)
+    exe = Path(sys.executable).with_name("taskshift")  # `taskshift serve`: Datasette under uvicorn, with its limits
+    command = [str(exe) if exe.exists() else "taskshift", "serve", str(db), "--host", HOST, "--port", str(port)]
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 40
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {' '.join(command)}")
@@ -60,7 +59,7 @@ def start_server(db: Path, port: int, log) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     proc.terminate()
-    raise RuntimeError("server did not answer within 40 s")
+    raise RuntimeError("server did not answer within 90 s")
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:

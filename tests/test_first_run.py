@@ -154,8 +154,8 @@ def test_serve_library_and_cli_find_the_downloaded_database(no_db, built_db, mon
     assert db.locate() == (release.resolve(), "the release `taskshift download` installed")
     assert taskshift.connect().execute("select count(*) from roles").fetchone()[0] == 1016
     served = []
-    monkeypatch.setattr("taskshift.site.serve.datasette_command", lambda path, host, port: ["datasette", str(path)])
-    monkeypatch.setattr(os, "execvp", lambda file, args: served.append(args))
+    # taskshift serve runs the server in-process (taskshift.site.server.serve): record which database it got
+    monkeypatch.setattr("taskshift.site.server.serve", lambda path, host, port: served.append(["datasette", str(path)]))
     assert cli.main(["serve"]) == 0
     assert served == [["datasette", str(release.resolve())]]
     assert "the release `taskshift download` installed" in capsys.readouterr().err

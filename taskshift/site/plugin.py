@@ -206,15 +206,15 @@ def canonical_measures(known: tuple[str, ...] | None, values: list[str] | None, 
     if bad:
         first = bad[0]
         if first == "":
-            problem = "an empty measure name" + (" (a stray comma?)" if comma_separated else "")
-        elif first.strip() in known:
-            problem = f"{first!r} has spaces around a measure id"
-        elif levels and first in levels:
-            problem = f"{first} has no role-level scores (level {levels[first]})"
-        else:
-            problem = f"unknown measure {first!r}"
-        raise ApiError(400, field_name, f"{problem}; measures with role scores: {', '.join(known)} (see /taskshift/measures)",
-                       "unknown_measure")
+            raise ApiError(400, field_name, "an empty measure name" + (" (a stray comma?)" if comma_separated else "")
+                           + f"; measures with role scores: {', '.join(known)}", "unknown_measure")
+        if first.strip() in known:
+            raise ApiError(400, field_name, f"{first!r} has spaces around a measure id: write {first.strip()}",
+                           "unknown_measure")
+        from taskshift.service.suggest import unknown_measures  # the closest ids, as everywhere (service.suggest)
+
+        raise unknown_measures(field_name, list(dict.fromkeys(bad)), known,
+                               {n: levels[n] for n in bad if levels and n in levels})
     wanted = set(names)
     return [mid for mid in known if mid in wanted]
 
