@@ -64,10 +64,16 @@ class _Response(BaseModel):
 
 
 # --- requests --------------------------------------------------------------------------------------
+#: `?measures=` of GET /-/score: at most this many values of at most this many characters, so that any URL the
+#: schema allows fits the server's 16 KB URL limit (all 21 measure ids comma-separated are ~560 characters).
+MAX_QUERY_MEASURE_VALUES = 12
+MAX_QUERY_MEASURE_LENGTH = 1000
+
+
 class ScoreQuery(_Request):
     """Query string of `GET /-/score/{role_code}`."""
-    measures: list[StrictStr] | None = Field(
-        None, min_length=1, max_length=MAX_MEASURES,
+    measures: list[Annotated[StrictStr, Field(max_length=MAX_QUERY_MEASURE_LENGTH)]] | None = Field(
+        None, min_length=1, max_length=MAX_QUERY_MEASURE_VALUES,
         description="Only these measures (comma-separated or repeated ?measures=); default every measure with role scores")
 
 

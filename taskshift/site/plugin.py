@@ -470,7 +470,8 @@ def _measure_schemas(spec: dict, measures: tuple[str, ...]) -> None:
                 if param["in"] != "query":
                     continue
                 if param["name"] == "measures":
-                    param["schema"]["items"] = {"type": "string", "pattern": f"^{one}(?:,{one})*$"}
+                    param["schema"]["items"] = {"type": "string", "pattern": f"^{one}(?:,{one})*$",
+                                                "maxLength": m.MAX_QUERY_MEASURE_LENGTH}
                 elif param["name"] == "measure":
                     param["schema"] = {"type": "string", "enum": ids}
 
@@ -515,10 +516,12 @@ def openapi(measures: tuple[str, ...] | None = None) -> dict:
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[(r.body, "validation")]}}}
         ok = refs[(r.response, "serialization")] if r.response else {"type": "object"}
         op["responses"] = {"200": {"description": "OK", "content": {"application/json": {"schema": ok}}}}
-        for status in r.errors + ((503,) if r.errors else ()):
+        for status in r.errors + ((414, 431, 503) if r.errors else ()):
             op["responses"][str(status)] = {
                 "description": {400: "Invalid input (the fields at fault are named)", 404: "Unknown role, task or no match",
                                 413: f"Body larger than {m.MAX_BODY_BYTES} bytes",
+                                414: "URL longer than 16 KB (taskshift.site.guard)",
+                                431: "Request headers larger than 16 KB (taskshift.site.guard)",
                                 503: "No taskshift database is served, or its file cannot be read"}[status],
                 "content": {"application/json": {"schema": refs[(m.ErrorResponse, "serialization")]}}}
         paths.setdefault(r.path, {})[r.method.lower()] = op
