@@ -588,9 +588,13 @@ def prepare_connection(conn, database, datasette):
     guard.lower_sql_thread_priority()  # this runs in the Datasette SQL thread that opened `conn`
 
 
+#: Paths that take a POST besides the API's: the workforce form of the pages (taskshift.site.pages).
+PAGE_POST_PATHS = [r"^/workforce$"]
+
+
 @hookimpl
 def asgi_wrapper(datasette):
-    patterns = [r.regex for r in ROUTES]
+    patterns = [r.regex for r in ROUTES] + PAGE_POST_PATHS  # any other POST (canned queries, tables...) is a 405
     return lambda app: guard.GuardedApp(app, datasette, patterns)
 
 
