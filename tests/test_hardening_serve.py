@@ -123,7 +123,7 @@ SITE_PATHS = ["/", "/taskshift", "/taskshift/roles", "/taskshift/roles/15-1252~2
               "/taskshift/most_exposed_roles", "/-/messages", "/-/permissions", "/-/logout", "/-/allow-debug",
               "/-/create-token", "/-/actor", "/-/threads", "/-/versions", "/-/databases", "/-/plugins", "/-/settings",
               "/-/metadata", "/-/patterns", "/-/auth-token", "/taskshift.db", "/nope", "/taskshift/nope",
-              "/taskshift/roles/nope", "/-/static/app.css"]
+              "/taskshift/roles/nope", "/-/static/app.css", "/role/15-1252.00", "/role/nope", "/api"]
 
 
 @pytest.mark.asyncio
@@ -141,6 +141,9 @@ async def test_no_route_answers_500(ds):
                 assert r.status_code < 500, (method, path + suffix, r.status_code)
     for path in ("/-/threads", "/-/threads.json", "/-/messages", "/-/permissions.json"):
         assert error_of(await ds.client.get(path), 404)["errors"][0]["field"] == "path"
+    # the workforce form of the pages still takes a POST
+    r = await ds.client.post("/workforce", data={"roles": f"{ROLE} 10"})
+    assert r.status_code < 500 and r.status_code != 405
     # the API's own POST routes still work, and answer 405 with their own Allow
     assert (await ds.client.post("/-/score", json={"tasks": [{"task_id": 21661, "share": 1}]})).status_code == 200
     r = await ds.client.post(f"/-/score/{ROLE}", json={})
