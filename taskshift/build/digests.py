@@ -8,8 +8,8 @@ docs/releases.md.)
 
 Digest of a table: sha256 over its contract's columns, rows in rowid order (the build's write order),
 in batches of `BATCH` rows, each batch encoded as compact JSON (`json.dumps(rows, ensure_ascii=False,
-separators=(",", ":"))`, UTF-8): JSON escapes only quotes, backslashes and control characters, so the
-digest does not depend on the Python or Unicode version. The metadata table's own digest leaves out
+separators=(",", ":"))`, UTF-8; a blob as {"hex": ...}): JSON escapes only quotes, backslashes and control
+characters, so the digest does not depend on the Python or Unicode version. The metadata table's own digest leaves out
 its `table_digests` row.
 """
 from __future__ import annotations
@@ -22,7 +22,14 @@ DIGEST_KEY = "table_digests"
 DIGEST_DESCRIPTION = ("rows and sha256 of each table's content (contract columns, rowid order, JSON batches of "
                       "4096 rows): `taskshift verify` recomputes them")
 BATCH = 4096
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+def _blob(value):
+    """A blob (embedding vectors) as {"hex": ...}: JSON has no bytes."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"hex": bytes(value).hex()}
+    raise TypeError(f"cannot digest a {type(value).__name__}")
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, default=_blob).encode
 
 
 def table_digest(conn: sqlite3.Connection, table: str, columns: list[str], schema: str = "main") -> dict:

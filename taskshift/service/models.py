@@ -619,15 +619,20 @@ class Transitions(_Response):
 
 
 # --- profile (POST /-/profile; taskshift.service.profile) ----------------------------------------
-MAX_PROFILE_TEXT_BYTES = 20 * 1024
+#: Longest posting, in characters (JSON Schema's maxLength counts characters, so the OpenAPI can say it
+#: exactly; at most 80 KB of UTF-8, within the body limit even as JSON escapes). Longer: a 413.
+MAX_PROFILE_TEXT_CHARS = 20 * 1024
+MAX_PROFILE_TEXT_BYTES = MAX_PROFILE_TEXT_CHARS  # the name #14 gave it (the limit is in characters)
 
 
 class ProfileRequest(_Request):
     """Body of `POST /-/profile`: a job posting or a list of duties, as plain text."""
-    text: StrictStr = Field(..., description=f"The posting or duties (UTF-8, at most {MAX_PROFILE_TEXT_BYTES} bytes): bullets, "
-                                             "lines or sentences; boilerplate (benefits, equal-opportunity text, pay) is dropped")
-    measures: list[StrictStr] | None = Field(None, description="Only these measures (default: every measure with role scores)")
-    roles: StrictInt = Field(5, ge=1, le=20, description="How many nearest roles to return")
+    text: StrictStr = Field(..., min_length=1, json_schema_extra={"maxLength": MAX_PROFILE_TEXT_CHARS}, description=(
+        f"The posting or duties (at most {MAX_PROFILE_TEXT_CHARS:,} characters; longer is a 413): bullets, lines or "
+        "sentences; boilerplate (benefits, equal-opportunity text, pay) is dropped; a text with no duty statement is a 404"))
+    measures: list[StrictStr] | None = Field(None, min_length=1, max_length=MAX_MEASURES,
+                                             description="Only these measures (default: every measure with role scores)")
+    roles: Integer = Field(5, ge=1, le=20, description="How many nearest roles to return")
 
 
 class TaskHit(_Response):

@@ -22,7 +22,7 @@ import numpy as np
 
 from taskshift import embedding, scoring
 from taskshift.service import models as m
-from taskshift.service.errors import InvalidInput, ServiceError, validate
+from taskshift.service.errors import InvalidInput, NotFound, ServiceError, validate
 from taskshift.service.index import _measures, index_for
 from taskshift.service.postings import MAX_STATEMENTS, split_posting
 from taskshift.service.scores import score_custom
@@ -87,17 +87,19 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 def profile(conn, request: m.ProfileRequest | dict | bytes | str) -> m.ProfileResponse:
     req = parse_request(request)
-    size = len(req.text.encode("utf-8"))
-    if size > m.MAX_PROFILE_TEXT_BYTES:
-        raise TooLarge("text", f"is {size:,} bytes; at most {m.MAX_PROFILE_TEXT_BYTES:,} bytes (20 KB) per request", "too_large")
+    size = len(req.text)
+    if size > m.MAX_PROFILE_TEXT_CHARS:
+        raise TooLarge("text", f"is {size:,} characters; at most {m.MAX_PROFILE_TEXT_CHARS:,} per request", "too_large")
+    # a text in which no duty statement is found profiles to nothing: a 404 (nothing found), as free text that
+    # matches no task statement; the OpenAPI description allows any text, so this is not a 400
     if not req.text.strip():
-        raise InvalidInput("text", "is empty: paste a job posting or a list of duties", "empty")
+        raise NotFound("text", "is empty: paste a job posting or a list of duties", "empty")
     split = split_posting(req.text)
     if not split.statements:
         reasons = sorted({d.reason.split(":")[0].split(" (")[0] for d in split.dropped})
-        raise InvalidInput("text", "has no duty statements: every line was " + (", ".join(reasons) or "empty")
-                           + "; give the duties as lines or sentences, e.g. 'Answer customer calls about billing'",
-                           "no_statements")
+        raise NotFound("text", "has no duty statements: every line was " + (", ".join(reasons) or "empty")
+                       + "; give the duties as lines or sentences, e.g. 'Answer customer calls about billing'",
+                       "no_statements")
     idx = index_for(conn)
     _measures(idx, req.measures)  # unknown measures are a 400 even when nothing matches
     return _profile(conn, idx, req, split)  # not memoised: postings rarely repeat and responses are large

@@ -270,7 +270,11 @@ async def transitions(call: Call):
 
 
 async def profile(call: Call):
-    return await call.run(lambda conn: service.profile(conn, call.body))
+    body = call.body
+    if body.measures is not None:
+        body = body.model_copy(update={"measures": canonical_measures(_known_measures(call), body.measures, "measures", False,
+                                                                           _levels(call))})
+    return await call.run(lambda conn: service.profile(conn, body))
 
 
 async def history(call: Call):
@@ -313,7 +317,7 @@ ROUTES: list[Route] = [
                       "ranked by exposure drop x fit (relatedness and shared work activities), each with the reskilling "
                       "gap: the work activities and technology skills (hot technologies first) the target needs."),
     Route("profile", "POST", "/-/profile", profile, "Profile a job from its posting", m.ProfileResponse,
-          body=m.ProfileRequest, parse=service.profile_request, errors=(400, 413),
+          body=m.ProfileRequest, parse=service.profile_request, errors=(400, 404, 413),
           description="Splits the text (at most 20 KB) into duty statements, matches each to O*NET task statements by meaning "
                       "(offline embeddings + BM25) with a confidence band, ranks the nearest roles, and scores the job "
                       "as a custom role on every measure with the automation vs augmentation profile task by task."),
@@ -457,7 +461,8 @@ def _measure_schemas(spec: dict, measures: tuple[str, ...]) -> None:
     ids = list(measures)
     one = "(?:" + "|".join(re.escape(x) for x in ids) + ")"
     schemas = spec["components"]["schemas"]
-    for name, prop in (("CustomRoleRequest", "measures"), ("WorkforceRequest", "measures"), ("WorkforceRequest", "rank_by")):
+    for name, prop in (("CustomRoleRequest", "measures"), ("WorkforceRequest", "measures"), ("WorkforceRequest", "rank_by"),
+                       ("ProfileRequest", "measures")):
         for branch in schemas[name]["properties"][prop].get("anyOf", []):
             if branch.get("type") == "array":
                 branch["items"] = {"type": "string", "enum": ids}
