@@ -136,7 +136,17 @@ class CustomRoleRequest(_Request):
         return tasks
 
 
+def _exactly_one_of_role_or_isco(schema: dict) -> None:
+    """JSON Schema of WorkforceEntry: exactly one of role_code and isco_code is given and not null (`_one_code`)."""
+    schema["oneOf"] = [
+        {"required": ["role_code"], "properties": {"role_code": {"type": "string"}, "isco_code": {"type": "null"}}},
+        {"required": ["isco_code"], "properties": {"isco_code": {"type": "string"}, "role_code": {"type": "null"}}},
+    ]
+
+
 class WorkforceEntry(_Request):
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_exactly_one_of_role_or_isco)
+
     # the patterns are documented, and checked by the service, which suggests the code meant (service.suggest, service.isco)
     role_code: StrictStr | None = Field(None, json_schema_extra={"pattern": ROLE_CODE_PATTERN},
                                         description="O*NET-SOC 2019 code, e.g. 15-1252.00")

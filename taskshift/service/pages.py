@@ -310,7 +310,11 @@ def _task_usage(conn) -> dict[int, float]:
     def load():
         if not _table_exists(conn, "task_usage"):
             return {}
-        return {int(t): float(s) for t, s in _q(conn, "select task_id, share from task_usage where share is not null")}
+        # a task may be matched by several Anthropic statements (and a statement by several tasks): a task's
+        # observed share is the sum of the shares given to it (share_split); unmatched statements have no task
+        return {int(t): float(s) for t, s in _q(
+            conn, "select task_id, sum(share_split) from task_usage where task_id is not null and share_split is not null"
+                  " group by task_id")}
     return _memo(idx, ("pages", "task_usage"), load)
 
 

@@ -287,6 +287,9 @@ async def openapi_json(call: Call):
     return openapi_bytes(measures)
 
 
+#: The pattern of each path parameter, as the service checks it (a code that fails it is a 400 naming the field).
+PATH_PATTERNS = {"role_code": m.ROLE_CODE_PATTERN, "isco_code": m.ISCO_CODE_PATTERN}
+
 ROUTES: list[Route] = [
     # the literal /-/score/workforce comes before /-/score/{role_code}
     Route("score_workforce", "POST", "/-/score/workforce", score_workforce,
@@ -503,7 +506,7 @@ def openapi(measures: tuple[str, ...] | None = None) -> dict:
         if r.description:
             op["description"] = r.description
         params = [{"name": n, "in": "path", "required": True, "description": d,
-                   "schema": {"type": "string", "pattern": m.ROLE_CODE_PATTERN}} for n, d in r.path_params.items()]
+                   "schema": {"type": "string", "pattern": PATH_PATTERNS[n]}} for n, d in r.path_params.items()]
         if r.query:
             qschema = r.query.model_json_schema()
             _json_bounds(qschema)
