@@ -35,12 +35,13 @@ INGEST_MODULES = (
     "onet", "soc", "crosswalks", "oews", "sectors",
     "eloundou", "microsoft", "anthropic", "felten", "frs2018", "sml", "daioe", "ilo", "frey_osborne",
     "aijobs", "onet_history", "oews_history", "indeed",
+    "oews_state",
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
     "roles", "task_usage", "harmonise", "measures", "outlook", "sector_exposure", "consensus", "isco", "published", "emerging",
     "title_aliases", "pathways", "disagreement", "embeddings",
-    "postings"))
+    "postings", "states"))
 
 
 class BuildError(Exception):

@@ -180,11 +180,13 @@ class RawReader:
             raise self._failed[source_id]
         if source_id not in self._cache:
             source = self.manifest[source_id]
-            if source_id not in self.contracts:
-                raise SourceError(f"source {source_id!r} has no contract schema/raw/{source_id}.yaml")
+            # several files of one layout (one per state and year) may share a contract: read.contract
+            contract = source.read.get("contract", source_id)
+            if contract not in self.contracts:
+                raise SourceError(f"source {source_id!r} has no contract schema/raw/{contract}.yaml")
             try:
                 frame = read_file(verify(source, self.root), source.read)
-                self._cache[source_id] = self.contracts[source_id].validate(frame, where=source.path)
+                self._cache[source_id] = self.contracts[contract].validate(frame, where=source.path)
             except (ContractError, SourceError) as err:
                 self._failed[source_id] = err
                 raise
@@ -223,7 +225,45 @@ def read_file(path: Path, options: dict) -> pd.DataFrame:
         except Exception as err:  # calamine raises its own types for damaged workbooks
             raise SourceError(f"{path.name}: cannot be read as {fmt}: {err}") from None
         frame.index = frame.index + header + 1
+    elif fmt == "json":
+        frame = read_json_records(path, options)
     else:
         raise SourceError(f"{path.name}: unknown format {fmt!r} in the manifest")
     frame.columns = [str(c).strip() if options.get("strip_header", True) else str(c) for c in frame.columns]
+    return frame
+
+
+def read_json_records(path: Path, options: dict) -> pd.DataFrame:
+    """A JSON file of records -> a frame of strings, one row per record (index = 1-based record number).
+
+    Read options: `records` = the top-level key holding the records (an object keyed by id, or a list;
+    omit it when the file itself is the list); `record_key` = the column that takes an object's keys;
+    `meta` = top-level keys repeated on every row. Numbers keep their JSON text (no float rounding); a
+    key absent from a record is null, as a blank cell is in a CSV.
+    """
+    import json
+
+    try:
+        with open(path, encoding=options.get("encoding", "utf-8")) as fh:
+            doc = json.load(fh, parse_float=str, parse_int=str)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise SourceError(f"{path.name}: cannot be parsed as json: {err}") from None
+    except OSError as err:
+        raise SourceError(f"{path.name}: cannot be read ({err.strerror or err}): check its permissions") from None
+    where = options.get("records")
+    records = doc.get(where) if where and isinstance(doc, dict) else doc
+    key = options.get("record_key")
+    if isinstance(records, dict) and key:
+        rows = [{key: k, **v} if isinstance(v, dict) else None for k, v in records.items()]
+    elif isinstance(records, list):
+        rows = list(records)
+    else:
+        raise SourceError(f"{path.name}: no records at {where or 'the top level'!r} (an object keyed by id needs read.record_key)")
+    bad = [i for i, r in enumerate(rows, 1) if not isinstance(r, dict)]
+    if bad:
+        raise SourceError(f"{path.name}: record {bad[0]} of {where or 'the file'!r} is not an object")
+    meta = {m: doc.get(m) if isinstance(doc, dict) else None for m in options.get("meta", [])}
+    frame = pd.DataFrame([{**meta, **r} for r in rows], dtype=object)
+    frame = frame.map(lambda v: None if v is None or v != v else v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v))
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
     return frame
