@@ -8,6 +8,8 @@ The library mirrors the scoring API (same service functions, same numbers)::
     taskshift.score_workforce({"15-1252.00": 40, "43-4051.00": 120})  # like POST /-/score/workforce
     taskshift.score_workforce(isco={"2512": 40, "4": 120})            # a workforce in ISCO-08 codes (any level)
     taskshift.score_isco("2512")                                     # an ISCO-08 group, like GET /-/score/isco/{code}
+    taskshift.score_state("DC")                                      # a US state, like GET /-/score/state/{code}
+    taskshift.rank_states("felten2021_aioe")                         # the states ranked, like GET /-/rank/states
     taskshift.match_title("prompt engineer")                         # like GET /-/match
     taskshift.transitions("43-4051.00")                              # like GET /-/transitions/{code}
     taskshift.consensus("15-1252.00")                                # the consensus block of a role (or tasks=, workforce=)
@@ -27,7 +29,8 @@ __version__ = "0.1.0"
 from taskshift.db import connect, db_path  # noqa: E402  (stdlib only: importing taskshift stays cheap)
 
 __all__ = ["__version__", "connect", "db_path", "table", "score", "score_workforce", "match_title", "score_all", "transitions",
-           "consensus", "profile", "score_isco", "history", "ai_postings_share"]
+           "consensus", "profile", "score_isco", "history", "ai_postings_share",
+           "score_state", "rank_states"]
 
 
 def _conn(conn=None, path=None):
@@ -107,6 +110,23 @@ def score_isco(isco_code: str, *, measures: list[str] | None = None, conn=None, 
     from taskshift import service
 
     return service.score_isco(_conn(conn, path), isco_code, measures)
+
+
+def score_state(code: str, *, measures: list[str] | None = None, year: int | None = None, top: int = 10, conn=None,
+                path=None):
+    """A US state (USPS `DC` or FIPS `11`), as `GET /-/score/state/{code}`: a
+    `taskshift.service.models.StateScoreResponse` (every measure, the consensus with its interval, the
+    occupations behind the state's exposure, coverage of the published OEWS cells, Indeed postings)."""
+    from taskshift import service
+
+    return service.score_state(_conn(conn, path), code, measures, year, top)
+
+
+def rank_states(measure: str | None = None, *, year: int | None = None, conn=None, path=None):
+    """The 50 states and DC ranked by the consensus centre (default) or a measure, as `GET /-/rank/states`."""
+    from taskshift import service
+
+    return service.rank_states(_conn(conn, path), measure, year)
 
 
 def match_title(title: str, *, limit: int = 10, conn=None, path=None):

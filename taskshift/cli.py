@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     from taskshift.cli_api import add_api_commands  # score, match (the scoring API)
     add_api_commands(sub)
 
+    from taskshift.cli_states import add_state_commands  # state, states (US states)
+    add_state_commands(sub)
+
     p = sub.add_parser("transitions", help="rank related, less exposed roles to move to from a role, with the reskilling gap")
     p.add_argument("code", help="O*NET-SOC code, e.g. 43-4051.00")
     p.add_argument("--measure", help="measure id (default: the headline measure, eloundou2023_gpt4_beta)")

@@ -11,6 +11,7 @@ site route -> service -> scoring -> database.
 - `consensus`: the consensus block across families of measures (role, custom role, workforce)
 - `semantic`: matching by meaning (task and title embeddings + BM25); the semantic fallback of match_title
 - `postings`, `profile`: a job posting -> duty statements -> O*NET tasks, nearest roles and exposure
+- `states`: US states (OEWS by state): score_state, rank_states
 - `isco`: ISCO-08 groups as weighted sets of roles: score_isco, ISCO-08 entries of a workforce
 - `history`: what is actually happening to a role over time (postings of its Indeed categories)
 - `transitions`: ranked pivots to related, less exposed roles with the reskilling gap
@@ -28,7 +29,9 @@ from taskshift.service.consensus import consensus_role
 from taskshift.service.profile import parse_request as profile_request, profile
 from taskshift.service.semantic import warm_up
 from taskshift.service.isco import score_isco
+from taskshift.service.states import rank_states, score_state
 
 __all__ = ["InvalidInput", "NotFound", "ServiceError", "validate", "Index", "index_for", "RULES", "score_all",
            "score_custom", "score_role", "score_workforce", "match_task", "match_title", "rank_transitions", "transitions",
-           "consensus_role", "profile", "profile_request", "warm_up", "score_isco", "history"]
+           "consensus_role", "profile", "profile_request", "warm_up", "score_isco", "history", "score_state",
+           "rank_states"]

@@ -28,6 +28,8 @@ MAX_MEASURES = 64
 MAX_BODY_BYTES = 256 * 1024
 ROLE_CODE_PATTERN = r"^\d{2}-\d{4}\.\d{2}$"
 ISCO_CODE_PATTERN = r"^\d{1,4}$"
+#: A state: USPS code (DC, ca) or FIPS code (11, 6).
+STATE_CODE_PATTERN = r"^([A-Za-z]{2}|\d{1,2})$"
 
 Outlook = Literal["elimination", "compression", "expansion", "limited", "unknown"]
 
@@ -346,7 +348,7 @@ class SideConsensus(_Response):
 
 class Consensus(_Response):
     """One answer across the independent families of measures, with its uncertainty (docs/consensus.md)."""
-    kind: Literal["role", "custom", "workforce", "isco"]
+    kind: Literal["role", "custom", "workforce", "isco", "state"]
     centre: float | None = Field(description=f"Median of the family votes (0-100); null with fewer than {scoring.CONSENSUS_MIN_FAMILIES} families")
     low: float | None = Field(description="Interval, lower end: 25th percentile of the votes (the middle half of the families lies in low..high)")
     high: float | None = Field(description="Interval, upper end: 75th percentile of the votes")
@@ -764,3 +766,119 @@ class History(_Response):
     role: HistoryRole
     sections: list[str] = Field(description="Names of the sections present in this response")
     postings: PostingsHistory
+
+
+# --- US states (GET /-/score/state/{code}, GET /-/rank/states; taskshift.service.states) -----------
+class StateQuery(_Request):
+    """Query string of `GET /-/score/state/{code}`."""
+    measures: list[Annotated[StrictStr, Field(max_length=MAX_QUERY_MEASURE_LENGTH)]] | None = Field(
+        None, min_length=1, max_length=MAX_QUERY_MEASURE_VALUES,
+        description="Only these measures (comma-separated or repeated ?measures=); default every measure with role scores")
+    year: Integer | None = Field(None, description="OEWS reference year, 2024 or 2025 (default the latest)")
+    top: Integer = Field(10, ge=1, le=100, description="How many of the occupations behind the state's exposure to list")
+
+
+class RankQuery(_Request):
+    """Query string of `GET /-/rank/states`."""
+    measure: Annotated[StrictStr, Field(max_length=MAX_QUERY_MEASURE_LENGTH)] | None = Field(
+        None, description="Rank by this measure's state score (default: the consensus centre)")
+    year: Integer | None = Field(None, description="OEWS reference year, 2024 or 2025 (default the latest)")
+
+
+class StateInfo(_Response):
+    code: str = Field(description="USPS code")
+    fips: str
+    name: str
+    year: int = Field(description="OEWS reference year of the figures (May)")
+    years: list[int] = Field(description="Years the database holds")
+
+
+class StateCoverage(_Response):
+    """How much of the state's employment the published OEWS cells hold (suppression), never imputed."""
+    employment_total: int | None = Field(description="The state's total employment (recovered from OEWS jobs per 1,000)")
+    employment_published: int = Field(description="Employment in the cells BLS published")
+    coverage: float | None = Field(description="employment_published / employment_total")
+    codes_listed: int
+    codes_with_employment: int
+    codes_suppressed: int = Field(description="Listed codes whose employment BLS did not release (**)")
+    codes_not_listed: int = Field(description="Codes another state lists that year that this one does not")
+    scored_employment: int | None = Field(description="Published employment in codes with a consensus")
+
+
+class StateMeasure(_Response):
+    measure_id: str
+    title: str
+    scale: str
+    direction: str
+    score: float | None = Field(description="Employment-weighted mean of the OEWS code scores (the measure's own scale)")
+    mean_percentile: float | None = Field(description="Employment-weighted mean of the role percentiles (the family's consensus vote)")
+    rank: int | None = Field(description="Rank among the 51 states (1 = most exposed)")
+    coverage: float | None = Field(description="Scored employment / the state's total employment")
+    exposed_share: float | None = Field(description="Share of scored workers in roles more exposed than 75% of US workers on the measure")
+    exposed_employment: int
+    exposed_change_pct: float | None = Field(description="% change of employment in exposed roles since the previous year (same codes)")
+    unexposed_change_pct: float | None = Field(description="% change of employment in unexposed roles (same codes)")
+
+
+class StateRole(_Response):
+    oews_code: str
+    title: str
+    rank: int
+    employment: int | None
+    location_quotient: float | None = Field(description="Share of the state's employment / share of US employment (1 = as nationally)")
+    consensus_centre: float | None = Field(description="Mean consensus centre of the code's roles")
+    exposed_fraction: float | None = Field(description="Share of the code's roles exposed on the consensus")
+    exposed_employment: int | None = Field(description="employment x exposed_fraction")
+    exposed_employment_share: float | None = Field(description="Its share of the state's exposed employment")
+    employment_change_pct: float | None = Field(description="% change of the code's employment, May 2024 -> May 2025")
+    roles: list[str] = Field(description="O*NET roles under the code (roles.labor_code)")
+
+
+class StateChange(_Response):
+    """May 2024 -> May 2025: employment in roles exposed on the consensus vs the others (codes published in both years)."""
+    exposed_change_pct: float | None
+    unexposed_change_pct: float | None
+    codes: int | None
+
+
+class StatePostings(_Response):
+    """Indeed Job Postings Index for the state (Indeed Hiring Lab, CC BY 4.0; 1 Feb 2020 = 100)."""
+    month: str | None = Field(description="Last complete month")
+    index: float | None
+    change_since_feb2020: float | None = Field(description="% change since 1 February 2020")
+    change_since_chatgpt: float | None = Field(description="% change since November 2022")
+
+
+class StateScoreResponse(_Response):
+    """A state's scores: the shape of a role score (measures, consensus), with its top occupations and coverage."""
+    kind: Literal["state"] = "state"
+    state: StateInfo
+    measures: list[StateMeasure]
+    consensus: Consensus | None = Field(None, description="The consensus across families (votes: employment-weighted mean role percentiles)")
+    consensus_rank: int | None = Field(description="Rank of the consensus centre among the states (1 = most exposed)")
+    exposed_share: float | None = Field(description="Share of workers in roles exposed on the consensus (worker_percentile >= 75)")
+    change: StateChange
+    top_roles: list[StateRole] = Field(description="The occupations behind the state's exposure (state_roles, latest year)")
+    coverage: StateCoverage
+    postings: StatePostings
+    rules: dict[str, str]
+
+
+class StateRank(_Response):
+    rank: int | None
+    code: str
+    name: str
+    value: float | None = Field(description="The consensus centre, or the measure's state score")
+    low: float | None = Field(None, description="Consensus: 25th percentile of the family votes")
+    high: float | None = Field(None, description="Consensus: 75th percentile of the family votes")
+    exposed_share: float | None
+    coverage: float | None
+
+
+class StateRanking(_Response):
+    measure: str = Field(description='"consensus" or a measure id')
+    year: int
+    direction: str = Field(description="rank 1 = most exposed")
+    states: list[StateRank]
+    postings_correlation: dict | None = Field(None, description=(
+        "Indeed postings change vs state exposure across states (n, Pearson, Spearman): a correlation, not a cause"))

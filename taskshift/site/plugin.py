@@ -239,6 +239,20 @@ async def score_isco(call: Call):
     return await call.run(lambda conn: service.score_isco(conn, code, measures))
 
 
+async def score_state(call: Call):
+    q = call.query
+    measures = canonical_measures(_known_measures(call), q.measures if q else None, "measures", True, _levels(call))
+    return await call.run(lambda conn: service.score_state(conn, call.params["state_code"], measures,
+                                                           q.year if q else None, q.top if q else 10))
+
+
+async def rank_states(call: Call):
+    q = call.query
+    if q.measure is not None and q.measure != "consensus":
+        canonical_measures(_known_measures(call), [q.measure], "measure", False, _levels(call))
+    return await call.run(lambda conn: service.rank_states(conn, q.measure, q.year))
+
+
 async def score_custom(call: Call):
     body = call.body
     if body.measures is not None:
@@ -306,6 +320,18 @@ ROUTES: list[Route] = [
           path_params={"isco_code": "ISCO-08 code, 1 to 4 digits, e.g. 2512 (unit group) or 2 (major group)"},
           description="Every measure and the consensus for the US roles the ISCO-08 group stands for (US-employment weights, "
                       "isco_roles), the ILO's own score beside the US families' consensus, and the linked roles (docs/isco.md)."),
+    Route("score_state", "GET", "/-/score/state/{state_code}", score_state,
+          "Score a US state on every measure", m.StateScoreResponse, query=m.StateQuery,
+          path_params={"state_code": "USPS code (DC) or FIPS code (11) of one of the 50 states and DC"},
+          description="Every measure and the consensus (with its interval) for the state's workers (BLS OEWS by state, "
+                      "employment-weighted), the share in highly exposed roles, the occupations behind it (employment x "
+                      "exposure, location quotients), May 2024 -> May 2025 change, coverage of the published cells and "
+                      "Indeed's state postings index (docs/states.md)."),
+    Route("rank_states", "GET", "/-/rank/states", rank_states,
+          "Rank the 50 states and DC on the consensus or a measure", m.StateRanking, query=m.RankQuery,
+          description="Most exposed first, with the consensus interval, the share of workers in exposed roles, coverage, "
+                      "and the correlation of exposure with Indeed's state postings across states (n, no causal claim).",
+          errors=(400, 404)),
     Route("score_custom", "POST", "/-/score", score_custom,
           "Score a custom role (tasks with time shares)", m.ScoreResponse, body=m.CustomRoleRequest,
           description="Tasks given as O*NET task ids or free text (matched with FTS5 BM25), with time shares; "
