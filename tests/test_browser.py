@@ -31,6 +31,7 @@ PAGES = {
     "home": "/",
     "role": f"/role/{ROLE}",
     "sector": "/sector/52",
+    "state": "/state/DC",
     "measure": "/measure/eloundou2023_gpt4_beta",
     "measures": "/measures",
     "sectors": "/sectors",
@@ -167,7 +168,7 @@ def test_page_loads_without_errors_with_its_charts_drawn(watched, name):
                            " && [...document.querySelectorAll('[data-lazy-src]')].every(s => s.dataset.loaded || s.dataset.error)",
                            timeout=20000)
     figures = page.locator("figure.ts-chart").all()
-    if name in ("home", "role", "sector", "measure", "sectors"):
+    if name in ("home", "role", "sector", "state", "measure", "sectors"):
         assert figures, f"{name} has no chart"
     for fig in figures:
         assert fig.get_attribute("data-error") is None, fig.get_attribute("data-error")
@@ -180,6 +181,24 @@ def test_page_loads_without_errors_with_its_charts_drawn(watched, name):
     assert page.title() and page.locator("meta[name=description]").get_attribute("content")
     assert page.locator(".ts-attribution").count() == 1
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert w.problems == []
+
+
+def test_home_map_has_one_linked_shape_per_state(watched):
+    """The state choropleth: 51 shapes (the 50 states and DC) from the vendored us-atlas file, each a link to its page;
+    following one lands on the state page."""
+    w = watched()
+    w.goto("/")
+    fig = w.page.locator("figure[data-chart=map]")
+    w.page.wait_for_function("() => document.querySelector('figure[data-chart=map]').dataset.drawn", timeout=20000)
+    shapes = fig.locator("svg a path.mark")
+    assert shapes.count() == 51 == int(fig.get_attribute("data-drawn"))
+    hrefs = {fig.locator("svg a").nth(i).get_attribute("href") for i in range(51)}
+    assert len(hrefs) == 51 and "/state/DC" in hrefs and "/state/CA" in hrefs
+    assert fig.locator("svg a[href='/state/CA'] path").get_attribute("fill") != fig.locator("svg a[href='/state/DC'] path").get_attribute("fill")
+    fig.locator("svg a[href='/state/CO']").click()
+    w.page.wait_for_url("**/state/CO")
+    assert w.page.locator("h1").first.text_content().startswith("Colorado")
     assert w.problems == []
 
 

@@ -812,3 +812,77 @@ def workforce_pivots(conn, codes: list[str]) -> dict[str, list[dict]]:
         out[code] = [{"to_code": p["to_code"], "to_title": p["to_title"], "percentile_delta": p["percentile_delta"],
                       "wage_delta": p["wage_delta"]} for p in data["pivots"][:3]]
     return out
+
+
+# --- US states (state_* tables; taskshift.service.states) ---------------------------------------------------
+def resolve_state(conn, text: str) -> str:
+    """The USPS code `/state/<text>` names: DC, dc or the FIPS code 11."""
+    from taskshift.service import states as _states
+
+    data = _states._data(conn, index_for(conn), "state_code")
+    try:
+        return _states.resolve(data, (text or "").strip(), "state_code")
+    except InvalidInput as err:
+        raise NotFound("state_code", err.errors[0]["problem"], "not_found") from None
+
+
+def _state(conn, code: str) -> m.StateScoreResponse:
+    from taskshift.service.states import score_state
+    return score_state(conn, resolve_state(conn, code), top=15)
+
+
+def state_header(conn, code: str) -> dict:
+    r = _state(conn, code)
+    d = r.model_dump(exclude={"measures", "consensus", "rules"})
+    d["states"] = len(_rows(conn, "select state from states"))
+    d["source"] = f"BLS OEWS by state, May {r.state.year}"
+    corr = _metadata(conn).get("state_postings_correlation")
+    d["correlation"] = json.loads(corr) if corr else None
+    return d
+
+
+def state_consensus(conn, code: str) -> dict | None:
+    r = _state(conn, code)
+    d = _consensus_dict(conn, r.consensus)
+    if d is None:
+        return None
+    d.update(code=r.state.code, name=r.state.name, rank=r.consensus_rank, states=len(_rows(conn, "select state from states")))
+    for side in ("predicted", "observed"):  # the flat names of the consensus tables (the sector partial's)
+        d.update({f"{side}_centre": d[side]["centre"], f"{side}_n": d[side]["n_families"]})
+    return d
+
+
+def state_measures(conn, code: str) -> dict | None:
+    r = _state(conn, code)
+    rows = [x.model_dump() for x in r.measures if x.score is not None]
+    for x in rows:
+        x.update({k: v for k, v in measure_entry(conn, x["measure_id"]).items() if k != "measure_id"})
+    order = {"predicted": 0, "observed": 1}
+    rows.sort(key=lambda x: (order.get(x["evidence"], 2), x["mean_percentile"] is None, -(x["mean_percentile"] or 0), x["measure_id"]))
+    return {"code": r.state.code, "measures": rows} if rows else None
+
+
+def state_roles(conn, code: str) -> dict | None:
+    r = _state(conn, code)
+    if not r.top_roles:
+        return None
+    return {"code": r.state.code, "name": r.state.name, "year": r.state.year, "roles": [x.model_dump() for x in r.top_roles]}
+
+
+def states_map(conn) -> dict | None:
+    """Every state on the consensus (and its exposed share), for the home page's map and ranking."""
+    if not _table_exists(conn, "state_consensus"):
+        return None
+    from taskshift.service.states import rank_states
+
+    idx = index_for(conn)
+
+    def make():
+        ranking = rank_states(conn)
+        fips = dict(_q(conn, "select state, fips from states").fetchall())
+        post = {s: (a, b) for s, a, b in _q(conn, "select state, postings_change_since_feb2020, postings_change_since_chatgpt from states")}
+        rows = [{**x.model_dump(), "fips": fips[x.code], "postings_change_since_feb2020": post[x.code][0],
+                 "postings_change_since_chatgpt": post[x.code][1]} for x in ranking.states]
+        return {"year": ranking.year, "states": rows, "correlation": ranking.postings_correlation,
+                "source": f"BLS OEWS by state, May {ranking.year}"}
+    return _memo(idx, ("pages", "states_map"), make)

@@ -130,6 +130,21 @@ def _measure_links(section: str) -> Links:
     return links
 
 
+def _state_links(section: str) -> Links:
+    def links(db: str, code: str) -> list[tuple[str, str]]:
+        return {
+            "header": [("states row", _row_url(db, "states", code)), ("state_coverage rows", f"/{db}/state_coverage?{_q({'state': code})}"),
+                       ("GET /-/score/state/" + code, f"/-/score/state/{code}")],
+            "consensus": [("state_consensus rows", f"/{db}/state_consensus?{_q({'state': code})}"),
+                          ("chart data (JSON)", f"/state/{code}.json?section=consensus")],
+            "measures": [("state_exposure rows", f"/{db}/state_exposure?{_q({'state': code})}"),
+                         ("CSV", f"/{db}/state_exposure.csv?{_q({'state': code, '_size': 'max'})}")],
+            "roles": [("state_roles rows", f"/{db}/state_roles?{_q({'state': code, '_sort': 'rank'})}"),
+                      ("state_labor rows", f"/{db}/state_labor?{_q({'state': code})}"), ("method", f"/{db}/metadata/state_method")],
+        }.get(section, [])
+    return links
+
+
 def _home_links(section: str) -> Links:
     def links(db: str, key: str) -> list[tuple[str, str]]:
         return {
@@ -137,6 +152,8 @@ def _home_links(section: str) -> Links:
             "roles": [("chart data (JSON)", "/home.json?section=roles"), ("roles", f"/{db}/roles"),
                       ("role_exposure", f"/{db}/role_exposure")],
             "sectors": [("sector_exposure", f"/{db}/sector_exposure"), ("chart data (JSON)", "/home.json?section=sectors")],
+            "states": [("state_consensus", f"/{db}/state_consensus"), ("chart data (JSON)", "/home.json?section=states"),
+                       ("GET /-/rank/states", "/-/rank/states")],
         }.get(section, [])
     return links
 
@@ -155,6 +172,7 @@ PAGES: dict[str, Page] = {
         ("figures", lambda conn, key: data.home_figures(conn)),
         ("roles", lambda conn, key: data.home_roles(conn)),
         ("sectors", lambda conn, key: data.home_sectors(conn)),
+        ("states", lambda conn, key: data.states_map(conn)),
     ]), lambda key: "/home.json", keyed=False),
     "role": Page("role", "taskshift/role.html", _sections("role", _role_links, [
         ("header", data.role_header),
@@ -175,6 +193,12 @@ PAGES: dict[str, Page] = {
         ("roles", data.sector_roles),
         ("seeds", data.sector_seeds),
     ]), lambda code: f"/sector/{code}.json"),
+    "state": Page("state", "taskshift/state.html", _sections("state", _state_links, [
+        ("header", data.state_header),
+        ("consensus", data.state_consensus),
+        ("measures", data.state_measures),
+        ("roles", data.state_roles),
+    ]), lambda code: f"/state/{code}.json"),
     "measure": Page("measure", "taskshift/measure.html", _sections("measure", _measure_links, [
         ("header", data.measure_header),
         ("distribution", data.measure_distribution),
@@ -429,6 +453,15 @@ def _describe(page: str, d: dict) -> tuple[str, str]:
             desc += (f" {100 * h['headline']['exposed_share']:.0f}% work in the most exposed quarter of occupations on "
                      f"{h['measure']['name']}; rank {h['headline']['rank']} of {h['sectors']} sectors.")
         return title, desc
+    if page == "state":
+        h = d["header"]
+        st = h["state"]
+        title = f"{st['name']} ({st['code']}): AI exposure of its workers · taskshift"
+        desc = f"How exposed to AI are the {compact(h['coverage']['employment_total'])} workers of {st['name']}?"
+        if h.get("exposed_share") is not None:
+            desc += (f" {100 * h['exposed_share']:.0f}% work in roles among the most exposed quarter of US workers on the consensus "
+                     f"of the measures; rank {h['consensus_rank']} of {h['states']} (BLS OEWS May {st['year']}).")
+        return title, desc
     if page == "measure":
         h = d["header"]
         title = f"{h['name']} ({h['measure_id']}) · taskshift"
@@ -575,7 +608,7 @@ async def keyed_view(request, datasette):
     kind = request.url_vars["kind"]
     page = PAGES[kind]
     raw = urllib.parse.unquote(request.url_vars["key"])
-    resolve = data.resolve_sector if kind == "sector" else data.resolve_measure
+    resolve = RESOLVE[kind]
     try:
         key = await _run(datasette, lambda conn: resolve(conn, raw))
     except ServiceError as err:
@@ -590,7 +623,12 @@ async def keyed_view(request, datasette):
     return await show_page(datasette, request, page, key)
 
 
+RESOLVE = {"sector": data.resolve_sector, "measure": data.resolve_measure, "state": data.resolve_state}
+
+
 def _choices(conn, kind: str) -> list[dict]:
+    if kind == "state":
+        return [{"href": f"/state/{c}", "code": c, "title": t} for c, t in conn.execute("select state, name from states order by state")]
     if kind == "sector":
         return [{"href": f"/sector/{c}", "code": c, "title": t} for c, t in conn.execute("select naics_code, title from sectors order by naics_code")]
     return [{"href": f"/measure/{c}", "code": c, "title": t} for c, t in conn.execute("select measure_id, title from measures order by measure_id")]
@@ -605,7 +643,7 @@ async def section_view(request, datasette):
             if await _run(datasette, lambda conn: data.resolve_role(conn, key)) != key:
                 return Response.text("not a role code", status=404)
         else:
-            resolve = data.resolve_sector if kind == "sector" else data.resolve_measure
+            resolve = RESOLVE[kind]
             if await _run(datasette, lambda conn: resolve(conn, key)) != key:
                 return Response.text("not a key", status=404)
     except ServiceError as err:
@@ -818,8 +856,8 @@ ROUTES = [
     (r"^/search$", search),
     (r"^/(?P<name>measures|sectors)(?P<fmt>\.json)?$", list_page),
     (r"^/role/(?P<key>[^/]+?)(?P<fmt>\.json)?$", role_view),
-    (r"^/(?P<kind>role|sector|measure)/(?P<key>[^/]+)/section/(?P<section>\w+)$", section_view),
-    (r"^/(?P<kind>sector|measure)/(?P<key>[^/]+?)(?P<fmt>\.json)?$", keyed_view),
+    (r"^/(?P<kind>role|sector|measure|state)/(?P<key>[^/]+)/section/(?P<section>\w+)$", section_view),
+    (r"^/(?P<kind>sector|measure|state)/(?P<key>[^/]+?)(?P<fmt>\.json)?$", keyed_view),
     (r"^/workforce$", workforce),
     (r"^/api$", api_page),
     (r"^/-/index(\.(?P<format>jsono?))?$", datasette_index),

@@ -215,15 +215,40 @@
     return parts.length;
   }
 
-  const CHARTS = {scatter, dots, bars, hist, stack};
+  // --- the US map: states coloured by a value, each linking to its page ----------------------------------
+  // `atlas`: the us-atlas TopoJSON (states-albers-10m.json, already projected to 975 x 610); rows carry fips.
+  function map(fig, body, rows, json, atlas) {
+    const byFips = new Map(rows.filter((r) => r.value !== null).map((r) => [r.fips, r]));
+    const shapes = topojson.feature(atlas, atlas.objects.states).features.filter((f) => byFips.has(f.id));
+    const width = 975, height = 610;
+    const svg = svgIn(body, width, height, fig.querySelector(".ts-chart-body").getAttribute("aria-label"));
+    const values = Array.from(byFips.values(), (r) => r.value);
+    const colour = d3.scaleSequential(d3.interpolateBlues).domain([d3.min(values) - 2, d3.max(values)]);
+    const path = d3.geoPath();
+    const links = svg.append("g").selectAll("a").data(shapes).join("a")
+      .attr("href", (f) => `/state/${byFips.get(f.id).code}`);
+    links.append("path").attr("class", "mark").attr("d", path).attr("data-state", (f) => byFips.get(f.id).code)
+      .attr("fill", (f) => colour(byFips.get(f.id).value)).attr("stroke", "#fff").attr("stroke-width", 0.8)
+      .append("title").text((f) => {
+        const r = byFips.get(f.id);
+        return `${r.name}: ${ordinal(r.value)} percentile (${Math.round(r.low)}–${Math.round(r.high)}), rank ${r.rank}; ` +
+          `${fmtShare(r.exposed_share)} of workers in exposed roles`;
+      });
+    const lo = d3.min(values), hi = d3.max(values);
+    legend(fig, [[`least exposed (${ordinal(lo)})`, colour(lo)], [`most exposed (${ordinal(hi)})`, colour(hi)]]);
+    return byFips.size;
+  }
+
+  const CHARTS = {scatter, dots, bars, hist, stack, map};
 
   function draw(fig) {
     const body = fig.querySelector(".ts-chart-body");
     const kind = fig.dataset.chart;
-    return getJSON(fig.dataset.src).then((json) => {
+    const atlas = fig.dataset.atlas ? getJSON(fig.dataset.atlas) : Promise.resolve(null);
+    return Promise.all([getJSON(fig.dataset.src), atlas]).then(([json, shapes]) => {
       const rows = fig.dataset.field ? json[fig.dataset.field] : json;
       const render = () => {
-        const n = CHARTS[kind](fig, body, rows, json);
+        const n = CHARTS[kind](fig, body, rows, json, shapes);
         fig.dataset.drawn = String(body.querySelectorAll(".mark").length);
         fig.dataset.expected = String(n);
       };
