@@ -47,7 +47,9 @@ METHOD = {
                       "(state_exposure.mean_percentile): where the state's average worker sits",
     "consensus_exposed": f"a role is exposed on the consensus when role_consensus.worker_percentile >= {scoring.EXPOSED_PERCENTILE:g}",
     "change": "May 2024 -> May 2025 change of employment in exposed and in unexposed roles, over the codes with a published "
-              "employment in both years (x the May 2025 scores); exposed = code employment x exposed fraction",
+              "employment in both years (x the May 2025 scores); exposed = code employment x exposed fraction. OEWS pools "
+              "three years of survey panels and BLS warns against reading it as a time series: compare states, do not "
+              "read a one-year difference as an effect of AI",
     "drivers": "state_roles: codes ranked by exposed employment on the consensus (employment x exposed fraction), then by "
                "employment x consensus centre; location_quotient as BLS published it",
     "postings": "Indeed Job Postings Index by state (1 Feb 2020 = 100): mean of the last complete month vs 100 (since February "
