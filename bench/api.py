@@ -10,6 +10,7 @@ one connection, `--seconds` per endpoint:
 - GET  /taskshift/roles/15-1252~2E00.json   (the baseline: Datasette's row JSON for the same role)
 - POST /-/score with 50 O*NET task ids      (a custom role)
 - POST /-/score/workforce with 50 roles
+- GET  /-/score/state/DC and GET /-/rank/states?measure=felten2021_aioe (a state; the states ranked)
 
 and prints requests/s, p50 and p99 latency, then the library figures: every role on every measure
 scored from Python (`taskshift.score_all()`, vectorised), a 50-task custom role, and free-text
@@ -167,6 +168,8 @@ def main(argv=None) -> int:
         ("GET row JSON (baseline)", "GET", "/taskshift/roles/15-1252~2E00.json", None),
         ("POST /-/score, 50 tasks", "POST", "/-/score", custom),
         ("POST /-/score/workforce, 50 roles", "POST", "/-/score/workforce", workforce),
+        ("GET /-/score/state/{code}", "GET", "/-/score/state/DC", None),
+        ("GET /-/rank/states?measure=", "GET", "/-/rank/states?measure=felten2021_aioe", None),
     ]
     use_wrk = shutil.which("wrk") is not None
     port = free_port()

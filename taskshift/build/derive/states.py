@@ -83,33 +83,43 @@ def coverage(labor: pd.DataFrame, codes_with_roles: set[str]) -> pd.DataFrame:
     return out
 
 
+def _keys(labor: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """An integer group id per row of `labor` for its (state, year), and the (state, year) of each id."""
+    gid, uniques = pd.factorize(pd.MultiIndex.from_arrays([labor["state"], labor["year"]]), sort=True)
+    return gid, pd.DataFrame({"state": uniques.get_level_values(0), "year": uniques.get_level_values(1).astype(int)})
+
+
 def state_exposure(labor: pd.DataFrame, cov: pd.DataFrame, code_scores: pd.DataFrame, exposure: pd.DataFrame) -> pd.DataFrame:
-    totals = cov.set_index(["state", "year"])["employment_total"].astype("float64")
+    gid, keys = _keys(labor)
+    totals = keys.merge(cov, on=["state", "year"], how="left")["employment_total"].astype("float64")
     thresholds = exposure[exposure["exposed"] == 1].groupby("measure_id")["score"].min()
     years = sorted(labor["year"].unique())
+    pairs = matched_pairs(labor, years)
+    employment = labor["employment"].astype("float64").to_numpy()
+    lookup = CodeLookup(labor["oews_code"])
+    pair_lookup = CodeLookup(pairs["oews_code"])
     parts = []
     for measure_id, codes in code_scores.groupby("measure_id", sort=True):
-        rows = labor[["state", "year", "oews_code", "employment"]].merge(
-            codes[["oews_code", "score", "percentile", "exposed_fraction"]], on="oews_code", how="left")
-        employment = rows["employment"].astype("float64")
-        key = list(zip(rows["state"], rows["year"]))
-        agg = scoring.employment_weighted(rows["score"], employment, pd.Series(key), totals=totals)
-        pct = scoring.employment_weighted(rows["percentile"], employment, pd.Series(key))
-        share = scoring.employment_weighted(rows["exposed_fraction"], employment, pd.Series(key))
-        out = agg.reset_index(names="key")
-        out["state"] = [k[0] for k in out["key"]]
-        out["year"] = [int(k[1]) for k in out["key"]]
-        out["mean_percentile"] = out["key"].map(pct["score"])
-        out["exposed_share"] = out["key"].map(share["score"])
+        by_code = codes.set_index(codes["oews_code"].astype(object))
+        score, pct, frac = (lookup.take(by_code[c]) for c in ("score", "percentile", "exposed_fraction"))
+        agg = scoring.employment_weighted(score, employment, gid, totals=totals)
+        mean_pct = scoring.employment_weighted(pct, employment, gid)
+        share = scoring.employment_weighted(frac, employment, gid)
+        out = keys.copy()
+        ids = np.arange(len(keys))
+        out["score"] = agg["score"].reindex(ids).to_numpy()
+        out["coverage"] = agg["coverage"].reindex(ids).to_numpy()
+        out["scored_employment"] = agg["scored_employment"].reindex(ids).to_numpy()
+        out["mean_percentile"] = mean_pct["score"].reindex(ids).to_numpy()
+        out["exposed_share"] = share["score"].reindex(ids).to_numpy()
         out["exposed_employment"] = out["exposed_share"].fillna(0.0) * out["scored_employment"]
-        counted = rows[rows["score"].notna() & rows["employment"].notna()]
-        out["n_codes"] = out["key"].map(counted.groupby(["state", "year"]).size()).fillna(0).astype(int)
-        out["employment"] = out["key"].map(totals).round().astype("Int64")
+        counted = ~np.isnan(score) & ~np.isnan(employment)
+        out["n_codes"] = np.bincount(gid[counted], minlength=len(keys))
+        out["employment"] = totals.round().astype("Int64").to_numpy()
         out["measure_id"] = measure_id
         out["threshold"] = float(thresholds[measure_id]) if measure_id in thresholds.index else np.nan
         out["rank"] = out.groupby("year")["score"].rank(method="min", ascending=False).astype("Int64")
-        change = exposed_change(rows, years)
-        out = out.drop(columns="key").merge(change, on=["state", "year"], how="left")
+        out = out.merge(exposed_change(pairs, pair_lookup.take(by_code["exposed_fraction"]), years), on=["state", "year"], how="left")
         parts.append(out)
     result = pd.concat(parts, ignore_index=True)
     for col in ("scored_employment", "exposed_employment"):
@@ -120,27 +130,50 @@ def state_exposure(labor: pd.DataFrame, cov: pd.DataFrame, code_scores: pd.DataF
     return result[columns].sort_values(["measure_id", "state", "year"], ignore_index=True)
 
 
-def exposed_change(rows: pd.DataFrame, years: list[int], fraction: str = "exposed_fraction") -> pd.DataFrame:
-    """For each state, the change from the first to the last year of the employment in exposed roles
-    (code employment x `fraction`) and in unexposed roles (x 1 - fraction), over the codes with a
-    fraction and a published employment in both years. One row per state, on the last year."""
+class CodeLookup:
+    """Values per OEWS code put on many rows fast: the rows' codes are matched to the codes once."""
+
+    def __init__(self, codes: pd.Series):
+        self.index = pd.Index(sorted(set(codes)), dtype=object)
+        self.pos = self.index.get_indexer(pd.Index(codes, dtype=object))
+
+    def take(self, values: pd.Series) -> np.ndarray:
+        aligned = np.append(values.reindex(self.index).to_numpy(dtype="float64"), np.nan)
+        return aligned[self.pos]  # pos is never -1: every row's code is in the index
+
+
+def matched_pairs(labor: pd.DataFrame, years: list) -> pd.DataFrame:
+    """(state, oews_code, e0, e1): the codes with a published employment in the first and the last year."""
     if len(years) < 2:
-        return pd.DataFrame(columns=["state", "year", "exposed_change_pct", "unexposed_change_pct", "change_codes"])
-    first, last = years[0], years[-1]
-    wide = rows[rows[fraction].notna()].pivot_table(index=["state", "oews_code"], columns="year", values="employment",
-                                                    aggfunc="first")
-    frac = rows.drop_duplicates("oews_code").set_index("oews_code")[fraction]
-    wide = wide.reindex(columns=[first, last]).astype("float64").dropna()
-    f = wide.index.get_level_values("oews_code").map(frac).to_numpy(dtype="float64")
-    parts = pd.DataFrame({"state": wide.index.get_level_values("state"),
-                          "x0": wide[first].to_numpy() * f, "x1": wide[last].to_numpy() * f,
-                          "u0": wide[first].to_numpy() * (1 - f), "u1": wide[last].to_numpy() * (1 - f)})
-    sums = parts.groupby("state", sort=True).sum()
-    n = parts.groupby("state", sort=True).size()
-    return pd.DataFrame({"state": sums.index, "year": last,
+        return pd.DataFrame(columns=["state", "oews_code", "e0", "e1"])
+    pub = labor[labor["employment"].notna()]
+    a = pub[pub["year"] == years[0]][["state", "oews_code", "employment"]].rename(columns={"employment": "e0"})
+    b = pub[pub["year"] == years[-1]][["state", "oews_code", "employment"]].rename(columns={"employment": "e1"})
+    out = a.merge(b, on=["state", "oews_code"])
+    out["e0"] = out["e0"].astype("float64")
+    out["e1"] = out["e1"].astype("float64")
+    return out
+
+
+def exposed_change(pairs: pd.DataFrame, fraction, years: list) -> pd.DataFrame:
+    """For each state, the change from the first to the last year of the employment in exposed roles
+    (code employment x its exposed `fraction`) and in unexposed roles (x 1 - fraction), over the codes with
+    a fraction and a published employment in both years (`matched_pairs`). One row per state, on the last year."""
+    cols = ["state", "year", "exposed_change_pct", "unexposed_change_pct", "change_codes"]
+    if len(years) < 2 or not len(pairs):
+        return pd.DataFrame(columns=cols)
+    f = (pairs["oews_code"].map(fraction) if isinstance(fraction, pd.Series) else pd.Series(fraction)).to_numpy(dtype="float64")
+    keep = ~np.isnan(f)
+    p = pairs[keep]
+    f = f[keep]
+    parts = pd.DataFrame({"state": p["state"].to_numpy(), "x0": p["e0"].to_numpy() * f, "x1": p["e1"].to_numpy() * f,
+                          "u0": p["e0"].to_numpy() * (1 - f), "u1": p["e1"].to_numpy() * (1 - f)})
+    grouped = parts.groupby("state", sort=True)
+    sums, n = grouped.sum(), grouped.size()
+    return pd.DataFrame({"state": sums.index, "year": int(years[-1]),
                          "exposed_change_pct": scoring.index_change_pct(sums["x1"], sums["x0"]),
                          "unexposed_change_pct": scoring.index_change_pct(sums["u1"], sums["u0"]),
-                         "change_codes": n.to_numpy()}).reset_index(drop=True)
+                         "change_codes": n.to_numpy()}).reset_index(drop=True)[cols]
 
 
 def code_consensus(roles: pd.DataFrame, role_cons: pd.DataFrame) -> pd.DataFrame:
@@ -172,17 +205,19 @@ def state_consensus(states: pd.DataFrame, labor: pd.DataFrame, cov: pd.DataFrame
     out["min_coverage"] = pd.DataFrame(cover, index=index)[counted].min(axis=1)
     out = out.reset_index()
     # exposed on the consensus, and its change May 2024 -> May 2025
-    rows = labor[["state", "year", "oews_code", "employment"]].merge(codes, on="oews_code", how="left")
-    emp = rows["employment"].astype("float64")
-    key = pd.Series(list(zip(rows["state"], rows["year"])))
-    share = scoring.employment_weighted(rows["exposed_fraction"], emp, key)
-    k = pd.Series(list(zip(out["state"], out["year"])))
-    out["scored_employment"] = k.map(share["scored_employment"]).round().astype("Int64")
-    out["exposed_share"] = k.map(share["score"]).to_numpy()
-    out["exposed_employment"] = (k.map(share["score"]).fillna(0.0) * k.map(share["scored_employment"])).round().astype("Int64")
-    change = exposed_change(rows, sorted(labor["year"].unique()))
-    out = out.merge(change, on=["state", "year"], how="left")
-    out["employment"] = k.map(cov.set_index(["state", "year"])["employment_total"]).astype("Int64").to_numpy()
+    gid, keys = _keys(labor)
+    fraction = codes.set_index("oews_code")["exposed_fraction"]
+    share = scoring.employment_weighted(labor["oews_code"].map(fraction).to_numpy(dtype="float64"),
+                                        labor["employment"].astype("float64").to_numpy(), gid)
+    share = keys.assign(scored_employment=share["scored_employment"].reindex(np.arange(len(keys))).to_numpy(),
+                        exposed_share=share["score"].reindex(np.arange(len(keys))).to_numpy())
+    out = out.merge(share, on=["state", "year"], how="left")
+    out["exposed_employment"] = (out["exposed_share"].fillna(0.0) * out["scored_employment"]).round().astype("Int64")
+    out["scored_employment"] = out["scored_employment"].round().astype("Int64")
+    years = sorted(labor["year"].unique())
+    out = out.merge(exposed_change(matched_pairs(labor, years), fraction, years), on=["state", "year"], how="left")
+    out = out.merge(cov[["state", "year", "employment_total"]].rename(columns={"employment_total": "employment"}),
+                    on=["state", "year"], how="left")
     out["rank"] = out.groupby("year")["centre"].rank(method="min", ascending=False).astype("Int64")
     return out.sort_values(["state", "year"], ignore_index=True)
 
@@ -283,6 +318,8 @@ def derive(ctx) -> None:
     exposure = ctx.frames.get("role_exposure")
     if labor is None:
         return
+    # plain Python strings: the arithmetic below groups and maps on them 51 x 2 x 21 times
+    labor = labor.astype({"state": object, "oews_code": object})
     roles = ctx.frames["roles"]
     cov = coverage(labor, set(roles["labor_code"].dropna()))
     ctx.frames["state_coverage"] = cov
