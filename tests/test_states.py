@@ -230,7 +230,7 @@ def test_library_cli_and_api_agree(built_db, capsys):
 
 @pytest.mark.parametrize("path,status,field", [
     ("/-/score/state/XX", 404, "code"), ("/-/score/state/72", 404, "code"), ("/-/score/state/D.C.", 400, "code"),
-    ("/-/score/state/DC?year=2019", 400, "year"), ("/-/score/state/DC?top=0", 400, "top"),
+    ("/-/score/state/DC?year=2019", 404, "year"), ("/-/score/state/DC?year=1900", 400, "year"), ("/-/score/state/DC?top=0", 400, "top"),
     ("/-/score/state/DC?measures=nope", 400, "measures"), ("/-/rank/states?measure=nope", 400, "measure"),
 ])
 def test_bad_requests_are_4xx_naming_the_field(built_db, path, status, field):

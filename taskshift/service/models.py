@@ -774,7 +774,7 @@ class StateQuery(_Request):
     measures: list[Annotated[StrictStr, Field(max_length=MAX_QUERY_MEASURE_LENGTH)]] | None = Field(
         None, min_length=1, max_length=MAX_QUERY_MEASURE_VALUES,
         description="Only these measures (comma-separated or repeated ?measures=); default every measure with role scores")
-    year: Integer | None = Field(None, description="OEWS reference year, 2024 or 2025 (default the latest)")
+    year: Integer | None = Field(None, ge=1997, le=2100, description="OEWS reference year, 2024 or 2025 (default the latest)")
     top: Integer = Field(10, ge=1, le=100, description="How many of the occupations behind the state's exposure to list")
 
 
@@ -782,7 +782,7 @@ class RankQuery(_Request):
     """Query string of `GET /-/rank/states`."""
     measure: Annotated[StrictStr, Field(max_length=MAX_QUERY_MEASURE_LENGTH)] | None = Field(
         None, description="Rank by this measure's state score (default: the consensus centre)")
-    year: Integer | None = Field(None, description="OEWS reference year, 2024 or 2025 (default the latest)")
+    year: Integer | None = Field(None, ge=1997, le=2100, description="OEWS reference year, 2024 or 2025 (default the latest)")
 
 
 class StateInfo(_Response):

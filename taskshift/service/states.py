@@ -110,8 +110,10 @@ def resolve(data: StateData, code, field_name: str = "code") -> str:
 def _year(data: StateData, year, field_name: str = "year") -> int:
     if year is None:
         return data.years[-1]
+    if not isinstance(year, int) or isinstance(year, bool):
+        raise InvalidInput(field_name, f"{year!r} is not a year: give a whole number such as {data.years[-1]}", "int_type")
     if year not in data.years:
-        raise InvalidInput(field_name, f"no state figures for {year}: the years are {', '.join(map(str, data.years))}", "not_found")
+        raise NotFound(field_name, f"no state figures for {year}: the years are {', '.join(map(str, data.years))}", "not_found")
     return int(year)
 
 

@@ -302,7 +302,7 @@ async def openapi_json(call: Call):
 
 
 #: The pattern of each path parameter, as the service checks it (a code that fails it is a 400 naming the field).
-PATH_PATTERNS = {"role_code": m.ROLE_CODE_PATTERN, "isco_code": m.ISCO_CODE_PATTERN}
+PATH_PATTERNS = {"role_code": m.ROLE_CODE_PATTERN, "isco_code": m.ISCO_CODE_PATTERN, "state_code": m.STATE_CODE_PATTERN}
 
 ROUTES: list[Route] = [
     # the literal /-/score/workforce comes before /-/score/{role_code}
