@@ -48,7 +48,7 @@ def start_server(db: Path, port: int, log) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("taskshift")  # `taskshift serve`: Datasette under uvicorn, with its limits
     command = [str(exe) if exe.exists() else "taskshift", "serve", str(db), "--host", HOST, "--port", str(port)]
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240  # the first answer loads the index and the embeddings: slow on a busy machine
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {' '.join(command)}")
@@ -60,7 +60,7 @@ def start_server(db: Path, port: int, log) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     proc.terminate()
-    raise RuntimeError("server did not answer within 90 s")
+    raise RuntimeError("server did not answer within 240 s")
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
