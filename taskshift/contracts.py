@@ -249,6 +249,14 @@ def control_characters(s: pd.Series) -> pd.Series | None:
     return s.map(lambda v: isinstance(v, str) and CONTROL_CHARACTERS.search(v) is not None).astype(bool)
 
 
+def _present(s: pd.Series) -> pd.Series:
+    """Mask of the values that are there: not missing and not blank (only whitespace) as text. A number
+    is never blank, so numeric columns skip the conversion to text."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        return s.notna()
+    return s.notna() & ~s.astype("string").str.strip().eq("").fillna(False)
+
+
 def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
     """Convert a column to a declared type; return (converted, mask of values that would not convert)."""
     if type_ == "blob":  # bytes as they are; anything else does not convert
@@ -256,7 +264,7 @@ def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
         ok = s.map(lambda v: isinstance(v, (bytes, bytearray, memoryview)), na_action="ignore").fillna(False).astype(bool)
         converted = s.map(bytes, na_action="ignore").where(present & ok, None).astype(object)
         return converted, present & ~ok
-    present = s.notna() & ~s.astype("string").str.strip().eq("").fillna(False)
+    present = _present(s)
     if type_ == "text":
         def text(v):
             if isinstance(v, float) and v.is_integer():

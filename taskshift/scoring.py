@@ -18,7 +18,9 @@ so a caller can always tell "scored 0" from "not scored".
 """
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -147,22 +149,36 @@ def percentile_rank(values: pd.Series, groups: pd.Series | None = None) -> pd.Se
     value (`snap_ties`, within each group), so float noise never splits a tie.
     """
     index = values.index if isinstance(values, pd.Series) else None
-    values = pd.Series(snap_ties(values, groups), index=index, dtype="float64")
-
-    def one(v: pd.Series) -> pd.Series:
-        n = v.notna().sum()
+    if groups is None:  # numpy only: called for every pair of measures, where pandas' overhead dominated
+        v = snap_ties(values)
+        present = ~np.isnan(v)
+        n = int(present.sum())
         if n <= 1:
-            return pd.Series(np.where(v.notna(), 50.0, np.nan), index=v.index)
-        return 100.0 * (v.rank(method="average") - 1.0) / (n - 1.0)
-
-    if groups is None:
-        return one(values)
+            return pd.Series(np.where(present, 50.0, np.nan), index=index, dtype="float64")
+        return pd.Series(100.0 * (average_rank(v) - 1.0) / (n - 1.0), index=index, dtype="float64")
+    values = pd.Series(snap_ties(values, groups), index=index, dtype="float64")
     groups = pd.Series(np.asarray(groups), index=values.index)
     ranks = values.groupby(groups, sort=False).rank(method="average")
     n = values.notna().groupby(groups, sort=False).transform("sum").astype("float64")
     with np.errstate(invalid="ignore", divide="ignore"):
         pct = 100.0 * (ranks - 1.0) / (n - 1.0)
     return pct.where(n > 1, np.where(values.notna(), 50.0, np.nan)).where(values.notna())
+
+
+def average_rank(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of float values, ties given their average rank, NaN kept NaN: the numbers of
+    pandas' `Series.rank(method="average")` (an average rank is a whole or half number, exact in floats)."""
+    v = np.asarray(values, dtype="float64")
+    out = np.full(v.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(v))
+    if not ok.size:
+        return out
+    order = ok[np.argsort(v[ok], kind="stable")]
+    sv = v[order]
+    starts = np.concatenate(([0], np.flatnonzero(sv[1:] != sv[:-1]) + 1))
+    ends = np.concatenate((starts[1:], [len(sv)]))
+    out[order] = np.repeat((starts + 1 + ends) / 2.0, ends - starts)
+    return out
 
 
 def percentile_spread(exposure: pd.DataFrame) -> pd.DataFrame:
@@ -395,38 +411,43 @@ def tfidf_cosine(queries: list[list[str]], docs: list[list[str]]) -> np.ndarray:
     vocab: dict[str, int] = {}
     rows, cols, counts = [], [], []
     for i, terms in enumerate(docs):
-        tf: dict[int, int] = {}
-        for t in terms:
-            j = vocab.setdefault(t, len(vocab))
-            tf[j] = tf.get(j, 0) + 1
+        tf = Counter(terms)  # terms in order of first occurrence, as everywhere below
+        for t in tf:
+            if t not in vocab:
+                vocab[t] = len(vocab)
         rows += [i] * len(tf)
-        cols += list(tf)
-        counts += list(tf.values())
+        cols += [vocab[t] for t in tf]
+        counts += tf.values()
     rows_a, cols_a = np.asarray(rows, dtype="int64"), np.asarray(cols, dtype="int64")
     df = np.bincount(cols_a, minlength=len(vocab)).astype("float64")
     idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
     w = np.asarray(counts, dtype="float64") * idf[cols_a]
     norms = np.sqrt(np.bincount(rows_a, weights=w * w, minlength=n))
     out = np.zeros((len(queries), n))
-    by_term: dict[int, np.ndarray] = {}
-    order = np.argsort(cols_a, kind="stable")
+    order = np.argsort(cols_a, kind="stable")  # the (document, term) entries of each term, by document
     bounds = np.searchsorted(cols_a[order], np.arange(len(vocab) + 1))
+    unknown = np.log(1.0 + n) + 1.0  # idf of a word no document has
     for qi, terms in enumerate(queries):
-        qtf: dict[str, int] = {}
-        for t in terms:
-            qtf[t] = qtf.get(t, 0) + 1
         qnorm = 0.0
-        acc = np.zeros(n)
-        for t, c in qtf.items():
+        known, weights = [], []
+        for t, c in Counter(terms).items():
             j = vocab.get(t)
-            weight = c * (idf[j] if j is not None else np.log(1.0 + n) + 1.0)
+            weight = c * (idf[j] if j is not None else unknown)
             qnorm += weight * weight
-            if j is None:
-                continue
-            hit = by_term.get(j)
-            if hit is None:
-                hit = by_term[j] = order[bounds[j]:bounds[j + 1]]
-            np.add.at(acc, rows_a[hit], weight * w[hit])
+            if j is not None:
+                known.append(j)
+                weights.append(weight)
+        if known:
+            # every (term, document) product of the query at once, in term order: bincount adds them up
+            # per document in that order, the same sums as adding one term at a time
+            js = np.asarray(known, dtype="int64")
+            starts, lengths = bounds[js], bounds[js + 1] - bounds[js]
+            firsts = np.cumsum(lengths) - lengths
+            hit = order[np.repeat(starts - firsts, lengths) + np.arange(int(lengths.sum()))]
+            products = np.repeat(np.asarray(weights, dtype="float64"), lengths) * w[hit]
+            acc = np.bincount(rows_a[hit], weights=products, minlength=n)
+        else:
+            acc = np.zeros(n)
         with np.errstate(invalid="ignore", divide="ignore"):
             out[qi] = np.where((norms > 0) & (qnorm > 0), acc / (norms * np.sqrt(qnorm)), 0.0)
     return out
@@ -1146,16 +1167,20 @@ def content_tokens(text: str) -> list[str]:
     """The content words of a text, in order, repeats kept: lower-case runs of a-z/0-9, STOP_WORDS
     dropped, plural endings folded (a final -ies -> -y; a final -s dropped unless -ss; words of 3
     letters or fewer kept as they are), so "outcomes" and "outcome" are one word."""
-    out = []
-    for word in _WORD.findall(str(text).lower()):
-        if word in STOP_WORDS:
-            continue
-        if len(word) > 3 and word.endswith("ies"):
-            word = word[:-3] + "y"
-        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        out.append(word)
-    return out
+    fold = _fold_word
+    return [w for w in map(fold, _WORD.findall(str(text).lower())) if w]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_word(word: str) -> str:
+    """The content word `content_tokens` keeps for `word` ("" for a stop word)."""
+    if word in STOP_WORDS:
+        return ""
+    if len(word) > 3 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def content_words(text: str) -> frozenset[str]:

@@ -23,7 +23,7 @@ import sqlite_utils
 from taskshift import __version__
 from taskshift.contracts import Contract, ContractError, table_contracts, table_order
 from taskshift.resources import project_metadata
-from taskshift.build.digests import DIGEST_DESCRIPTION, DIGEST_KEY, database_digests
+from taskshift.build.digests import DIGEST_DESCRIPTION, DIGEST_KEY, rows_digest
 from taskshift.build.output import (OutputError, check_output_file,  # noqa: F401 (OutputError: re-exported)
                                     clean_stale, is_io_error, lock_fd as hold_fd, on_signals, output_error,
                                     temp_db_pattern)
@@ -204,13 +204,19 @@ def foreign_key_problems(tables: dict[str, pd.DataFrame], contracts: dict[str, C
                 continue
             child = table[list(fk.columns)].dropna()
             parent = tables[fk.table][list(fk.ref_columns)].set_axis(list(fk.columns), axis=1)
-            orphans = child.merge(parent.drop_duplicates(), how="left", indicator=True)
-            orphans = orphans[orphans["_merge"] == "left_only"].drop(columns="_merge")
+            orphans = child[~_keys(child).isin(_keys(parent))].reset_index(drop=True)
             if len(orphans):
                 examples = [tuple(r) if len(r) > 1 else r[0] for r in orphans.drop_duplicates().head(3).itertuples(index=False)]
                 problems.append(f"table {name}: column {', '.join(fk.columns)} rule foreign key to {fk.table}."
                                 f"{', '.join(fk.ref_columns)} failed ({len(orphans)} rows; e.g. {examples})")
     return problems
+
+
+def _keys(frame: pd.DataFrame) -> pd.Index:
+    """The rows of `frame` as one index of keys (a value, or a tuple for several columns), for `isin`."""
+    if frame.shape[1] == 1:
+        return pd.Index(frame.iloc[:, 0].to_numpy(dtype=object))
+    return pd.MultiIndex.from_frame(frame.astype(object))
 
 
 def sources_frame(manifest: Manifest, used: list[str]) -> pd.DataFrame:
@@ -281,50 +287,70 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
         os.close(fd)
 
 
+#: SQLite page cache while writing (KiB, negative = size): the whole database fits, so no page is
+#: written twice while tables and their indexes are filled.
+CACHE_KIB = 256 * 1024
+
+
 def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path) -> None:
+    """One transaction: per table (foreign-key order) CREATE TABLE, its rows (executemany), then its
+    indexes (built once over the loaded rows rather than kept up to date row by row); the table
+    digests from the rows as written (`digests.rows_digest`); then full-text indexes and ANALYZE.
+    VACUUM only when something left free pages (a fresh file written in one pass has none)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA page_size = 4096")
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         conn.execute("BEGIN")
         order = [n for n in table_order(contracts) if n in tables]
+        digests = {}
         for name in order:
             contract = contracts[name]
-            for statement in contract.ddl():
-                conn.execute(statement)
-            frame = tables[name]
+            create_table, *create_indexes = contract.ddl()
+            conn.execute(create_table)
             cols = contract.column_names
+            rows = _rows(tables[name][cols])
             placeholders = ", ".join("?" for _ in cols)
             quoted = ", ".join(f'"{c}"' for c in cols)
-            conn.executemany(f'INSERT INTO "{name}" ({quoted}) VALUES ({placeholders})', _rows(frame[cols]))
+            conn.executemany(f'INSERT INTO "{name}" ({quoted}) VALUES ({placeholders})', rows)
+            for statement in create_indexes:
+                conn.execute(statement)
+            digests[name] = rows_digest(rows)
         if "metadata" in tables:  # what each table holds, for `taskshift verify` of a database on its own
-            digests = database_digests(conn, {n: contracts[n] for n in order})
             conn.execute('INSERT INTO "metadata" ("key", "value", "description") VALUES (?, ?, ?)',
-                         (DIGEST_KEY, json.dumps(digests, sort_keys=True), DIGEST_DESCRIPTION))
+                         (DIGEST_KEY, json.dumps(dict(sorted(digests.items())), sort_keys=True), DIGEST_DESCRIPTION))
         conn.execute("COMMIT")
         db = sqlite_utils.Database(conn)
         for name in order:
             if contracts[name].fts:
                 db[name].enable_fts(list(contracts[name].fts), tokenize="porter", create_triggers=False)
         conn.execute("ANALYZE")
-        conn.execute("VACUUM")
+        if conn.execute("PRAGMA freelist_count").fetchone()[0]:
+            conn.execute("VACUUM")
     finally:
         conn.close()
 
 
-def _rows(frame: pd.DataFrame):
-    """Rows as plain Python values (None for missing), in frame order."""
+def _rows(frame: pd.DataFrame) -> list[tuple]:
+    """Rows as plain Python values (None for missing; -0.0 as 0.0, which SQLite reads back anyway),
+    in frame order, converted a column at a time."""
     columns = []
     for name in frame.columns:
         s = frame[name]
+        missing = s.isna().to_numpy()
         if pd.api.types.is_integer_dtype(s.dtype):
-            columns.append([None if pd.isna(v) else int(v) for v in s])
+            values = s.to_numpy(dtype="int64", na_value=0).tolist()
         elif pd.api.types.is_float_dtype(s.dtype):
-            columns.append([None if pd.isna(v) else float(v) for v in s])
+            values = (s.to_numpy(dtype="float64", na_value=0.0) + 0.0).tolist()  # + 0.0: -0.0 -> 0.0
         else:
-            columns.append([None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in s])
-    return zip(*columns)
+            values = s.tolist()
+        if missing.any():
+            for i in missing.nonzero()[0].tolist():
+                values[i] = None
+        columns.append(values)
+    return list(zip(*columns))
 
 
 def _check(path: Path) -> None:

@@ -51,6 +51,18 @@ def table_digest(conn: sqlite3.Connection, table: str, columns: list[str], schem
     return {"rows": rows, "sha256": h.hexdigest()}
 
 
+def rows_digest(rows: list) -> dict:
+    """`table_digest` computed from the rows as they are written (the build), not read back: `rows` in
+    write (rowid) order, as the Python values bound to SQLite (int, float, str, bytes or None, matching
+    the column types, so SQLite stores them unchanged), with -0.0 given as 0.0 (SQLite reads a REAL -0.0
+    back as 0.0). Equal to `table_digest` of the written table (tests/test_database.py checks it)."""
+    h = hashlib.sha256()
+    for start in range(0, len(rows), BATCH):
+        h.update(_ENCODE(rows[start:start + BATCH]).encode("utf-8", "surrogatepass"))
+        h.update(b"\n")
+    return {"rows": len(rows), "sha256": h.hexdigest()}
+
+
 def database_digests(conn: sqlite3.Connection, contracts: dict) -> dict[str, dict]:
     """Digests of every table of the database that has a contract, by table name."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -147,15 +147,26 @@ def title_rows(titles: pd.DataFrame, roles_near: pd.DataFrame, ev: pd.DataFrame,
 def stem_words(text: str) -> list[str]:
     """Lower-case words without common English words, with a light suffix stripping (annotate ~ annotation)."""
     out = []
-    for w in re.findall(r"[a-z]+", str(text).lower()):
-        if w in _STOP or len(w) < 2:
-            continue
-        for suf in _SUFFIXES:
-            if len(w) > 4 and w.endswith(suf) and len(w) - len(suf) >= 3:
-                w = w[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
-                break
-        out.append(w)
+    for w in _WORDS.findall(str(text).lower()):
+        stem = _STEMS.get(w)
+        if stem is None:
+            stem = _STEMS[w] = _stem(w)
+        if stem:
+            out.append(stem)
     return out
+
+
+_WORDS = re.compile(r"[a-z]+")
+_STEMS: dict[str, str] = {}  # word -> stem ("" for a word left out): a pure function of the word, memoised
+
+
+def _stem(w: str) -> str:
+    if w in _STOP or len(w) < 2:
+        return ""
+    for suf in _SUFFIXES:
+        if len(w) > 4 and w.endswith(suf) and len(w) - len(suf) >= 3:
+            return w[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+    return w
 
 
 def technology_free(text: str) -> list[str]:
@@ -185,6 +196,7 @@ def nearest_roles(titles: pd.DataFrame, title_tasks: pd.DataFrame, onet_tasks: p
     """
     docs = onet_tasks.sort_values("task_id").reset_index(drop=True)
     terms = [technology_free(t) for t in docs["statement"]]
+    terms_of = dict(zip(docs["statement"], terms))
     title_tasks = title_tasks.reset_index(drop=True).copy()
     sims = scoring.tfidf_cosine([technology_free(t) for t in title_tasks["task"]], terms)
     best = sims.argmax(axis=1)
@@ -196,8 +208,11 @@ def nearest_roles(titles: pd.DataFrame, title_tasks: pd.DataFrame, onet_tasks: p
     codes = np.array(sorted(docs["role_code"].unique()))
     role_index = {c: i for i, c in enumerate(codes)}
     ri = docs["role_code"].map(role_index).to_numpy()
-    joined = docs.groupby("role_code")["statement"].agg(" ".join)
-    role_docs = [technology_free(f"{info.at[c, 'description']} {joined[c]}") for c in codes]
+    # technology_free of "description statement statement ...": words never run across the spaces, so
+    # the words of the description followed by each statement's (already computed) words
+    by_role = docs.groupby("role_code")["statement"].agg(list)
+    role_docs = [technology_free(str(info.at[c, "description"])) + [w for st in by_role[c] for w in terms_of[st]]
+                 for c in codes]
     per_role = np.zeros((len(title_tasks), len(codes)))
     arg = np.zeros((len(title_tasks), len(codes)), dtype="int64")
     for k in range(len(title_tasks)):
@@ -207,10 +222,12 @@ def nearest_roles(titles: pd.DataFrame, title_tasks: pd.DataFrame, onet_tasks: p
         arg[k, ri[order[first]]] = order[first]
     onet = onet_titles[onet_titles["kind"] != "emerging"].assign(folded=lambda f: f["title"].map(_fold))
     rows = []
-    for key, group in title_tasks.groupby("title_key", sort=True):
+    groups = list(title_tasks.groupby("title_key", sort=True))
+    # one query per title (its tasks together) against the role documents, all titles in one call
+    documents = scoring.tfidf_cosine([technology_free(" ".join(group["task"])) for _, group in groups], role_docs)
+    for (key, group), document in zip(groups, documents):
         idx = group.index.to_numpy()
         coverage = per_role[idx].mean(axis=0)
-        document = scoring.tfidf_cosine([technology_free(" ".join(group["task"]))], role_docs)[0]
         overlap = np.sqrt(coverage * document)
         wanted = {_fold(n) for n in names.loc[names["title_key"] == key, "name"]}
         listed = onet[onet["folded"].isin(wanted)].groupby("role_code")["title"].first()

@@ -280,16 +280,18 @@ def weigh(links: pd.DataFrame, employment: pd.Series, weighted_units: bool) -> p
     return links
 
 
-def routed_links(system: str, xw: Crosswalks, codes, fit: TaskFit | None = None) -> list[tuple[str, pd.DataFrame]]:
+def routed_links(system: str, xw: Crosswalks, codes, fit: TaskFit | None = None,
+                 candidates: dict[str, pd.DataFrame] | None = None) -> list[tuple[str, pd.DataFrame]]:
     """The weighed links (role_code, unit, link_code, weight, weight_basis) from the roles to the codes
     `codes` of a code system, per derivation, most detailed first: each role takes the first derivation
     that reaches one of the codes. ISCO-08 links go through the task-fit rule (`prune_by_fit`) when `fit`
     is given. Used for every measure (`codes`: the codes with a score) and for the ISCO-08 tables
-    (`codes`: every unit group of the crosswalk, taskshift.build.derive.isco)."""
+    (`codes`: every unit group of the crosswalk, taskshift.build.derive.isco). `candidates`: the
+    `candidate_links(system, xw)` already made (they depend only on the code system)."""
     codes = set(codes)
     done: set[str] = set()
     out = []
-    for derivation, links in candidate_links(system, xw).items():
+    for derivation, links in (candidates if candidates is not None else candidate_links(system, xw)).items():
         links = links[~links["role_code"].isin(done) & links["link_code"].isin(codes)]
         if links.empty:
             continue
@@ -321,12 +323,15 @@ def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.Data
     if fit is None and len(isco_codes):
         fit = TaskFit(role_tasks, isco_tasks)
     frames = []
+    candidates: dict[str, dict[str, pd.DataFrame]] = {}  # per code system: the same for every measure
     for (measure_id, system), scores in native.groupby(["measure_id", "code_system"], sort=True):
+        if system not in candidates:
+            candidates[system] = candidate_links(system, xw)
         members = aliases.loc[aliases["code_system"] == system, ["native_code", "member_code"]]
         scores = scores.dropna(subset=["score"]).merge(members, on="native_code", how="left")
         scores["link_code"] = scores["member_code"].fillna(scores["native_code"])
         scored = scores[["link_code", "native_code", "score", "coverage"]].drop_duplicates(["link_code", "native_code"])
-        for derivation, links in routed_links(system, xw, scored["link_code"], fit):
+        for derivation, links in routed_links(system, xw, scored["link_code"], fit, candidates[system]):
             # a link code standing for several published codes shares its weight among them
             joined = links.merge(scored, on="link_code")
             shared = joined.groupby(["role_code", "unit", "link_code"])["native_code"].transform("size")
@@ -387,12 +392,15 @@ def correlations(exposure: pd.DataFrame) -> pd.DataFrame:
     """Spearman rank correlation between every pair of measures, over the roles both cover."""
     wide = exposure.pivot(index="role_code", columns="measure_id", values="score")
     ids = sorted(wide.columns)
+    values = {m: wide[m].to_numpy(dtype="float64") for m in ids}
+    present = {m: ~np.isnan(v) for m, v in values.items()}
     rows = []
     for i, a in enumerate(ids):
         for b in ids[i + 1:]:
-            both = wide[[a, b]].dropna()
-            rows.append({"measure_a": a, "measure_b": b, "n": len(both),
-                         "spearman": scoring.spearman(both[a].to_numpy(), both[b].to_numpy()) if len(both) > 2 else None})
+            both = present[a] & present[b]  # the roles both measures cover, in role order
+            n = int(both.sum())
+            rows.append({"measure_a": a, "measure_b": b, "n": n,
+                         "spearman": scoring.spearman(values[a][both], values[b][both]) if n > 2 else None})
     return pd.DataFrame(rows)
 
 

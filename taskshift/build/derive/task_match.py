@@ -36,6 +36,7 @@ Usage (a build step that has the frames `tasks`, `task_history`, `crosswalks`):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,9 +58,27 @@ METHOD_TEXT = {
 COLUMNS = ["text", "key", "task_id", "role_code", "method", "similarity", "n_tasks", "evidence"]
 
 
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
+
+
 def normalise(text) -> pd.Series:
     """Lower-case and keep only a-z and 0-9: the key statements are matched on exactly."""
-    return pd.Series(text, dtype=object).str.lower().str.replace(r"[^a-z0-9]+", "", regex=True)
+    s = pd.Series(text, dtype=object)
+    values = s.tolist()
+    if all(isinstance(v, str) for v in values):  # the usual case: one pass in Python, no pandas string machinery
+        return pd.Series([_NOT_KEY.sub("", v.lower()) for v in values], index=s.index, dtype=object)
+    return s.str.lower().str.replace(_NOT_KEY.pattern, "", regex=True)
+
+
+def _positions(keys: list) -> dict:
+    """{key: [positions]} in order of first appearance, missing keys left out (as a groupby of the
+    positions by key, sort=False, would give them)."""
+    out: dict = {}
+    for i, k in enumerate(keys):
+        if not isinstance(k, str) and pd.isna(k):
+            continue
+        out.setdefault(k, []).append(i)
+    return out
 
 
 @dataclass(frozen=True)
@@ -92,8 +111,8 @@ class TaskMatcher:
         self._statements = t["statement"].to_numpy(dtype=object)
         self._pos = {int(i): k for k, i in enumerate(self._ids)}
         keys = normalise(t["statement"])
-        self._by_key = {k: list(g) for k, g in pd.Series(range(len(t))).groupby(keys.to_numpy(), sort=False)}
-        self._role_rows = {r: np.asarray(g) for r, g in pd.Series(range(len(t))).groupby(self._roles, sort=False)}
+        self._by_key = _positions(keys.tolist())
+        self._role_rows = {r: np.asarray(g) for r, g in _positions(self._roles.tolist()).items()}
         words = [scoring.content_words(s) for s in self._statements]
         self._sizes = np.array([len(w) for w in words], dtype="float64")
         postings: dict[str, list[int]] = {}
@@ -105,7 +124,7 @@ class TaskMatcher:
         h = self.history.assign(key=normalise(self.history["statement"]).to_numpy())
         h = h.sort_values(["key", "list_id", "occupation_code", "task_id"], kind="stable")
         self._history: dict[str, list[tuple]] = {}
-        for row in zip(h["key"], h["list_id"], h["code_system"], h["occupation_code"], h["task_id"]):
+        for row in zip(*(h[c].tolist() for c in ("key", "list_id", "code_system", "occupation_code", "task_id"))):
             self._history.setdefault(row[0], []).append(
                 _Occurrence(row[1], row[2], row[3], int(row[4])))
         succ = self.successors.groupby("from_code")["to_code"].agg(lambda s: sorted(set(s)))

@@ -21,6 +21,29 @@ def words(text: str) -> str:
     return " ".join(WORD.findall(str(text).lower()))
 
 
+def occurrences(phrase: str, text: str) -> int:
+    """How often `phrase` occurs in `text` with no letter or digit right before or after it (non-overlapping,
+    left to right): `len(re.findall(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text))`, with
+    `str.find` doing the scanning (one regex scan of every title per alias was most of this step)."""
+    if not phrase:
+        return len(re.findall(r"(?<![a-z0-9])(?![a-z0-9])", text))
+    n, start, size = 0, 0, len(phrase)
+    while True:
+        i = text.find(phrase, start)
+        if i < 0:
+            return n
+        end = i + size
+        if (i == 0 or not _ALNUM(text[i - 1])) and (end == len(text) or not _ALNUM(text[end])):
+            n += 1
+            start = end
+        else:
+            start = i + 1
+
+
+def _ALNUM(c: str) -> bool:
+    return "a" <= c <= "z" or "0" <= c <= "9"
+
+
 def derive(ctx) -> None:
     from taskshift.build.assemble import BuildError
 
@@ -34,7 +57,7 @@ def derive(ctx) -> None:
                 problems.append(f"dataset/curated/title_aliases.csv: row {line}: kind {r['kind']} needs an expansion")
                 counts.append(None)
                 continue
-            n = len(re.findall(rf"(?<![a-z0-9]){re.escape(words(r['expansion']))}(?![a-z0-9])", titles))
+            n = occurrences(words(r["expansion"]), titles)
             if n == 0 and r["kind"] != "abbreviation":
                 problems.append(f"dataset/curated/title_aliases.csv: row {line}: expansion {r['expansion']!r} is in no title")
             counts.append(n)
