@@ -243,8 +243,12 @@ class Contract:
 
 def control_characters(s: pd.Series) -> pd.Series | None:
     """Mask of the values holding a control character (CONTROL_CHARACTERS), or None when there is none."""
-    values = [v for v in s if isinstance(v, str)]
-    if not values or not CONTROL_CHARACTERS.search("".join(values)):  # one scan of the whole column
+    values = s.tolist()
+    try:
+        joined = "".join(filter(None, values))  # the usual column: text and None
+    except TypeError:  # other values too: only the text counts
+        joined = "".join(v for v in values if isinstance(v, str))
+    if not joined or not CONTROL_CHARACTERS.search(joined):  # one scan of the whole column
         return None
     return s.map(lambda v: isinstance(v, str) and CONTROL_CHARACTERS.search(v) is not None).astype(bool)
 
@@ -254,7 +258,13 @@ def _present(s: pd.Series) -> pd.Series:
     is never blank, so numeric columns skip the conversion to text."""
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
         return s.notna()
-    return s.notna() & ~s.astype("string").str.strip().eq("").fillna(False)
+    notna = s.notna()
+    if pd.api.types.is_object_dtype(s.dtype):
+        # Python's whitespace is Arrow's (utf8_trim_whitespace), character for character: no conversion needed
+        blank = [ok and (v == "" or v.isspace() if isinstance(v, str) else not str(v).strip())
+                 for v, ok in zip(s.tolist(), notna.tolist())]
+        return notna & ~pd.Series(blank, index=s.index, dtype=bool)
+    return notna & ~s.astype("string").str.strip().eq("").fillna(False)
 
 
 def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:

@@ -40,6 +40,17 @@ def test_foreign_keys_and_integrity(db):
     assert ("roles", "role_code") in fks
 
 
+def test_table_digests_equal_the_tables_read_back(db):
+    """The build digests the rows as it writes them (taskshift.build.digests.rows_digest); reading every
+    table back from the file must give the same rows and hashes, table by table."""
+    from taskshift.build.digests import DIGEST_KEY, database_digests
+    from taskshift.contracts import table_contracts
+
+    stored = json.loads(one(db, "select value from metadata where key = ?", DIGEST_KEY))
+    assert stored == database_digests(db, table_contracts())
+    assert set(stored) >= {"tasks", "task_embeddings", "title_embeddings", "metadata"}
+
+
 def test_oews_employment_on_every_role_oews_publishes(db):
     missing = db.execute("""
         select r.code from roles r join oews_codes o on o.soc_code = r.soc_code

@@ -124,6 +124,9 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
             if broken:
                 info["detail"] += ": contract failures (listed at the end)"
                 continue
+            if problems:  # the build fails anyway: go on checking raw files, skip turning them into tables
+                info["detail"] += ": not ingested (another file failed its contract)"
+                continue
             started = time.perf_counter()
             frames = module.load(raw)
             ctx.timings[f"ingest.{name}"] = time.perf_counter() - started
