@@ -185,13 +185,22 @@ def render_score(r) -> str:
     out += [""] + _profile_lines(r.profile) + [""]
     if r.consensus is not None:
         out += _consensus_lines(r.consensus) + [""]
+    if r.observed_use is not None:
+        o = r.observed_use
+        out += [f"observed use (Anthropic Economic Index): automation {_fmt(o.automation_share, 3)}, augmentation "
+                f"{_fmt(o.augmentation_share, 3)} over {o.tasks_matched} tasks; predicted (GPT-4 automation rubric): "
+                f"{_fmt(o.predicted_automation, 3)}", ""]
+    if r.task_lists:
+        out += ["task lists vs O*NET 30.2: " + "; ".join(
+            f"{t.list_id}: {t.removed} removed, weight on retired ids {_fmt(t.weight_share_retired, 3)}, "
+            f"on removed tasks {_fmt(t.weight_share_removed, 3)}" for t in r.task_lists), ""]
     trows = []
     for t in r.tasks:
         text = t.statement if len(t.statement) <= 70 else t.statement[:67] + "..."
         if t.match is not None:
             text = f"[{t.match.query[:30]}] -> {text}"
-        trows.append([t.task_id, t.role_code, t.share, t.exposure_label, t.automation_label, text])
-    out.append(table(["task", "role", "share", "exp", "auto", "statement"], trows, {2}))
+        trows.append([t.task_id, t.role_code, t.share, t.exposure_label, t.automation_label, t.observed_use, text])
+    out.append(table(["task", "role", "share", "exp", "auto", "use", "statement"], trows, {2}))
     return "\n".join(out)
 
 

@@ -1276,3 +1276,58 @@ def index_change_pct(end, base):
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(base > 0, (end / base - 1.0) * 100.0, np.nan)
     return out if out.ndim else float(out)
+
+
+# --- task lists and observed collaboration (Anthropic Economic Index) -----------------------------
+def safe_share(part, total):
+    """part / total, NaN where total is not positive (a role with no weight on a list has no share)."""
+    part = np.asarray(part, dtype="float64")
+    total = np.asarray(total, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, part / np.where(total > 0, total, 1.0), np.nan)
+
+
+#: The task list each family of measures was built on (a measure id prefix -> task_list_changes.list_id).
+MEASURE_TASK_LISTS = {"eloundou2023_": "eloundou_full_labelset", "microsoft2025_": "microsoft_soc_to_iwas",
+                      "anthropic2026_": "anthropic_onet_task_statements"}
+
+#: Collaboration patterns of the Anthropic Economic Index and the mode each belongs to (Handa et al. 2025).
+COLLABORATION_PATTERNS = {"directive": "automation", "feedback_loop": "automation", "task_iteration": "augmentation",
+                          "validation": "augmentation", "learning": "augmentation"}
+#: A task's observed use is "automation" when at least this share of its classified conversations are
+#: automation patterns (directive, feedback loop), else "augmentation"; "none" with no classified conversation.
+OBSERVED_AUTOMATION_MIN = 0.5
+
+
+def collaboration_shares(patterns: pd.DataFrame, usage, groups) -> pd.DataFrame:
+    """Usage-weighted pattern shares per group, over the *classified* conversations.
+
+    `patterns`: one row per (statement, task) with the five pattern columns and `filtered` (each row's
+    shares of its conversations, summing to 1); `usage`: each row's share of all conversations (the
+    weight); `groups`: the group (role or task) of each row. For group g and pattern p:
+    share_p = sum(usage x p) / sum(usage x (1 - filtered)); automation_share = directive + feedback_loop,
+    augmentation_share = 1 - automation_share. NaN where the group has no classified conversation.
+    Also returned: `usage` (sum of usage), `usage_classified` (sum of usage x (1 - filtered)) and
+    `tasks_with_pattern` is left to the caller.
+    """
+    u = np.asarray(usage, dtype="float64")
+    frame = pd.DataFrame({"g": np.asarray(groups, dtype=object), "usage": u,
+                          "usage_classified": u * (1.0 - patterns["filtered"].to_numpy(dtype="float64"))})
+    for p in COLLABORATION_PATTERNS:
+        frame[p] = u * patterns[p].to_numpy(dtype="float64")
+    sums = frame.groupby("g", sort=True).sum()
+    out = pd.DataFrame(index=sums.index)
+    out["usage"] = sums["usage"]
+    out["usage_classified"] = sums["usage_classified"]
+    for p in COLLABORATION_PATTERNS:
+        out[f"{p}_share"] = np.clip(safe_share(sums[p], sums["usage_classified"]), 0.0, 1.0)  # clip: rounding only
+    auto = [f"{p}_share" for p, mode in COLLABORATION_PATTERNS.items() if mode == "automation"]
+    out["automation_share"] = out[auto].sum(axis=1, min_count=len(auto)).clip(0.0, 1.0)
+    out["augmentation_share"] = 1.0 - out["automation_share"]
+    return out
+
+
+def observed_use(automation_share) -> np.ndarray:
+    """automation / augmentation / none (no classified conversation) from a task's automation share."""
+    a = np.asarray(automation_share, dtype="float64")
+    return np.where(np.isnan(a), "none", np.where(a >= OBSERVED_AUTOMATION_MIN, "automation", "augmentation"))

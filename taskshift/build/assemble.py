@@ -39,7 +39,7 @@ INGEST_MODULES = (
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
-    "roles", "task_usage", "harmonise", "measures", "outlook", "sector_exposure", "consensus", "isco", "published", "emerging",
+    "roles", "task_usage", "task_changes", "harmonise", "collaboration", "measures", "outlook", "sector_exposure", "consensus", "isco", "published", "emerging",
     "title_aliases", "pathways", "disagreement", "embeddings",
     "postings", "states"))
 

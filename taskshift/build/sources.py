@@ -203,7 +203,7 @@ def read_file(path: Path, options: dict) -> pd.DataFrame:
         try:
             frame = pd.read_csv(
                 path, sep="\t" if fmt in ("tsv", "txt") else ",", dtype=str, keep_default_na=False,
-                na_values=[""], skiprows=header - 1, encoding=options.get("encoding", "utf-8"),
+                na_values=["", *options.get("na_values", [])], skiprows=header - 1, encoding=options.get("encoding", "utf-8"),
                 quoting=quoting, on_bad_lines="error",
             )
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:

@@ -289,8 +289,13 @@ class MeasureScore(_Response):
     derivation: str | None = Field(description=(
         "Role: how the score reached the role (role_exposure.derivation). Custom role: task_weighted "
         "(time-share-weighted mean of task values) or role_mixture (time-share-weighted mean of the scores of the tasks' roles)"))
+    weight_share_retired: float | None = Field(None, description=(
+        "Role: share of the role's weight on the task list this measure was built on (task_lists) resting on tasks whose "
+        "Task ID the O*NET 30.2 spine no longer has (replaced or removed); null if the measure has no task list"))
+    weight_share_removed: float | None = Field(None, description=(
+        "Role: share of that weight resting on tasks that no longer exist in the spine at all (no successor found)"))
     task_basis_score: float | None = Field(None, description=(
-        "Role, task-level measures only: the coreweight-weighted mean of the task values over the role's O*NET 29.3 tasks, "
+        "Role, task-level measures only: the coreweight-weighted mean of the task values over the role's O*NET 30.2 tasks, "
         "i.e. what a custom role made of these tasks with their weights scores"))
     base_role_score: float | None = Field(None, description="Custom role with base_role: the base role's own score")
 
@@ -325,6 +330,51 @@ class TaskScore(_Response):
     automatable: bool | None
     values: dict[str, float] = Field(description="Task values of the task-level measures (task_exposure)")
     match: TaskMatch | None = None
+    observed_use: Literal["automation", "augmentation", "none"] = Field("none", description=(
+        "How people actually use AI for this task (Anthropic Economic Index, task_collaboration): automation if at least "
+        f"{scoring.OBSERVED_AUTOMATION_MIN:g} of its classified conversations are directive or feedback loop, augmentation "
+        "if less, none without classified conversations"))
+    observed_automation_share: float | None = Field(None, description="The task's observed automation share (null: none classified)")
+
+
+class ObservedUse(_Response):
+    """How people actually use AI for the role's tasks (automation vs augmentation), beside GPT-4's prediction."""
+    automation_share: float | None = Field(description=(
+        "Observed: share of the role's classified Claude.ai conversations in automation patterns (directive, feedback loop), "
+        "usage-weighted over its tasks (role_collaboration)"))
+    augmentation_share: float | None = Field(description="1 - automation_share: task iteration, validation, learning")
+    patterns: dict[str, float | None] = Field(description="Share of each of the five collaboration patterns")
+    tasks_matched: int = Field(description="The role's tasks carrying a collaboration pattern")
+    tasks_with_usage: int = Field(description="The role's tasks with task usage (task_usage)")
+    usage_share: float = Field(description="The role's share of all conversations (task_pct_v2 over its tasks)")
+    usage_share_matched: float | None = Field(description="Share of the role's task usage on tasks carrying a pattern")
+    classified_share: float | None = Field(description="Share of those conversations that were classified (not filtered)")
+    predicted_automation: float | None = Field(description=(
+        "Predicted: eloundou2023_gpt4_automation, the coreweight-weighted mean of GPT-4's T0-T4 automation rubric (0..1)"))
+    predicted_automation_percentile: float | None = Field(description="Its percentile among roles")
+    predicted_automatable_share: float | None = Field(description=(
+        "Predicted: share of the exposed task weight GPT-4 rates T3/T4 (profile.automatable_share)"))
+    source: str
+    predicted_source: str
+
+
+class TaskListChange(_Response):
+    """The role's tasks in one task list a measure was built on, against the O*NET 30.2 spine (role_task_changes)."""
+    list_id: str
+    list_version: str
+    unit: Literal["task", "iwa"]
+    measures: str
+    weight_basis: str
+    items: int
+    unchanged: int
+    reworded: int | None
+    replaced: int | None
+    removed: int
+    added: int
+    retyped: int | None
+    weight: float | None
+    weight_share_retired: float | None = Field(description="Share of the weight on tasks whose Task ID the spine no longer has")
+    weight_share_removed: float | None = Field(description="Share of the weight on tasks that no longer exist in the spine")
 
 
 # --- consensus across families of measures (docs/consensus.md; taskshift.service.consensus) ---------
@@ -380,6 +430,12 @@ class ScoreResponse(_Response):
     tasks: list[TaskScore]
     rules: dict[str, str]
     consensus: Consensus | None = Field(None, description="The consensus across families of measures (docs/consensus.md)")
+    observed_use: ObservedUse | None = Field(None, description=(
+        "Role: how people actually use AI for its tasks, automation vs augmentation (Anthropic Economic Index), beside "
+        "GPT-4's predicted automation; null without task usage"))
+    task_lists: list[TaskListChange] = Field([], description=(
+        "Role: its tasks in each task list the measures were built on vs the O*NET 30.2 spine, with the share of weight "
+        "on retired tasks (role_task_changes)"))
 
 
 class WorkforceMeasure(_Response):

@@ -304,6 +304,30 @@ def role_measures(conn, code: str) -> dict:
             "scored": sum(r["percentile"] is not None for r in rows)}
 
 
+def role_use(conn, code: str) -> dict | None:
+    """How people actually use AI for this job (observed automation vs augmentation, role_collaboration) beside
+    GPT-4's predicted automation, and how much of each measure's weight rests on retired tasks (role_task_changes)."""
+    idx, pos = _role(conn, code)
+    score = _score(conn, code)
+    o = score.observed_use
+    lists = [t.model_dump() for t in score.task_lists]
+    if o is None and not lists:
+        return None
+    patterns = []
+    if o is not None:
+        names = {"directive": "directive (delegated in one go)", "feedback_loop": "feedback loop (AI does it, the person relays errors)",
+                 "task_iteration": "task iteration (refined together)", "validation": "validation (AI checks the person's work)",
+                 "learning": "learning (the person learns to do it)"}
+        patterns = [{"pattern": p, "words": names[p], "mode": scoring.COLLABORATION_PATTERNS[p], "share": v}
+                    for p, v in o.patterns.items()]
+    uses = {"automation": 0, "augmentation": 0, "none": 0}
+    for t in score.tasks:
+        uses[t.observed_use] += 1
+    return {"code": code, "title": idx.titles[pos], "observed": None if o is None else o.model_dump(),
+            "patterns": patterns, "task_uses": uses, "task_lists": lists,
+            "automation_min": scoring.OBSERVED_AUTOMATION_MIN}
+
+
 def _task_usage(conn) -> dict[int, float]:
     idx = index_for(conn)
 
@@ -336,7 +360,8 @@ def role_tasks(conn, code: str) -> dict:
                       "exposure_label": t.exposure_label, "exposure_words": labels.get(t.exposure_label or ""),
                       "automation_label": t.automation_label, "automation_words": labels.get(t.automation_label or ""),
                       "exposed": t.exposed, "automatable": t.automatable,
-                      "headline_value": t.values.get(head), "observed_share": usage.get(t.task_id)})
+                      "headline_value": t.values.get(head), "observed_share": usage.get(t.task_id),
+                      "observed_use": t.observed_use, "observed_automation_share": t.observed_automation_share})
     order = ["E1", "E2", "E0", "unlabelled"]
     mix = [{"label": k, "words": labels.get(k, "no GPT-4 label"), "share": weight_by_label[k]}
            for k in order if k in weight_by_label]

@@ -9,7 +9,7 @@ Rules (also returned in every response under `rules`, and in docs/api.md):
 
 - Role: each measure's score, percentile, coverage and derivation are the role's `role_exposure`
   row. For task-level measures the response also gives `task_basis_score`: the coreweight-weighted
-  mean of the task values over the role's O*NET 29.3 tasks.
+  mean of the task values over the role's O*NET 30.2 tasks.
 - Custom role (list of tasks with time shares): for *task-weighted* measures (whose role score is
   the coreweight-weighted mean of task values: Eloundou et al. alpha/beta/gamma and GPT-4
   automation), the time-share-weighted mean of the task values, time shares playing the role of the
@@ -34,11 +34,12 @@ from taskshift.service.index import (BASE_ROLE_MATCH_RATIO, DEFAULT_RANK_MEASURE
 from taskshift.service.titles import match_task
 from taskshift.service import consensus as _consensus
 from taskshift.service import isco as _isco
+from taskshift.service import observed as _observed
 
 RULES = {
     "role": "score, percentile, coverage and derivation are the role's row of role_exposure (the published measure put on the role)",
     "task_basis_score": "coreweight-weighted mean (Core 2, Supplemental or unrated 1) of the task values over the role's "
-                        "O*NET 29.3 tasks; equals score where the measure's task list is O*NET 29.3's (Eloundou et al. used O*NET 27.x)",
+                        "O*NET 30.2 tasks; equals score where the measure's task list is the spine's (Eloundou et al. used O*NET 27.x; see task_lists)",
     "task_weighted": "custom role, measures whose role score is the coreweight-weighted mean of task values (Eloundou et al. "
                      "alpha/beta/gamma, GPT-4 automation): time-share-weighted mean of the task values (task_exposure); "
                      "coverage = time share with a value",
@@ -70,6 +71,14 @@ RULES = {
                       "(each role's share of the group's US workers): the workforce of those roles (docs/isco.md); role headcounts "
                       "may then be fractions, and headcounts shown are rounded",
     "consensus": _consensus.RULE,
+    "observed_use": "role: usage-weighted shares of the Anthropic Economic Index collaboration patterns over the role's tasks "
+                    "(role_collaboration): share_p = sum(usage x p) / sum(usage x (1 - filtered)); automation = directive + "
+                    "feedback loop, augmentation = task iteration + validation + learning; beside it GPT-4's predicted automation "
+                    "(eloundou2023_gpt4_automation). A task's observed_use is automation if at least "
+                    f"{scoring.OBSERVED_AUTOMATION_MIN:g} of its classified conversations are automation patterns",
+    "task_lists": "role: its tasks in each task list a measure was built on vs the O*NET 30.2 spine (role_task_changes); "
+                  "weight_share_retired = share of the role's weight on the list on tasks whose Task ID the spine no longer has, "
+                  "weight_share_removed = on tasks with no successor at all; a measure's weight_share_* are its list's",
     "consensus_votes": "; ".join(f"{k}: {v}" for k, v in _consensus.VOTES.items()),
 }
 
@@ -107,7 +116,7 @@ def _role_profile(idx: Index, pos: int) -> m.Profile:
 
 
 def _task_scores(idx: Index, rows: np.ndarray, weights: np.ndarray, value_cols: list[int],
-                 matches: list[m.TaskMatch | None] | None = None) -> list[m.TaskScore]:
+                 matches: list[m.TaskMatch | None] | None = None, conn=None) -> list[m.TaskScore]:
     total = float(weights.sum())
     names = [idx.task_measures[j] for j in value_cols]
     sub = (idx.TV[np.ix_(rows, value_cols)] if len(value_cols) else np.empty((len(rows), 0))).tolist()
@@ -118,12 +127,14 @@ def _task_scores(idx: Index, rows: np.ndarray, weights: np.ndarray, value_cols: 
         exposed = None if lab is None else lab in scoring.EXPOSED_LABELS
         automatable = None if (not exposed or np.isnan(auto)) else bool(auto >= scoring.AUTOMATABLE_MIN)
         values = {name: v for name, v in zip(names, sub[k]) if v == v}  # v == v: not NaN
+        use, use_share = ("none", None) if conn is None else _observed.task_use(conn, idx, int(idx.task_ids[row]))
         out.append(m.TaskScore.model_construct(  # trusted data from the index: no re-validation
             task_id=int(idx.task_ids[row]), role_code=idx.codes[idx.task_role[row]],
             statement=idx.statements[row], task_type=idx.task_type[row],
             weight=float(weights[k]), share=float(weights[k]) / total if total > 0 else 0.0,
             exposure_label=lab, automation_label=idx.automation_label[row], exposed=exposed, automatable=automatable,
-            values=values, match=None if matches is None else matches[k]))
+            values=values, match=None if matches is None else matches[k],
+            observed_use=use, observed_automation_share=use_share))
     return out
 
 
@@ -146,21 +157,28 @@ def score_role(conn: sqlite3.Connection, role_code: str, measures: list[str] | N
 def _score_role(idx: Index, pos: int, chosen: list[str], requested, conn=None) -> m.ScoreResponse:
     basis = idx.role_arrays["basis"][pos]
     tw = {mid: j for j, mid in enumerate(idx.task_weighted)}
+    lists = [] if conn is None else _observed.task_lists(conn, idx, pos)
+    by_list = {t.list_id: t for t in lists}
     entries = []
     for mid in chosen:
         j = idx.col[mid]
         info = idx.minfo[mid]
+        tl = by_list.get(_observed.measure_list(mid))
         entries.append(m.MeasureScore(
             measure_id=mid, title=info["title"], scale=info["scale"], direction=info["direction"],
             score=_f(idx.R[pos, j]), percentile=_f(idx.P[pos, j]), employment_percentile=_f(idx.EP[pos, j]),
             coverage=_f(idx.C[pos, j]), derivation=idx.D[pos, j],
+            weight_share_retired=None if tl is None else tl.weight_share_retired,
+            weight_share_removed=None if tl is None else tl.weight_share_removed,
             task_basis_score=_f(basis[tw[mid]]) if mid in tw else None))
     rows = idx.role_tasks[pos]
     profile = _role_profile(idx, pos)
-    tasks = _task_scores(idx, rows, idx.task_weight[rows], _value_cols(idx, requested, chosen))
+    tasks = _task_scores(idx, rows, idx.task_weight[rows], _value_cols(idx, requested, chosen), conn=conn)
     return m.ScoreResponse(kind="role", role=_role_info(idx, pos), base_role=None, measures=entries,
                            profile=profile, tasks=tasks, rules=RULES,
-                           consensus=None if conn is None else _consensus.role_block(conn, idx, pos))
+                           consensus=None if conn is None else _consensus.role_block(conn, idx, pos),
+                           observed_use=None if conn is None else _observed.role_block(conn, idx, pos),
+                           task_lists=lists)
 
 
 # --- custom role ---------------------------------------------------------------------------------
@@ -192,7 +210,7 @@ def score_custom(conn: sqlite3.Connection, request: m.CustomRoleRequest | dict |
     else:
         change = scoring.grouped_weighted_mean(idx.change[idx.task_role[rows]], w)[0][0]
     profile = _profile(idx, prof["labelled_share"][0], prof["exposed_share"][0], prof["automatable_share"][0], change)
-    tasks = _task_scores(idx, rows, w, _value_cols(idx, req.measures, chosen), matches)
+    tasks = _task_scores(idx, rows, w, _value_cols(idx, req.measures, chosen), matches, conn=conn)
     fam = _consensus.families(conn, idx)
     block = None
     if fam is not None:  # the consensus uses every family's measure, whichever measures were asked for

@@ -12,7 +12,7 @@ Inputs:
 - the aijobs.net survey (`taskshift.build.ingest.aijobs`): each survey title named in the evidence file
   becomes one evidence row per work year with respondents and median salary;
 - O*NET titles and task statements: the nearest roles of a title are justified by tasks, not words:
-  every task of the title is compared with every O*NET 29.3 task statement (`scoring.tfidf_cosine`
+  every task of the title is compared with every O*NET 30.2 task statement (`scoring.tfidf_cosine`
   over stemmed words), a role's task overlap is the mean over the title's tasks of its best-matching
   task, and the nearest roles are the roles O*NET itself gives the title (or a survey name of it) as
   an alternate, short or reported title, then the roles with the highest task overlap, at least
@@ -53,10 +53,10 @@ NEAREST_ROLES = 3
 MIN_TASK_OVERLAP = 0.22
 #: A title task counts as matched by a role's task at this cosine similarity or more.
 MIN_TASK_SIMILARITY = 0.3
-#: Words naming the technology, left out of the comparison (O*NET 29.3 tasks rarely name it).
+#: Words naming the technology, left out of the comparison (O*NET 30.2 tasks rarely name it).
 TECHNOLOGY_WORDS = frozenset({"ai", "artificial", "intelligence", "generative"})
 ROLES_SOURCE = ("taskshift: task overlap of the title's tasks (dataset/curated/emerging_title_tasks.csv) with "
-                "O*NET 29.3 task statements (TF-IDF cosine, scoring.tfidf_cosine); O*NET 29.3 titles")
+                "O*NET 30.2 task statements (TF-IDF cosine, scoring.tfidf_cosine); O*NET 30.2 titles")
 _STOP = frozenset("""a an and are as at be by for from has have in into is it its of on or that the their them these this
 those to with within such other using use used uses e g etc including include includes all any each more new""".split())
 _SUFFIXES = ("ational", "ization", "ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "ies", "ied",
@@ -114,7 +114,7 @@ def evidence(titles: pd.DataFrame, roles_near: pd.DataFrame, curated_ev: pd.Data
         for key in keys:
             rows.append({"title_key": key, "kind": "onet_emerging_task", "name": role_title.get(t.role_code),
                          "detail": t.statement, "role_code": t.role_code, "emerging_task_id": t.emerging_task_id,
-                         "match": t.match, "source": f"onet_emerging_tasks (O*NET 29.3 Emerging Tasks, {t.date}); "
+                         "match": t.match, "source": f"onet_emerging_tasks (O*NET 30.2 Emerging Tasks, {t.date}); "
                                                       f"AI-related text filter: {t.match} terms"})
     out = pd.DataFrame(rows, columns=["title_key", "kind", "name", "detail", "work_year", "respondents",
                                       "median_salary_usd", "role_code", "emerging_task_id", "match", "source"])
@@ -279,7 +279,7 @@ def evidence_level(titles: pd.DataFrame, ev: pd.DataFrame, onet_titles: pd.DataF
             out.append(("survey", int(t.survey_respondents),
                         f"{t.survey_respondents} aijobs.net survey respondents, {t.survey_titles} job titles, from {t.survey_first_year}"))
         elif roles:
-            out.append(("official", int(roles), f"O*NET 29.3 lists the title for {roles} roles"))
+            out.append(("official", int(roles), f"O*NET 30.2 lists the title for {roles} roles"))
         else:
             out.append(("anecdotal", None, f"named in {t.article_mentions} article passage(s) only; no survey or official count"))
     return pd.DataFrame(out, columns=["evidence_level", "evidence_count", "evidence_note"])

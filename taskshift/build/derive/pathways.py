@@ -98,7 +98,7 @@ def derive(ctx) -> None:
     ctx.frames["transitions"] = table
     ctx.note("transitions_method", {
         "headline_measure": HEADLINE_MEASURE,
-        "dwa_overlap": "DWAs of a role = the DWAs linked to its O*NET 29.3 tasks; dwa_jaccard = shared / union; target_overlap = shared / the target's DWAs",
+        "dwa_overlap": "DWAs of a role = the DWAs linked to its O*NET 30.2 tasks; dwa_jaccard = shared / union; target_overlap = shared / the target's DWAs",
         "deltas": "target minus source (negative percentile_delta: the target is less exposed)",
         "fit": scoring.pivot_fit.__doc__.split("\n\n")[1].strip(),
         "pivot_score": scoring.transition_score.__doc__.split("\n\n")[1].strip(),

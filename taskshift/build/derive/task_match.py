@@ -1,4 +1,4 @@
-"""One matcher for every source keyed on task *text*: statements -> O*NET 29.3 task ids, with evidence.
+"""One matcher for every source keyed on task *text*: statements -> O*NET 30.2 task ids, with evidence.
 
 Sources such as the Anthropic Economic Index publish figures per O*NET task statement (lower-cased
 text, no ids), in the wording of the O*NET release they used. O*NET rewords tasks between releases:
@@ -6,15 +6,15 @@ it keeps the Task ID for a light revision and gives a new id when it rewrites or
 `TaskMatcher.match(texts)` tries, per statement, in this order (the first that matches wins):
 
 1. `text`: the normalised statement (lower-case, letters and digits only, so "curricula, and" equals
-   "curricula and") equals the normalised statement of O*NET 29.3 tasks -> all of those tasks.
+   "curricula and") equals the normalised statement of O*NET 30.2 tasks -> all of those tasks.
 2. `task_id`: the normalised statement is in a *task history* list (another release's task list with
    ids: Anthropic's O*NET ~20.1 list, Eloundou et al.'s O*NET 27.x list, O*NET 30.2) under a Task ID
-   that O*NET 29.3 still has -> those tasks (O*NET kept the id, so it is the same task).
-3. `reworded`: for each history occurrence of the statement (a task of an old occupation), the 29.3
+   that O*NET 30.2 still has -> those tasks (O*NET kept the id, so it is the same task).
+3. `reworded`: for each history occurrence of the statement (a task of an old occupation), the 30.2
    task of the occupation's successors (O*NET-SOC 2010 -> 2019 crosswalk for O*NET-SOC 2010 lists,
    the same occupation otherwise) whose wording is most similar, if the similarity is at least
    `REWORD_MIN`. A statement in no history list (its old occupation unknown) may match the most
-   similar 29.3 task of any occupation, if at least `REWORD_MIN_ANY`. (Where the old occupation is
+   similar 30.2 task of any occupation, if at least `REWORD_MIN_ANY`. (Where the old occupation is
    known the search stays in its successors: over every occupation, a short statement finds look-alikes
    of other trades, e.g. "teach archeology at colleges and universities" vs a materials scientist's
    "teach in colleges and universities", 0.86.)
@@ -23,8 +23,8 @@ it keeps the Task ID for a light revision and gives a new id when it rewrites or
 Similarity (`scoring.text_similarity`) is the Sørensen–Dice coefficient of the two statements'
 content-word sets (function words dropped, plurals folded). The thresholds were measured on a
 labelled sample kept in `tests/data/task_match_sample.csv` (made by `tests/data/make_task_match_sample.py`):
-positives are statements O*NET revised but kept the Task ID of (older list vs 29.3: the same task,
-reworded); negatives pair a 29.3 task with the most similar *other* task of its own occupation (two
+positives are statements O*NET revised but kept the Task ID of (older list vs the spine: the same task,
+reworded); negatives pair a spine task with the most similar *other* task of its own occupation (two
 tasks O*NET lists separately). `REWORD_MIN` is the threshold with the highest accuracy on the sample;
 `REWORD_MIN_ANY`, used when the search runs over every occupation (many more candidates), is the
 lowest threshold above every negative of the sample. `tests/test_task_match.py` re-measures both.
@@ -49,9 +49,9 @@ REWORD_MIN = 0.66
 REWORD_MIN_ANY = 0.81
 METHODS = ("text", "task_id", "reworded", "none")
 METHOD_TEXT = {
-    "text": "the normalised statement (lower-case, letters and digits only) equals an O*NET 29.3 statement",
-    "task_id": "the statement is in another release's task list under a Task ID that O*NET 29.3 still has",
-    "reworded": f"the most similar O*NET 29.3 statement of the old occupation's successor occupations, Dice similarity of "
+    "text": "the normalised statement (lower-case, letters and digits only) equals an O*NET 30.2 statement",
+    "task_id": "the statement is in another release's task list under a Task ID that O*NET 30.2 still has",
+    "reworded": f"the most similar O*NET 30.2 statement of the old occupation's successor occupations, Dice similarity of "
                 f"content words >= {REWORD_MIN:g} (a statement in no history list: of any occupation, >= {REWORD_MIN_ANY:g})",
     "none": "no match; the row keeps its share with a null task_id and the best similarity found",
 }
@@ -92,7 +92,7 @@ class _Occurrence:
 
 @dataclass
 class TaskMatcher:
-    """Matches statements to the tasks of `tasks` (task_id, role_code, statement: O*NET 29.3).
+    """Matches statements to the tasks of `tasks` (task_id, role_code, statement: O*NET 30.2).
 
     `history`: task lists of other releases (list_id, code_system, occupation_code, task_id, statement);
     `successors`: O*NET-SOC 2010 -> 2019 code pairs (from_code, to_code).
@@ -132,7 +132,7 @@ class TaskMatcher:
 
     # --- similarity ---------------------------------------------------------------------------
     def similarity(self, text: str) -> np.ndarray:
-        """Dice similarity of `text` to every 29.3 task (in task-id order)."""
+        """Dice similarity of `text` to every 30.2 task (in task-id order)."""
         words = scoring.content_words(text)
         shared = np.zeros(len(self._ids))
         for w in words:
@@ -206,7 +206,7 @@ class TaskMatcher:
 
 
 def from_frames(frames: dict[str, pd.DataFrame], **kwargs) -> TaskMatcher:
-    """The matcher over the build's frames: `tasks` (O*NET 29.3), `task_history`, `crosswalks`."""
+    """The matcher over the build's frames: `tasks` (O*NET 30.2), `task_history`, `crosswalks`."""
     history = frames.get("task_history")
     if history is None:
         history = pd.DataFrame(columns=["list_id", "code_system", "occupation_code", "task_id", "statement"])

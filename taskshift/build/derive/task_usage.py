@@ -1,4 +1,4 @@
-"""Derive `task_usage`: Anthropic Economic Index task usage shares on O*NET 29.3 tasks, every share kept.
+"""Derive `task_usage`: Anthropic Economic Index task usage shares on O*NET 30.2 tasks, every share kept.
 
 Anthropic publishes the share of Claude.ai conversations per O*NET task statement (text, no ids;
 `anthropic_task_pct` from `ingest.anthropic`). Statements that differ only in punctuation are one
@@ -6,14 +6,14 @@ statement (their shares are added: four pairs differ only by a comma). Each stat
 the reusable matcher (`taskshift.build.derive.task_match`: exact text, then O*NET task history, then
 near-identical rewording, then nothing), and the table keeps every statement:
 
-- a matched statement has one row per O*NET 29.3 task it matched, each with the statement's whole
+- a matched statement has one row per O*NET 30.2 task it matched, each with the statement's whole
   `share` and `share_split` = share / n_tasks (an even split over the tasks, our choice);
 - an unmatched statement has one row with a null task_id and method `none`: its share stays visible;
 - the conversations Anthropic mapped to no task (`none` in the file) are reported in the metadata
   (`task_match.anthropic_task_pct_v2`), not in the table.
 
 sum(share_split) over the table = the share of conversations mapped to some statement (1 - none).
-A 29.3 task can be matched by two statements (two old wordings O*NET merged into one task): the
+A 30.2 task can be matched by two statements (two old wordings O*NET merged into one task): the
 task's share is the sum of its rows' share_split.
 """
 from __future__ import annotations
@@ -69,17 +69,17 @@ def derive(ctx) -> None:
     usage, summary = task_usage(pct, matcher)
     ctx.frames["task_usage"] = usage
     ctx.note(f"task_match.{SOURCE}", summary,
-             "Anthropic task_pct_v2 statements matched to O*NET 29.3 tasks: statements and share of task-mapped "
+             "Anthropic task_pct_v2 statements matched to O*NET 30.2 tasks: statements and share of task-mapped "
              "conversations by method (text, task_id, reworded, none), share_matched, thresholds, largest unmatched")
     by = summary["by_method"]
     facts = {
         "anthropic.statements": (summary["statements"], "distinct task_pct_v2 statements after normalisation ('none' excluded)"),
-        "anthropic.share_match_rate": (summary["share_matched"], "share of task-mapped conversations whose statement matched an O*NET 29.3 task (any method)"),
+        "anthropic.share_match_rate": (summary["share_matched"], "share of task-mapped conversations whose statement matched an O*NET 30.2 task (any method)"),
         "anthropic.share_match_rate_text": (by["text"]["share"], "share of task-mapped conversations matched by normalised text alone"),
-        "anthropic.share_unmatched": (by["none"]["share"], "share of task-mapped conversations whose statement matched no O*NET 29.3 task (rows with null task_id in task_usage)"),
+        "anthropic.share_unmatched": (by["none"]["share"], "share of task-mapped conversations whose statement matched no O*NET 30.2 task (rows with null task_id in task_usage)"),
         "anthropic.share_no_task": (summary["share_no_task"], "share of all conversations Anthropic mapped to no task ('none')"),
         "anthropic.statement_match_rate": (1 - by["none"]["statements"] / summary["statements"], "share of statements matched (any method)"),
-        "anthropic.tasks_matched": (summary["tasks_matched"], "O*NET 29.3 task ids in task_usage"),
+        "anthropic.tasks_matched": (summary["tasks_matched"], "O*NET 30.2 task ids in task_usage"),
     }
     for key, (value, description) in facts.items():
         ctx.note(key, float(value), description)

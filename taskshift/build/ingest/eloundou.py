@@ -20,8 +20,11 @@ Decisions, from the data (checked on every load, so a changed file fails loudly)
 - No task lacks a GPT-4 or human exposure label, so coverage (share of the role's task weight that
   has a label) is 1.0 for every role; the weighted mean is over labelled tasks should that change.
 - `coreweight` is exactly 2 for Core and 1 for Supplemental or blank Task Type.
-- Role scores use all of the paper's tasks. `task_exposure` keeps only tasks whose Task ID exists
-  in O*NET 29.3 Task Statements (18,751 of 19,265; the 514 others were retired after 27.x).
+- Role scores use all of the paper's tasks (its own O*NET 27.x ids and statements). `task_exposure`
+  keeps the paper's tasks whose Task ID exists in the spine, O*NET 30.2 Task Statements (metadata
+  `eloundou.tasks_kept_spine`); the labels of the others (retired after 27.x) are carried to the spine
+  task the task matcher finds for them, where it finds one (`taskshift.build.derive.task_changes`;
+  evidence in `task_list_changes`, rows of task_exposure with `source_task_id`).
 - `automation_gpt4_human_labels.tsv` carries a second, different GPT-4 automation labelling
   (agreeing with full_labelset's on 67% of tasks); only its `human_automation` column is used.
   `eloundou2023_gpt4_automation` uses full_labelset's `gpt4_automation`, the column whose numeric
@@ -40,8 +43,9 @@ SOURCES = (
     "eloundou_full_labelset",
     "eloundou_full_onet_data",
     "eloundou_automation_gpt4_human_labels",
-    "onet_task_statements",
+    "onet_30_2_task_statements",
 )
+SPINE = "onet_30_2_task_statements"
 CODE_SYSTEM = "onetsoc2019"
 RATERS = {"gpt4": "gpt4_exposure", "human": "human_exposure_agg"}
 AGGREGATES = ("alpha", "beta", "gamma")
@@ -106,7 +110,7 @@ def role_scores(frame: pd.DataFrame) -> pd.DataFrame:
 
 def load(raw) -> dict[str, pd.DataFrame]:
     frame = tasks(raw)
-    onet = raw.read("onet_task_statements")[["Task ID"]].astype("int64")
+    onet = raw.read(SPINE)[["Task ID"]].astype("int64")
     in_onet = frame["Task ID"].isin(onet["Task ID"])
     values = task_values(frame)
     parts = []
@@ -125,15 +129,24 @@ def load(raw) -> dict[str, pd.DataFrame]:
         ("eloundou.tasks_labelled_human", int(frame["human_exposure_agg"].notna().sum()), "tasks with a human exposure label"),
         ("eloundou.tasks_labelled_human_automation", int(frame["human_automation"].notna().sum()),
          "tasks with a human automation label"),
-        ("eloundou.tasks_kept_onet29_3", int(in_onet.sum()), "paper tasks whose Task ID is in O*NET 29.3 (in task_exposure)"),
-        ("eloundou.tasks_dropped_onet29_3", int((~in_onet).sum()),
-         "paper tasks not in O*NET 29.3 (used in role scores, not in task_exposure)"),
+        ("eloundou.tasks_kept_spine", int(in_onet.sum()), "paper tasks whose Task ID is in the spine, O*NET 30.2 (in task_exposure)"),
+        ("eloundou.tasks_dropped_spine", int((~in_onet).sum()),
+         "paper tasks whose Task ID is not in O*NET 30.2 (used in role scores; their labels reach task_exposure only "
+         "where the task matcher finds their spine task: task_list_changes)"),
     ], columns=["key", "value", "description"])
     metadata["value"] = metadata["value"].astype("float64")
     # the paper's O*NET 27.x task list, for the task matcher (taskshift.build.derive.task_match)
     history = pd.DataFrame({
         "list_id": "eloundou_full_labelset", "code_system": CODE_SYSTEM,
         "occupation_code": frame["O*NET-SOC Code"].to_numpy(), "task_id": frame["Task ID"].to_numpy(),
-        "statement": frame["Task"].to_numpy(),
+        "statement": frame["Task"].to_numpy(), "task_type": frame["Task Type"].astype(object).to_numpy(),
+        "weight": frame["coreweight"].to_numpy(dtype="float64"),
     })
-    return {"task_exposure": task_exposure, "native_scores": native, "metadata": metadata, "task_history": history}
+    # every paper task's labels (task_exposure above keeps those whose id the spine has): the
+    # task_changes step carries the others' labels to their matched spine task
+    paper_values = pd.concat([pd.DataFrame({
+        "source_task_id": frame.loc[value.notna(), "Task ID"].to_numpy(), "measure_id": mid,
+        "value": value[value.notna()].to_numpy(), "label": label[value.notna()].astype(object).to_numpy()})
+        for mid, (value, label) in values.items()], ignore_index=True)
+    return {"task_exposure": task_exposure, "native_scores": native, "metadata": metadata, "task_history": history,
+            "eloundou_task_values": paper_values}

@@ -2,7 +2,7 @@
 
 Inputs: `iwa_metrics.csv` (332 O*NET 29.0 IWAs, metrics per side: user goal / AI action),
 `soc_to_iwas.csv` (SOC -> IWA links) and `soc_iwa_weights.csv` (wide SOC x IWA weights), plus
-O*NET 29.3 `Tasks to DWAs` and `DWA Reference` to carry IWA values down to tasks.
+O*NET 30.2 `Tasks to DWAs` and `DWA Reference` to carry IWA values down to tasks.
 
 Equation (1), as in the paper and the repository README's reference code:
 - IWA value per side s in {user, ai}: v_s = completion_s x impact_scope_s x 1[share_s > 0.0005].
@@ -25,7 +25,7 @@ activity_exposure (one row per IWA, wide by side): the IWA metrics as published 
 `applicability_user`, `applicability_ai` (the Eq. (1) IWA values) and `applicability` (their mean).
 
 Task level (task_exposure, measures microsoft2025_applicability, _user, _ai): a task's value is the
-unweighted mean of the Eq. (1) IWA values over the distinct IWAs of the task's DWAs in O*NET 29.3
+unweighted mean of the Eq. (1) IWA values over the distinct IWAs of the task's DWAs in O*NET 30.2
 Tasks to DWAs (IWA = DWA Reference `IWA ID`, equal to the DWA id up to `.I##`). Tasks without a DWA
 get no row; `label` is null (the IWAs behind a value follow from O*NET Tasks to DWAs).
 
@@ -43,8 +43,8 @@ SOURCES = (
     "microsoft_iwa_metrics",
     "microsoft_soc_to_iwas",
     "microsoft_soc_iwa_weights",
-    "onet_tasks_to_dwas",
-    "onet_dwa_reference",
+    "onet_30_2_tasks_to_dwas",
+    "onet_30_2_dwa_reference",
 )
 CODE_SYSTEM = "oews"
 SIDES = ("user", "ai")
@@ -100,9 +100,9 @@ def role_scores(activity: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
 
 
 def task_values(raw, activity: pd.DataFrame) -> pd.DataFrame:
-    """task_exposure rows: mean Eq. (1) IWA value over each O*NET 29.3 task's distinct IWAs."""
-    t2d = raw.read("onet_tasks_to_dwas")
-    dwa = raw.read("onet_dwa_reference")[["DWA ID", "IWA ID"]]
+    """task_exposure rows: mean Eq. (1) IWA value over each O*NET 30.2 task's distinct IWAs."""
+    t2d = raw.read("onet_30_2_tasks_to_dwas")
+    dwa = raw.read("onet_30_2_dwa_reference")[["DWA ID", "IWA ID"]]
     if not (dwa["DWA ID"].str.rsplit(".", n=1).str[0] == dwa["IWA ID"]).all():
         raise ValueError("onet: a DWA id does not start with its IWA id")
     pairs = t2d.merge(dwa, on="DWA ID", how="left", validate="many_to_one")
@@ -113,7 +113,7 @@ def task_values(raw, activity: pd.DataFrame) -> pd.DataFrame:
     values = activity.set_index("iwa_id")
     unknown = ~pairs["IWA ID"].isin(values.index)
     if unknown.any():
-        raise ValueError(f"microsoft: O*NET 29.3 IWAs without metrics: {sorted(pairs.loc[unknown, 'IWA ID'].unique())[:5]}")
+        raise ValueError(f"microsoft: O*NET 30.2 IWAs without metrics: {sorted(pairs.loc[unknown, 'IWA ID'].unique())[:5]}")
     pairs = pairs.sort_values(["Task ID", "IWA ID"])
     grouped = pairs.assign(
         applicability=pairs["IWA ID"].map(values["applicability"]),
@@ -141,8 +141,9 @@ def load(raw) -> dict[str, pd.DataFrame]:
         ("microsoft.soc_codes", links["soc"].nunique(), "OEWS SOC codes scored"),
         ("microsoft.soc_iwa_links", len(links), "SOC-IWA links (soc_to_iwas)"),
         ("microsoft.soc_iwa_links_zero_weight", int((links["weight"] == 0).sum()), "links with weight 0"),
-        ("microsoft.tasks_scored", task_exposure["task_id"].nunique(), "O*NET 29.3 tasks with at least one DWA (task_exposure)"),
+        ("microsoft.tasks_scored", task_exposure["task_id"].nunique(), "O*NET 30.2 tasks with at least one DWA (task_exposure)"),
     ], columns=["key", "value", "description"])
     metadata["value"] = metadata["value"].astype("float64")
+    # the SOC-IWA links (O*NET 29.0 IWAs) for task_list_changes (taskshift.build.derive.task_changes)
     return {"activity_exposure": activity, "task_exposure": task_exposure, "native_scores": native,
-            "metadata": metadata}
+            "metadata": metadata, "microsoft_soc_iwa_links": links}

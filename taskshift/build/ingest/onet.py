@@ -1,7 +1,11 @@
-"""O*NET 29.3: occupations, tasks, work activities, titles, related occupations, technology skills.
+"""The role spine, O*NET 30.2 (February 2026): occupations, tasks, work activities, titles, related
+occupations, job zones, emerging tasks, technology skills.
 
 Raw O*NET files -> tidy frames keyed on O*NET-SOC 2019 codes (`15-1252.00`) and O*NET task ids.
 Labour figures and SOC groups are joined onto roles later (`taskshift.build.assemble`), not here.
+`VINTAGE` names the release every table of this module comes from (metadata key `onet_vintages`).
+The previous spine, O*NET 29.3, is read as task history only (`ingest.onet_history`); what changed
+between the task lists is the `task_list_changes` table (`derive.task_changes`).
 """
 from __future__ import annotations
 
@@ -9,27 +13,30 @@ import re
 
 import pandas as pd
 
-SOURCES = (
-    "onet_occupation_data",
-    "onet_task_statements",
-    "onet_tasks_to_dwas",
-    "onet_dwa_reference",
-    "onet_iwa_reference",
-    "onet_content_model_reference",
-    "onet_alternate_titles",
-    "onet_reported_titles",
-    "onet_emerging_tasks",
-    "onet_related_occupations",
-    "onet_job_zones",
-    "onet_technology_skills",
-)
+VINTAGE = "O*NET 30.2 (February 2026)"
+#: Manifest id of each spine file (dataset/sources/onet_30_2.toml).
+ID = {name: f"onet_30_2_{name}" for name in (
+    "occupation_data", "task_statements", "tasks_to_dwas", "dwa_reference", "iwa_reference",
+    "content_model_reference", "alternate_titles", "reported_titles", "emerging_tasks",
+    "related_occupations", "job_zones", "technology_skills")}
+SOURCES = tuple(ID.values())
+#: Output tables of this module (their O*NET release is VINTAGE).
+TABLES = ("roles", "tasks", "work_activities", "task_activities", "titles", "role_relations", "emerging_tasks",
+          "technology_skills")
 
 CODE = "O*NET-SOC Code"
 GWA_ID = re.compile(r"4\.A\.\d\.[a-z]\.\d+")
 
 
 def load(raw) -> dict[str, pd.DataFrame]:
+    vintages = {table: VINTAGE for table in TABLES}
+    metadata = pd.DataFrame([
+        ("onet_vintage", VINTAGE, "O*NET release of the role spine (roles, tasks, work activities, titles, ...)"),
+        ("onet_vintages", vintages, "O*NET release each spine table comes from (O*NET 30.2 has no Education, Training and "
+                                    "Experience file here; the build reads none)"),
+    ], columns=["key", "value", "description"])
     return {
+        "metadata": metadata,
         "onet_roles": roles(raw),
         "tasks": tasks(raw),
         "work_activities": work_activities(raw),
@@ -42,17 +49,17 @@ def load(raw) -> dict[str, pd.DataFrame]:
 
 
 def roles(raw) -> pd.DataFrame:
-    occ = raw.read("onet_occupation_data").rename(columns={CODE: "code", "Title": "title", "Description": "description"})
-    zones = raw.read("onet_job_zones").rename(columns={CODE: "code", "Job Zone": "job_zone"})
+    occ = raw.read(ID["occupation_data"]).rename(columns={CODE: "code", "Title": "title", "Description": "description"})
+    zones = raw.read(ID["job_zones"]).rename(columns={CODE: "code", "Job Zone": "job_zone"})
     out = occ.merge(zones, on="code", how="left")
     out["soc_code"] = out["code"].str[:7]
-    task_counts = raw.read("onet_task_statements").groupby(CODE).size()
+    task_counts = raw.read(ID["task_statements"]).groupby(CODE).size()
     out["task_count"] = out["code"].map(task_counts).fillna(0).astype("Int64")
     return out.sort_values("code", ignore_index=True)
 
 
 def tasks(raw) -> pd.DataFrame:
-    t = raw.read("onet_task_statements")
+    t = raw.read(ID["task_statements"])
     out = pd.DataFrame({
         "task_id": t["Task ID"],
         "role_code": t[CODE],
@@ -67,10 +74,10 @@ def tasks(raw) -> pd.DataFrame:
 
 def work_activities(raw) -> pd.DataFrame:
     """GWA -> IWA -> DWA as one table with a `level` column and parent links."""
-    model = raw.read("onet_content_model_reference")
+    model = raw.read(ID["content_model_reference"])
     gwa = model[model["Element ID"].str.fullmatch(GWA_ID.pattern)]
-    iwa = raw.read("onet_iwa_reference")
-    dwa = raw.read("onet_dwa_reference")
+    iwa = raw.read(ID["iwa_reference"])
+    dwa = raw.read(ID["dwa_reference"])
     frames = [
         pd.DataFrame({"activity_id": gwa["Element ID"], "level": "gwa", "title": gwa["Element Name"],
                       "description": gwa["Description"], "parent_id": None, "gwa_id": gwa["Element ID"]}),
@@ -86,21 +93,21 @@ def work_activities(raw) -> pd.DataFrame:
 
 
 def task_activities(raw) -> pd.DataFrame:
-    links = raw.read("onet_tasks_to_dwas")
+    links = raw.read(ID["tasks_to_dwas"])
     out = links.rename(columns={"Task ID": "task_id", "DWA ID": "dwa_id"})[["task_id", "dwa_id"]]
     return out.drop_duplicates().sort_values(["task_id", "dwa_id"], ignore_index=True)
 
 
 def titles(raw) -> pd.DataFrame:
     """Every title that names an occupation: its own, alternate, short and reported titles."""
-    occ = raw.read("onet_occupation_data")
-    alt = raw.read("onet_alternate_titles")
-    rep = raw.read("onet_reported_titles")
+    occ = raw.read(ID["occupation_data"])
+    alt = raw.read(ID["alternate_titles"])
+    rep = raw.read(ID["reported_titles"])
     frames = [
-        pd.DataFrame({"role_code": occ[CODE], "title": occ["Title"], "kind": "occupation", "source_id": "onet_occupation_data"}),
-        pd.DataFrame({"role_code": alt[CODE], "title": alt["Alternate Title"], "kind": "alternate", "source_id": "onet_alternate_titles"}),
-        pd.DataFrame({"role_code": alt[CODE], "title": alt["Short Title"], "kind": "short", "source_id": "onet_alternate_titles"}).dropna(subset=["title"]),
-        pd.DataFrame({"role_code": rep[CODE], "title": rep["Reported Job Title"], "kind": "reported", "source_id": "onet_reported_titles"}),
+        pd.DataFrame({"role_code": occ[CODE], "title": occ["Title"], "kind": "occupation", "source_id": ID["occupation_data"]}),
+        pd.DataFrame({"role_code": alt[CODE], "title": alt["Alternate Title"], "kind": "alternate", "source_id": ID["alternate_titles"]}),
+        pd.DataFrame({"role_code": alt[CODE], "title": alt["Short Title"], "kind": "short", "source_id": ID["alternate_titles"]}).dropna(subset=["title"]),
+        pd.DataFrame({"role_code": rep[CODE], "title": rep["Reported Job Title"], "kind": "reported", "source_id": ID["reported_titles"]}),
     ]
     out = pd.concat(frames, ignore_index=True)
     out["title"] = out["title"].str.strip()
@@ -112,7 +119,7 @@ def titles(raw) -> pd.DataFrame:
 
 
 def role_relations(raw) -> pd.DataFrame:
-    rel = raw.read("onet_related_occupations")
+    rel = raw.read(ID["related_occupations"])
     out = pd.DataFrame({
         "role_code": rel[CODE],
         "related_code": rel["Related O*NET-SOC Code"],
@@ -123,7 +130,7 @@ def role_relations(raw) -> pd.DataFrame:
 
 
 def emerging_tasks(raw) -> pd.DataFrame:
-    em = raw.read("onet_emerging_tasks")
+    em = raw.read(ID["emerging_tasks"])
     out = pd.DataFrame({
         "role_code": em[CODE],
         "statement": em["Task"],
@@ -137,7 +144,7 @@ def emerging_tasks(raw) -> pd.DataFrame:
 
 
 def technology_skills(raw) -> pd.DataFrame:
-    ts = raw.read("onet_technology_skills")
+    ts = raw.read(ID["technology_skills"])
     out = pd.DataFrame({
         "role_code": ts[CODE],
         "example": ts["Example"],
