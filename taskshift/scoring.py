@@ -1330,4 +1330,5 @@ def collaboration_shares(patterns: pd.DataFrame, usage, groups) -> pd.DataFrame:
 def observed_use(automation_share) -> np.ndarray:
     """automation / augmentation / none (no classified conversation) from a task's automation share."""
     a = np.asarray(automation_share, dtype="float64")
-    return np.where(np.isnan(a), "none", np.where(a >= OBSERVED_AUTOMATION_MIN, "automation", "augmentation"))
+    # the tolerance: a share of exactly one half computed as a ratio of sums may land a hair below it
+    return np.where(np.isnan(a), "none", np.where(a >= OBSERVED_AUTOMATION_MIN - 1e-9, "automation", "augmentation"))

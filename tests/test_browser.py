@@ -216,6 +216,9 @@ def test_search_software_engineer_lands_on_the_role_page(watched):
     e0 = w.page.locator("#ts-tasks tbody tr[data-label=E0]").count()
     w.page.select_option("[data-filter-label]", "E0")
     assert sum(rows.nth(i).is_visible() for i in range(rows.count())) == e0
+    # observed use beside the predicted figure, and an observed-use label per task
+    assert w.page.locator(".ts-use-automation").first.is_visible() and w.page.locator(".ts-use-predicted").first.is_visible()
+    assert w.page.locator("#ts-tasks td.ts-use[data-use=automation]").count() >= 1
     assert w.problems == []
 
 

@@ -79,8 +79,9 @@ def test_sources_and_metadata(db):
         assert manifest[sid].sha256 == sha
     meta = dict(db.execute("select key, value from metadata"))
     assert meta["build_kind"] == "research"
-    assert json.loads(meta["data_vintages"])["onet"].startswith("O*NET 29.3")
-    assert "O*NET 29.3 Database" in meta["attribution"]
+    assert json.loads(meta["data_vintages"])["onet"].startswith("O*NET 30.2")
+    assert meta["onet_vintage"] == "O*NET 30.2 (February 2026)" and set(json.loads(meta["onet_vintages"])) >= {"roles", "tasks", "titles"}
+    assert "O*NET 30.2 Database" in meta["attribution"] and "Anthropic" in meta["attribution"]
 
 
 def test_role_exposure_is_unique_bounded_and_cited(db):

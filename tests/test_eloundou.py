@@ -131,21 +131,22 @@ def test_native_scores_shape(out):
     assert not ns.duplicated(["measure_id", "native_code"]).any()
 
 
-def test_task_exposure_keeps_only_onet_29_3_tasks(out):
+def test_task_exposure_keeps_only_spine_tasks(out):
+    # the spine is O*NET 30.2 (was 29.3: 18,751 kept, 514 dropped; 30.2 retired 12 more of the paper's ids)
     te = out["task_exposure"]
-    onet = pd.read_csv(SOURCES / "onet" / "Task Statements.txt", sep="\t", dtype=str, usecols=["Task ID"])
+    onet = pd.read_csv(SOURCES / "onet_30_2" / "Task Statements.txt", sep="\t", dtype=str, usecols=["Task ID"])
     onet_ids = set(onet["Task ID"].astype(int))
     assert set(te["task_id"]) <= onet_ids
     counts = te["measure_id"].value_counts()
     for rater in ("gpt4", "human"):
         for agg in ("alpha", "beta", "gamma"):
-            assert counts[f"eloundou2023_{rater}_{agg}"] == 18751  # of the paper's 19,265 tasks
-    assert counts["eloundou2023_gpt4_automation"] == 18751
+            assert counts[f"eloundou2023_{rater}_{agg}"] == 18739  # of the paper's 19,265 tasks
+    assert counts["eloundou2023_gpt4_automation"] == 18739
     assert counts["eloundou2023_human_automation"] == 98  # 100 labelled, 2 retired from O*NET
     assert not te.duplicated(["task_id", "measure_id"]).any()
     meta = out["metadata"].set_index("key")["value"]
-    assert meta["eloundou.tasks_kept_onet29_3"] == 18751
-    assert meta["eloundou.tasks_dropped_onet29_3"] == 514
+    assert meta["eloundou.tasks_kept_spine"] == 18739
+    assert meta["eloundou.tasks_dropped_spine"] == 526
 
 
 def test_task_values_and_labels(out):

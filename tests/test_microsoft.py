@@ -88,7 +88,7 @@ def test_activity_exposure(out):
 def test_task_level_is_mean_over_the_tasks_iwas(raw, out):
     te = out["task_exposure"]
     act = out["activity_exposure"].set_index("iwa_id")
-    t2d = raw.read("onet_tasks_to_dwas")
+    t2d = raw.read("onet_30_2_tasks_to_dwas")
     task_id = int(t2d["Task ID"].iloc[0])
     iwas = sorted({d.rsplit(".", 1)[0] for d in t2d.loc[t2d["Task ID"] == task_id, "DWA ID"]})
     assert iwas

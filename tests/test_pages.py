@@ -97,7 +97,7 @@ async def test_role_page_says_what_the_database_says(ds, db):
     assert f"+{role['employment_change_pct']:.1f}%" in body
     # every task, with its GPT-4 labels
     tasks = db.execute("select task_id, statement from tasks where role_code = ?", (ROLE,)).fetchall()
-    assert len(tasks) == 19
+    assert len(tasks) == 17  # O*NET 30.2 dropped 21674 (its text lives on under 15-1253.00) and 21675 of 29.3's 19
     for t in tasks:
         assert t["statement"] in body
     assert body.count("direct exposure (an LLM alone halves the time)") >= 10
@@ -114,6 +114,32 @@ async def test_role_page_says_what_the_database_says(ds, db):
     assert f"/taskshift/role_exposure.csv?role_code={ROLE}" in htmlmod.unescape(r.text)
     csv = await ds.client.get(f"/taskshift/role_exposure.csv?role_code={ROLE}&_size=max")
     assert csv.status_code == 200 and csv.text.count("\n") == len(rows) + 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("code", [ROLE, "43-4051.00"])
+async def test_role_page_shows_observed_use_beside_the_predicted_automation(ds, db, code):
+    r = await ds.client.get(f"/role/{code}")
+    body = text_of(r.text)
+    rc = db.execute("select * from role_collaboration where role_code = ?", (code,)).fetchone()
+    assert "How people actually use AI for this job: automation vs augmentation" in body
+    assert f"{pages.share(rc['automation_share'])} automation" in body
+    assert f"{pages.share(rc['augmentation_share'])} augmentation" in body
+    assert f"GPT-4's automation rubric (Eloundou et al.) averages {pages.score(rc['gpt4_automation'])}" in body
+    assert "Anthropic Economic Index" in body and "Claude" in body
+    # one observed-use label per task, as task_collaboration says
+    uses = dict(db.execute("select task_id, observed_use from task_collaboration where role_code = ?", (code,)).fetchall())
+    cells = re.findall(r'<td class="ts-use" data-use="(\w+)">', r.text)
+    tasks = [t[0] for t in db.execute("select task_id from tasks where role_code = ?", (code,)).fetchall()]
+    assert len(cells) == len(tasks)
+    assert sorted(cells) == sorted(uses.get(t, "none") for t in tasks)
+    # the task lists behind the measures, with the weight on retired tasks
+    lists = db.execute("select * from role_task_changes where role_code = ? order by list_id", (code,)).fetchall()
+    assert "Task lists behind the measures vs O*NET 30.2" in body
+    for row in lists:
+        assert row["list_version"] in body
+    j = (await ds.client.get(f"/role/{code}.json?section=use")).json()
+    assert j["observed"]["automation_share"] == pytest.approx(rc["automation_share"])
 
 
 @pytest.mark.asyncio
