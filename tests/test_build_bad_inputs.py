@@ -11,9 +11,10 @@ from taskshift.build.sources import SourceError, load_manifest, sha256_of
 
 from .conftest import replace_file
 
-OCC = "onet/Occupation Data.txt"
-TASKS = "onet/Task Statements.txt"
-ZONES = "onet/Job Zones.txt"
+# the role spine, O*NET 30.2 (CRLF lines, no Title column in Task Statements and Job Zones)
+OCC = "onet_30_2/Occupation Data.txt"
+TASKS = "onet_30_2/Task Statements.txt"
+ZONES = "onet_30_2/Job Zones.txt"
 
 
 @pytest.fixture()
@@ -41,16 +42,16 @@ def lines(root, relative):
 def test_missing_column(sources_copy, previous_db):
     rows = [line.split("\t") for line in lines(sources_copy, OCC)]
     replace_file(sources_copy, OCC, "".join("\t".join(r[:2]) + "\n" for r in rows))  # drop Description
-    message = failing_build(sources_copy, previous_db, "onet_occupation_data")
-    assert "onet/Occupation Data.txt: column 'Description' rule column present failed" in message
+    message = failing_build(sources_copy, previous_db, "onet_30_2_occupation_data")
+    assert "onet_30_2/Occupation Data.txt: column 'Description' rule column present failed" in message
 
 
 def test_duplicate_key(sources_copy, previous_db):
     text = lines(sources_copy, TASKS)
     text.insert(5, text[3])  # task on line 4 appears again as line 6
     replace_file(sources_copy, TASKS, "".join(text))
-    message = failing_build(sources_copy, previous_db, "onet_task_statements")
-    assert "onet/Task Statements.txt: column 'Task ID' rule unique failed (2 failing; e.g. row 4: 8827, row 6: 8827)" in message
+    message = failing_build(sources_copy, previous_db, "onet_30_2_task_statements")
+    assert "onet_30_2/Task Statements.txt: column 'Task ID' rule unique failed (2 failing; e.g. row 4: 8827, row 6: 8827)" in message
     assert "rule row count 18796 failed" in message
 
 
@@ -58,26 +59,26 @@ def test_malformed_soc_code(sources_copy, previous_db):
     text = lines(sources_copy, OCC)
     text[10] = text[10].replace(text[10][:10], "11-30X1.00", 1)
     replace_file(sources_copy, OCC, "".join(text))
-    message = failing_build(sources_copy, previous_db, "onet_occupation_data")
-    assert "onet/Occupation Data.txt: column 'O*NET-SOC Code' rule str_matches" in message
+    message = failing_build(sources_copy, previous_db, "onet_30_2_occupation_data")
+    assert "onet_30_2/Occupation Data.txt: column 'O*NET-SOC Code' rule str_matches" in message
     assert "row 11: '11-30X1.00'" in message
 
 
 def test_out_of_range_value(sources_copy, previous_db):
     text = lines(sources_copy, ZONES)
     fields = text[2].split("\t")
-    fields[2] = "7"
+    fields[1] = "7"
     text[2] = "\t".join(fields)
     replace_file(sources_copy, ZONES, "".join(text))
-    message = failing_build(sources_copy, previous_db, "onet_job_zones")
-    assert "onet/Job Zones.txt: column 'Job Zone' rule less_than_or_equal_to(5) failed (1 failing; e.g. row 3: 7)" in message
+    message = failing_build(sources_copy, previous_db, "onet_30_2_job_zones")
+    assert "onet_30_2/Job Zones.txt: column 'Job Zone' rule less_than_or_equal_to(5) failed (1 failing; e.g. row 3: 7)" in message
 
 
 def test_truncated_file(sources_copy, previous_db):
     data = (sources_copy / TASKS).read_bytes()
     replace_file(sources_copy, TASKS, data[: len(data) // 2])  # cut in the middle of a line
-    message = failing_build(sources_copy, previous_db, "onet_task_statements")
-    assert "onet/Task Statements.txt:" in message
+    message = failing_build(sources_copy, previous_db, "onet_30_2_task_statements")
+    assert "onet_30_2/Task Statements.txt:" in message
     assert "rule row count 18796 failed" in message
     # the cut line lacks its last columns: the message names the row and the column
     assert "column 'Date' rule not null failed" in message or "column 'Domain Source' rule not null failed" in message
@@ -87,16 +88,16 @@ def test_hash_mismatch(sources_copy, previous_db):
     text = lines(sources_copy, OCC)
     replace_file(sources_copy, OCC, "".join(text[:-1]))  # not re-pinned: the manifest hash no longer matches
     message = failing_build(sources_copy, previous_db, expect=SourceError)
-    source = load_manifest()["onet_occupation_data"]
-    assert f"onet/Occupation Data.txt: sha256 mismatch: expected {source.sha256}, actual " in message
+    source = load_manifest()["onet_30_2_occupation_data"]
+    assert f"onet_30_2/Occupation Data.txt: sha256 mismatch: expected {source.sha256}, actual " in message
     assert source.url in message
 
 
 def test_missing_file_names_where_to_get_it(sources_copy, previous_db):
     (sources_copy / ZONES).unlink()
     message = failing_build(sources_copy, previous_db, expect=SourceError)
-    assert "onet/Job Zones.txt: missing from" in message
-    assert load_manifest()["onet_job_zones"].url in message
+    assert "onet_30_2/Job Zones.txt: missing from" in message
+    assert load_manifest()["onet_30_2_job_zones"].url in message
 
 
 def test_every_failure_is_listed_in_one_run(sources_copy, previous_db):
@@ -106,8 +107,8 @@ def test_every_failure_is_listed_in_one_run(sources_copy, previous_db):
     replace_file(sources_copy, OCC, "".join(occ))
     zones = lines(sources_copy, ZONES)
     fields = zones[2].split("\t")
-    fields[2] = "0"
+    fields[1] = "0"
     zones[2] = "\t".join(fields)
     replace_file(sources_copy, ZONES, "".join(zones))
-    message = failing_build(sources_copy, previous_db, "onet_occupation_data", "onet_job_zones")
+    message = failing_build(sources_copy, previous_db, "onet_30_2_occupation_data", "onet_30_2_job_zones")
     assert "'11-30X1.00'" in message and "column 'Job Zone' rule greater_than_or_equal_to(1)" in message

@@ -28,7 +28,7 @@ from .conftest import replace_file
 
 QUIET = lambda *a: None  # noqa: E731
 TASKS = "onet/Task Statements.txt"
-OCC = "onet/Occupation Data.txt"
+OCC = "onet_30_2/Occupation Data.txt"  # the spine (O*NET 29.3 Task Statements stay read: task history)
 
 
 @pytest.fixture()
@@ -293,5 +293,5 @@ def test_trailing_delimiters_are_a_named_error(sources_copy, previous_db):
     lines = (sources_copy / OCC).read_text(encoding="utf-8").splitlines()
     text = lines[0] + "\n" + "".join(line + "\t\n" for line in lines[1:])
     replace_file(sources_copy, OCC, text)
-    message = failing_build(sources_copy, previous_db, "onet_occupation_data", expect=SourceError)
+    message = failing_build(sources_copy, previous_db, "onet_30_2_occupation_data", expect=SourceError)
     assert message.startswith("Occupation Data.txt: row 2: 4 fields but the header (row 1) has 3: a trailing delimiter")

@@ -95,10 +95,12 @@ async def test_find_role_by_title(ds):
     assert first(await run(ds, "find_role_by_title", title="software engineer")) == "15-1252.00"
     assert first(await run(ds, "find_role_by_title", title="software-engineer")) == "15-1252.00"
     assert first(await run(ds, "find_role_by_title", title="data entry keyer")) == "43-9021.00"
-    cpp = await run(ds, "find_role_by_title", title="c++ developer")
-    assert {"title": "C++ Developer", "code": "15-1252.00"} in [{k: r[k] for k in ("title", "code")} for r in cpp]
+    cpp = await run(ds, "find_role_by_title", title="c++ professor")  # 'C++ Developer' is not an O*NET 30.2 title
+    assert {"title": "C++ Professor", "code": "25-1021.00"} in [{k: r[k] for k in ("title", "code")} for r in cpp]
     ai = await run(ds, "find_role_by_title", title="AI/ML engineer")
-    assert ai and all({"ai", "ml", "engineer"} & set(r["title"].lower().replace("/", " ").split()) for r in ai)
+    # every title has a word the query's words begin (the query matches word prefixes: 'ml' finds O*NET 30.2's 'MLS')
+    assert ai and all(any(w.startswith(q) for q in ("ai", "ml", "engineer")
+                          for w in r["title"].lower().replace("/", " ").replace("(", " ").split()) for r in ai)
     assert [r["all_words"] for r in ai] == sorted((r["all_words"] for r in ai), reverse=True)  # every word first
     assert await run(ds, "find_role_by_title", title="") == []
     assert await run(ds, "find_role_by_title", title='"*^:(') == []
@@ -107,7 +109,7 @@ async def test_find_role_by_title(ds):
 @pytest.mark.asyncio
 async def test_code_parameters_accept_what_people_type(ds, conn):
     tasks = await run(ds, "tasks_of_role", code="15-1252.00")
-    assert len(tasks) == conn.execute("select count(*) from tasks where role_code = '15-1252.00'").fetchone()[0] == 19
+    assert len(tasks) == conn.execute("select count(*) from tasks where role_code = '15-1252.00'").fetchone()[0] == 17  # 19 on O*NET 29.3
     for typed in ("15-1252", "151252", " 15-1252.00 "):
         assert await run(ds, "tasks_of_role", code=typed) == tasks
     measures = await run(ds, "measures_of_role", code="43-9021.00")

@@ -110,7 +110,7 @@ def test_missing_files_are_reported_once_each_or_summarised(sources_copy, tmp_pa
     from taskshift.build.assemble import build
 
     (sources_copy / "exposure/felten_aioe/AIOE_DataAppendix.xlsx").unlink()  # pinned by two sources
-    (sources_copy / "onet/Job Zones.txt").unlink()
+    (sources_copy / "onet_30_2/Job Zones.txt").unlink()
     with pytest.raises(SourceError) as few:
         build(sources_copy, tmp_path / "a.db", log=lambda *a: None)
     lines = str(few.value).splitlines()
@@ -228,11 +228,11 @@ def test_if_changed_rebuilds_when_an_input_changed(stamped):
     stamp_path(out).write_text(json.dumps(record))
     assert needs_build(out, sources, False) == "contracts: schema/tables/roles.yaml changed"
     write_stamp(out, sources, False)
-    jobs = sources / "onet" / "Job Zones.txt"
+    jobs = sources / "onet_30_2" / "Job Zones.txt"
     data = jobs.read_bytes()
     jobs.unlink()
     jobs.write_bytes(data)  # same bytes, a new file: the build must look again (and check its sha256)
-    assert needs_build(out, sources, False) == "sources: onet/Job Zones.txt changed"
+    assert needs_build(out, sources, False) == "sources: onet_30_2/Job Zones.txt changed"
     write_stamp(out, sources, False)
     assert needs_build(out, sources, False) is None
     os.utime(out, ns=(time.time_ns(), time.time_ns() + 10**9))

@@ -97,7 +97,7 @@ def test_cli_tables_and_errors(built_db, tmp_path, capsys):
     assert cli.main(["score", ROLE, "--db", str(built_db), "--measures", "eloundou2023_gpt4_beta"]) == 0
     out = capsys.readouterr().out
     assert "Software Developers" in out and "eloundou2023_gpt4_beta" in out and "outlook: expansion" in out
-    assert "evidence: exposed_share 0.947 >= 0.500: yes" in out
+    assert "evidence: exposed_share 0.964 >= 0.500: yes" in out  # 0.947 on O*NET 29.3 (19 tasks; 17 in 30.2)
     bundle = tmp_path / "bundle.json"
     bundle.write_text(json.dumps({"tasks": [{"task_id": 21661, "share": 1}]}))
     assert cli.main(["score", "--custom", str(bundle), "--db", str(built_db)]) == 0
@@ -118,7 +118,7 @@ def test_cli_tables_and_errors(built_db, tmp_path, capsys):
 # --- the rules, over every role ---------------------------------------------------------------------
 def test_every_roles_own_tasks_score_as_the_role(conn):
     """A bundle of a role's tasks with their coreweights as shares scores the role's task_basis_score on the
-    task-weighted measures (= the role score wherever the Eloundou task list is O*NET 29.3's), and exactly the
+    task-weighted measures (= the role score wherever the Eloundou task list is the spine's, O*NET 30.2), and exactly the
     role's score and percentile on every role-level measure; the profile is the role's."""
     idx = service.index_for(conn)
     same_list = 0
@@ -138,7 +138,9 @@ def test_every_roles_own_tasks_score_as_the_role(conn):
                 assert b.score == r.score and b.percentile == r.percentile, (code, r.measure_id)
         same_list += consistent
         assert bundle.profile.model_dump(exclude={"outlook_reason"}) == role.profile.model_dump(exclude={"outlook_reason"})
-    assert same_list >= 550  # 580 roles in the pinned data: the paper's O*NET 27.x tasks and types are still O*NET 29.3's
+    # 535 roles in the pinned data: the paper's O*NET 27.x tasks and types are still the spine's (580 on O*NET 29.3; 30.2
+    # retired 12 more of the paper's tasks and retyped others: role_task_changes)
+    assert same_list >= 530
 
 
 def test_workforce_of_one_role_is_the_role(conn):
