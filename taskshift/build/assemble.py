@@ -62,6 +62,7 @@ class BuildContext:
     excluded: dict[str, str] = field(default_factory=dict)  # source id -> why it was left out
     sources_read: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)  # objects derive steps share within one build (the task matcher)
 
     def note(self, key: str, value, description: str) -> None:
         """Record a fact for the metadata table (JSON-encoded unless it is a string)."""

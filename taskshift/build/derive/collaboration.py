@@ -58,7 +58,7 @@ def derive(ctx) -> None:
     usage_by_key = (usage.drop_duplicates("task_name").assign(key=lambda f: task_match.normalise(f["task_name"]).to_numpy())
                     .groupby("key")["share"].sum())
     stmts = statements(collab, usage_by_key)
-    matcher = task_match.from_frames(ctx.frames)
+    matcher = task_match.shared(ctx)
     matches = matcher.match(stmts["task_name"])
     rows = matches.merge(stmts.drop(columns="key"), left_on="text", right_on="task_name", how="left")
     rows["usage_split"] = rows["usage_share"] / rows["n_tasks"].clip(lower=1)

@@ -79,16 +79,17 @@ def _successor_frame(frames) -> pd.DataFrame:
 def list_changes(h: pd.DataFrame, tasks: pd.DataFrame, matcher: task_match.TaskMatcher,
                  successors: pd.DataFrame) -> pd.DataFrame:
     """One row per task of the list `h` (list_id, code_system, occupation_code, task_id, statement,
-    task_type, weight) plus one per spine task the list does not reach (added)."""
-    spine = tasks[["task_id", "role_code", "statement", "task_type"]].rename(
-        columns={"statement": "new_statement", "task_type": "new_type"})
+    task_type, weight, key) plus one per spine task the list does not reach (added). `tasks` carries `key`,
+    the normalised statement (task_match.normalise)."""
+    spine = tasks[["task_id", "role_code", "statement", "task_type", "key"]].rename(
+        columns={"statement": "new_statement", "task_type": "new_type", "key": "new_key"})
     h = h.reset_index(drop=True)
     out = h.rename(columns={"occupation_code": "old_code", "task_id": "old_task_id", "statement": "old_statement",
                             "task_type": "old_task_type"})
     out = out.merge(spine, left_on="old_task_id", right_on="task_id", how="left")
     same = out["task_id"].notna()
-    key_old = task_match.normalise(out["old_statement"]).to_numpy()
-    key_new = task_match.normalise(out["new_statement"].fillna("")).to_numpy()
+    key_old = out["key"].to_numpy(dtype=object)
+    key_new = out["new_key"].fillna("").to_numpy(dtype=object)
     out["change"] = np.where(same, np.where(key_old == key_new, "unchanged", "reworded"), None)
     out["method"] = np.where(same, "same_id", None)
     out["similarity"] = np.where(same & (key_old == key_new), 1.0, np.nan)
@@ -239,9 +240,10 @@ def derive(ctx) -> None:
     history = frames.get("task_history")
     if history is None:
         return
-    matcher = task_match.from_frames(frames)
+    matcher = task_match.shared(ctx)
     successors = _successor_frame(frames)
-    tasks = frames["tasks"]
+    tasks = frames["tasks"].assign(key=lambda f: task_match.normalise(f["statement"]).to_numpy())
+    history = history.assign(key=task_match.normalise(history["statement"]).to_numpy())
     usage = frames.get("task_usage")
     parts = []
     for list_id in LISTS:
@@ -253,7 +255,7 @@ def derive(ctx) -> None:
             share = (pd.Series(dtype="float64") if usage is None else
                      usage.drop_duplicates("task_name").assign(key=lambda f: task_match.normalise(f["task_name"]).to_numpy())
                      .groupby("key")["share"].sum())
-            h["weight"] = task_match.normalise(h["statement"]).map(share).fillna(0.0).to_numpy()
+            h["weight"] = h["key"].map(share).fillna(0.0).to_numpy()
         parts.append(list_changes(h, tasks, matcher, successors))
     links = frames.pop("microsoft_soc_iwa_links", None)
     if links is not None:

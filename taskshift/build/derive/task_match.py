@@ -215,6 +215,15 @@ def from_frames(frames: dict[str, pd.DataFrame], **kwargs) -> TaskMatcher:
     return TaskMatcher(frames["tasks"], history, succ, **kwargs)
 
 
+def shared(ctx, **kwargs) -> TaskMatcher:
+    """One matcher per build (its index over ~19k tasks and ~57k history statements takes seconds to make):
+    made on first use from the build's frames, then reused by every step that matches task text."""
+    key = ("task_matcher", tuple(sorted(kwargs.items())))
+    if key not in ctx.cache:
+        ctx.cache[key] = from_frames(ctx.frames, **kwargs)
+    return ctx.cache[key]
+
+
 def summary(matches: pd.DataFrame, shares: pd.Series | None = None) -> dict:
     """Per method: statements and (if `shares`, aligned with the distinct texts by `text`) share of
     the total; the matched share. For metadata and reports."""

@@ -65,7 +65,7 @@ def derive(ctx) -> None:
     pct = ctx.frames.pop("anthropic_task_pct", None)
     if pct is None:
         return
-    matcher = task_match.from_frames(ctx.frames)
+    matcher = task_match.shared(ctx)
     usage, summary = task_usage(pct, matcher)
     ctx.frames["task_usage"] = usage
     ctx.note(f"task_match.{SOURCE}", summary,
