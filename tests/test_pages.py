@@ -138,6 +138,8 @@ async def test_role_page_shows_observed_use_beside_the_predicted_automation(ds, 
     assert "Task lists behind the measures vs O*NET 30.2" in body
     for row in lists:
         assert row["list_version"] in body
+        cells = re.search(rf'<tr data-list="{row["list_id"]}"><td>[^<]*</td><td>[^<]*</td><td class="ts-r">(\d+)</td>', r.text)
+        assert cells and int(cells.group(1)) == row["items"]
     j = (await ds.client.get(f"/role/{code}.json?section=use")).json()
     assert j["observed"]["automation_share"] == pytest.approx(rc["automation_share"])
 
