@@ -1332,3 +1332,242 @@ def observed_use(automation_share) -> np.ndarray:
     a = np.asarray(automation_share, dtype="float64")
     # the tolerance: a share of exactly one half computed as a ratio of sums may land a hair below it
     return np.where(np.isnan(a), "none", np.where(a >= OBSERVED_AUTOMATION_MIN - 1e-9, "automation", "augmentation"))
+
+
+# --- employment and wages over time (OEWS May 2019 -> May 2025; taskshift.build.derive.labour_history) ---
+#: The OEWS years of the series, and the three points of the two periods compared: before ChatGPT
+#: (May 2019 -> May 2022) and since (May 2022 -> May 2025). Three years each, so their changes compare
+#: directly. OEWS is dated May: May 2022 is six months before ChatGPT (30 November 2022).
+OEWS_YEARS = (2019, 2020, 2021, 2022, 2023, 2024, 2025)
+BEFORE_YEARS = (2019, 2022)
+SINCE_YEARS = (2022, 2025)
+#: Quintiles of a measure: bins of the (code-level mean of the) role percentile, 0-20, ..., 80-100.
+QUINTILE_EDGES = (20.0, 40.0, 60.0, 80.0)
+
+
+def pooled_change_pct(start, end) -> float:
+    """Employment-weighted change of a group of codes, %: (sum(end) / sum(start) - 1) x 100.
+
+    Equal to the start-employment-weighted mean of the codes' own changes. NaN when the start sum is
+    not positive. Rows where either value is missing must be dropped by the caller (a balanced panel).
+    """
+    s = float(np.nansum(np.asarray(start, dtype="float64")))
+    e = float(np.nansum(np.asarray(end, dtype="float64")))
+    return (e / s - 1.0) * 100.0 if s > 0 else float("nan")
+
+
+def weighted_change_pct(start, end, weight) -> float:
+    """Weighted mean of the codes' own changes, %: sum(w x (end / start - 1)) / sum(w) x 100, over
+    rows with start > 0, end and w present. Used for wages with w = start-year employment, so a shift
+    of workers between codes (composition) does not move the figure."""
+    s = np.asarray(start, dtype="float64")
+    e = np.asarray(end, dtype="float64")
+    w = np.asarray(weight, dtype="float64")
+    ok = (s > 0) & ~np.isnan(e) & ~np.isnan(w) & (w > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.sum(w[ok] * (e[ok] / s[ok] - 1.0)) / np.sum(w[ok]) * 100.0)
+
+
+def consensus_band(centre) -> np.ndarray:
+    """low / medium / high of a consensus centre (0-100) by CONSENSUS_LEVELS; None where missing."""
+    c = np.asarray(centre, dtype="float64")
+    out = np.where(c < CONSENSUS_LEVELS[0], "low", np.where(c < CONSENSUS_LEVELS[1], "medium", "high")).astype(object)
+    out[np.isnan(c)] = None
+    return out
+
+
+def quintile(percentile) -> np.ndarray:
+    """Quintile 1 (least exposed) .. 5 of a percentile 0-100 by QUINTILE_EDGES; 0 where missing."""
+    p = np.asarray(percentile, dtype="float64")
+    out = np.searchsorted(np.asarray(QUINTILE_EDGES), p, side="right") + 1
+    return np.where(np.isnan(p), 0, out).astype("int64")
+
+
+# --- the role outlook on evidence (taskshift.build.derive.outlook -> role_outlook, role_outlook_evidence) ---
+# A ROLE's outlook is decided from exposure (the consensus of the measure families, not GPT-4 alone),
+# automation (observed use where the database has it, else GPT-4's prediction), the projected change
+# (BLS EP 2024-34) and the observed change since ChatGPT (OEWS May 2022 -> May 2025 employment and Indeed
+# postings since November 2022). A custom task bundle or workforce has no consensus and no observed
+# change: it keeps the predicted rules above (OUTLOOK_RULES, `outlook_evidence`).
+#: A role is *exposed* when its consensus centre (percentile among roles, role_consensus.centre) is at
+#: least this: more exposed than the median role ...
+OUTLOOK_EXPOSED_CENTRE_MIN = 50.0
+#: ... and *highly* exposed (needed for elimination) from the consensus level "high" (66.7).
+OUTLOOK_HIGH_CENTRE_MIN = CONSENSUS_LEVELS[1]
+#: Observed automation (Anthropic Economic Index, role_collaboration.automation_share: directive and
+#: feedback-loop use) is *mostly automation* from this share of the role's matched usage.
+OBSERVED_AUTOMATION_MIN = 0.5
+
+ROLE_OUTLOOK_RULES = (
+    ("unknown", "no_exposure", "no consensus centre and no GPT-4 exposure label"),
+    ("limited", "low_exposure",
+     f"consensus centre < {OUTLOOK_EXPOSED_CENTRE_MIN:g} (without a consensus: GPT-4 exposed_share < {EXPOSED_SHARE_MIN:g})"),
+    ("elimination", "exposed_automatable_declining",
+     f"consensus centre >= {OUTLOOK_HIGH_CENTRE_MIN:.1f} (high; without a consensus: exposed_share >= {EXPOSED_SHARE_MIN:g}), "
+     "mostly automation (observed share >= OBSERVED_AUTOMATION_MIN where the role has observed use, else GPT-4 "
+     "automatable_share >= AUTOMATABLE_SHARE_MIN), a projected decline (EP change <= DECLINE_MAX_PCT) and no observed "
+     "growth at or above the all-occupation change (OEWS 2022-2025)"),
+    ("unknown", "no_change_evidence", "exposed, but neither a projection nor an observed employment change"),
+    ("compression", "exposed_weak_demand",
+     "exposed and demand below average: projected change below the all-occupation projection, or every observed "
+     "signal below its reference (OEWS 2022-2025 employment change below the all-occupation change and, where the role "
+     "has postings, their change since November 2022 below the median category)"),
+    ("expansion", "exposed_growing_demand",
+     "exposed, projected change at or above the all-occupation projection (or none) and observed demand not below average"),
+)
+
+#: The evidence items of a role outlook: (name, test, threshold constant or the name of a reference
+#: passed in, source). One row each in role_outlook_evidence.
+ROLE_OUTLOOK_EVIDENCE = (
+    ("consensus_exposure", ">=", OUTLOOK_EXPOSED_CENTRE_MIN,
+     "role_consensus.centre: median of the measure families' percentiles (0-100)"),
+    ("high_consensus_exposure", ">=", OUTLOOK_HIGH_CENTRE_MIN,
+     "role_consensus.centre against the consensus level 'high'"),
+    ("exposed_share", ">=", EXPOSED_SHARE_MIN,
+     "eloundou2023_gpt4_beta: share of the labelled task weight with a GPT-4 exposure label E1 or E2 (predicted; decides only "
+     "without a consensus)"),
+    ("automatable_share", ">=", AUTOMATABLE_SHARE_MIN,
+     "eloundou2023_gpt4_automation: share of the exposed (E1/E2) task weight with a GPT-4 automation label T3 or T4 (predicted)"),
+    ("observed_automation_share", ">=", OBSERVED_AUTOMATION_MIN,
+     "role_collaboration.automation_share: Anthropic Economic Index, usage-weighted share of directive and feedback-loop use "
+     "(observed)"),
+    ("projected_decline", "<=", DECLINE_MAX_PCT,
+     "bls_occupation_t1_2: BLS Employment Projections 2024-34, projected employment change (%) of the role's EP code"),
+    ("below_average_growth", "<", "average_change_pct",
+     "bls_occupation_t1_2: the same change against the projected change of all occupations (EP 2024-34, 00-0000)"),
+    ("observed_employment_change", "<", "observed_average_pct",
+     "oews_change: OEWS employment change May 2022 -> May 2025 (%) of the role's labour code, against 00-0000's"),
+    ("postings_change", "<", "postings_reference_pct",
+     "role_postings: Indeed postings change of the role's categories, November 2022 -> end month (%), against the median "
+     "category (category-level, older vintage)"),
+)
+ROLE_OUTLOOK_RULE_INPUTS = {
+    "no_exposure": ("consensus_exposure", "exposed_share"),
+    "low_exposure": ("consensus_exposure",),
+    "exposed_automatable_declining": ("consensus_exposure", "high_consensus_exposure", "automatable_share",
+                                      "observed_automation_share", "projected_decline", "observed_employment_change"),
+    "no_change_evidence": ("consensus_exposure", "projected_decline", "observed_employment_change"),
+    "exposed_weak_demand": ("consensus_exposure", "below_average_growth", "observed_employment_change", "postings_change"),
+    "exposed_growing_demand": ("consensus_exposure", "below_average_growth", "observed_employment_change", "postings_change"),
+}
+
+
+def _test(values, ok):
+    return np.where(np.isnan(values), np.nan, ok.astype("float64"))
+
+
+def role_outlook_evidence(centre, exposed_share, automatable_share, observed_automation_share, change_pct,
+                          average_change_pct, observed_change_pct, observed_average_pct, postings_change_pct,
+                          postings_reference_pct) -> dict[str, np.ndarray]:
+    """The outlook of each role from its evidence, vectorised (aligned arrays, NaN where unknown).
+
+    Returns `outlook`, `rule` (ROLE_OUTLOOK_RULES key), one test per ROLE_OUTLOOK_EVIDENCE item (1/0,
+    NaN where the value is missing), and `exposure_basis` (consensus / gpt4 / none) and
+    `automation_basis` (observed / predicted / none): which evidence stood for exposure and automation.
+    """
+    arr = lambda x: np.atleast_1d(np.asarray(x, dtype="float64"))  # noqa: E731
+    c, es, auto, obs_auto, ch = arr(centre), arr(exposed_share), arr(automatable_share), arr(observed_automation_share), arr(change_pct)
+    n = len(c)
+    avg = np.broadcast_to(arr(average_change_pct), (n,))
+    oc = arr(observed_change_pct)
+    oavg = np.broadcast_to(arr(observed_average_pct), (n,))
+    pc = arr(postings_change_pct)
+    pref = np.broadcast_to(arr(postings_reference_pct), (n,))
+    with np.errstate(invalid="ignore"):
+        t = {
+            "consensus_exposure": _test(c, c >= OUTLOOK_EXPOSED_CENTRE_MIN),
+            "high_consensus_exposure": _test(c, c >= OUTLOOK_HIGH_CENTRE_MIN),
+            "exposed_share": _test(es, es >= EXPOSED_SHARE_MIN),
+            "automatable_share": _test(auto, auto >= AUTOMATABLE_SHARE_MIN),
+            "observed_automation_share": _test(obs_auto, obs_auto >= OBSERVED_AUTOMATION_MIN),
+            "projected_decline": _test(ch, ch <= DECLINE_MAX_PCT),
+            "below_average_growth": _test(ch + avg, ch < avg),
+            "observed_employment_change": _test(oc + oavg, oc < oavg),
+            "postings_change": _test(pc + pref, pc < pref),
+        }
+    has_c = ~np.isnan(c)
+    exposure_basis = np.where(has_c, "consensus", np.where(np.isnan(es), "none", "gpt4")).astype(object)
+    exposed = np.where(has_c, t["consensus_exposure"], t["exposed_share"])
+    high = np.where(has_c, t["high_consensus_exposure"], t["exposed_share"])
+    has_obs_auto = ~np.isnan(obs_auto)
+    automation_basis = np.where(has_obs_auto, "observed", np.where(np.isnan(auto), "none", "predicted")).astype(object)
+    automatable = np.where(has_obs_auto, t["observed_automation_share"], t["automatable_share"])
+    obs_emp, post = t["observed_employment_change"], t["postings_change"]
+    # observed growth at or above the all-occupation change contradicts a decline
+    observed_growth = obs_emp == 0.0
+    # observed demand is weak when every observed signal the role has is below its reference
+    observed_weak = np.where(np.isnan(obs_emp), post == 1.0, (obs_emp == 1.0) & (np.isnan(post) | (post == 1.0)))
+    proj_below = t["below_average_growth"]
+    conditions = [
+        np.isnan(exposed),
+        exposed == 0.0,
+        (high == 1.0) & (automatable == 1.0) & (t["projected_decline"] == 1.0) & ~observed_growth,
+        (exposed == 1.0) & np.isnan(proj_below) & np.isnan(obs_emp),
+        (exposed == 1.0) & ((proj_below == 1.0) | observed_weak),
+        exposed == 1.0,
+    ]
+    label = np.select(conditions, [r[0] for r in ROLE_OUTLOOK_RULES], default="unknown").astype(object)
+    rule = np.select(conditions, [r[1] for r in ROLE_OUTLOOK_RULES], default="no_exposure").astype(object)
+    return {"outlook": label, "rule": rule, "exposure_basis": exposure_basis, "automation_basis": automation_basis, **t}
+
+
+def role_outlook_reason(rule: str, v: dict) -> str:
+    """One sentence naming the figures and thresholds that decided a role's outlook (`v`: the item values
+    by name, plus average_change_pct, observed_average_pct, postings_reference_pct)."""
+    f = _fmt
+    if v.get("consensus_exposure") is not None and v["consensus_exposure"] == v["consensus_exposure"]:
+        exp = f"consensus exposure {f(v['consensus_exposure'], '.1f')} (percentile among roles)"
+    else:
+        exp = f"no consensus; GPT-4 exposed share {f(v.get('exposed_share'), '.2f')}"
+    proj = (f"projected change {f(v.get('projected_decline'), '+.1f')}% (BLS EP 2024-34; all occupations "
+            f"{f(v.get('average_change_pct'), '+.1f')}%)")
+    obs = (f"observed employment change {f(v.get('observed_employment_change'), '+.1f')}% (OEWS May 2022-2025; all occupations "
+           f"{f(v.get('observed_average_pct'), '+.1f')}%)")
+    post = (f"postings since Nov 2022 {f(v.get('postings_change'), '+.1f')}% (median category "
+            f"{f(v.get('postings_reference_pct'), '+.1f')}%)")
+    oa = v.get("observed_automation_share")
+    if oa is not None and oa == oa:
+        auto = f"observed automation share {f(oa, '.2f')} (Anthropic)"
+    else:
+        auto = f"GPT-4 automatable share {f(v.get('automatable_share'), '.2f')}"
+    if rule == "no_exposure":
+        return "no consensus and no GPT-4 exposure label: the outlook cannot be decided"
+    if rule == "low_exposure":
+        lim = OUTLOOK_EXPOSED_CENTRE_MIN if "consensus" in exp else EXPOSED_SHARE_MIN
+        return f"{exp} < {lim:g}: most of the work is not exposed to AI, so AI pressure on headcount is limited ({proj}; {obs})"
+    if rule == "exposed_automatable_declining":
+        return (f"{exp}, {auto} and {proj} <= {DECLINE_MAX_PCT:g}%, not contradicted by {obs}: exposed work that is mostly "
+                "automation in a shrinking occupation (elimination pressure)")
+    if rule == "no_change_evidence":
+        return f"{exp}, but no projection and no observed change: the outlook cannot be decided"
+    if rule == "exposed_weak_demand":
+        return f"{exp}; demand below average: {proj}; {obs}; {post}: fewer people may do the same work with AI (compression pressure)"
+    return f"{exp}; demand at or above average: {proj}; {obs}; {post}: exposed work with growing demand (productivity expansion)"
+
+
+def role_outlook_items(rule: str, values: dict, references: dict, sources: dict | None = None,
+                       exposure_basis: str = "consensus", automation_basis: str = "predicted") -> list[dict]:
+    """The evidence rows of one role's outlook: name, value, test, threshold, holds (None where missing),
+    decided (the rule read it: the exposure item of `exposure_basis`, the automation item of
+    `automation_basis`) and source (`sources` may replace an item's source text, e.g. to say why an
+    item is missing from this database)."""
+    used = set(ROLE_OUTLOOK_RULE_INPUTS[rule])
+    if exposure_basis == "gpt4" and used & {"consensus_exposure", "high_consensus_exposure"}:
+        used = (used - {"consensus_exposure", "high_consensus_exposure"}) | {"exposed_share"}
+    if rule == "no_exposure":
+        used = {"consensus_exposure", "exposed_share"}
+    used.discard("automatable_share" if automation_basis == "observed" else "observed_automation_share")
+    out = []
+    for name, op, threshold, source in ROLE_OUTLOOK_EVIDENCE:
+        value = values.get(name)
+        value = None if value is None or value != value else float(value)
+        if isinstance(threshold, str):
+            threshold = references.get(threshold)
+            threshold = None if threshold is None or threshold != threshold else float(threshold)
+        holds = None
+        if value is not None and threshold is not None:
+            holds = bool({">=": value >= threshold, "<=": value <= threshold, "<": value < threshold}[op])
+        out.append({"evidence": name, "value": value, "test": op, "threshold": threshold, "holds": holds,
+                    "decided": name in used, "source": (sources or {}).get(name, source)})
+    return out

@@ -39,9 +39,11 @@ INGEST_MODULES = (
 )
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
-    "roles", "task_usage", "task_changes", "harmonise", "collaboration", "measures", "outlook", "sector_exposure", "consensus", "isco", "published", "emerging",
-    "title_aliases", "pathways", "disagreement", "embeddings",
-    "postings", "states"))
+    "roles", "task_usage", "task_changes", "harmonise", "collaboration", "measures", "sector_exposure", "consensus", "isco",
+    "published", "emerging", "title_aliases", "postings", "labour_history", "outlook", "pathways", "disagreement", "embeddings",
+    "states"))
+# outlook reads the consensus, role_collaboration (observed automation), the postings and the OEWS changes
+# (labour_history); pathways reads role_outlook.
 
 
 class BuildError(Exception):

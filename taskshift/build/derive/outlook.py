@@ -31,6 +31,9 @@ import pandas as pd
 from taskshift import scoring
 
 TASK_TYPE_ORDER = {"Core": 0, "Supplemental": 1}
+#: Observed automation vs augmentation per role (Anthropic Economic Index, built by the task-list work of
+#: issue #12); used when the build has it, else the evidence row says why it is missing.
+COLLABORATION = "role_collaboration"
 
 
 def average_change(labor_stats: pd.DataFrame) -> float:
@@ -73,8 +76,49 @@ def role_profiles(roles: pd.DataFrame, tasks: pd.DataFrame, task_exposure: pd.Da
     return out
 
 
+def observed_inputs(frames: dict) -> tuple[dict[str, pd.Series], dict[str, float], dict[str, str]]:
+    """Per role: consensus centre, observed automation, observed employment and postings change; the
+    references they are compared with; and, for evidence missing from this build, why."""
+    roles = frames["roles"].set_index("code")
+    values: dict[str, pd.Series] = {}
+    why: dict[str, str] = {}
+    cons = frames.get("role_consensus")
+    values["centre"] = roles.index.to_series().map(cons.set_index("role_code")["centre"]) if cons is not None else None
+    collab = frames.get(COLLABORATION)
+    if collab is not None and {"role_code", "automation_share"} <= set(collab.columns):
+        c = collab.set_index("role_code")
+        share = c["automation_share"].where(c["tasks_matched"] > 0) if "tasks_matched" in c.columns else c["automation_share"]
+        values["observed_automation_share"] = roles.index.to_series().map(share)
+    else:
+        values["observed_automation_share"] = pd.Series(np.nan, index=roles.index)
+        why["observed_automation_share"] = (f"not in this database: table {COLLABORATION} (Anthropic automation vs augmentation "
+                                            "per role) was not built, so automation is GPT-4's prediction only")
+    change = frames.get("oews_change")
+    if change is not None:
+        ch = change.set_index("code")[f"employment_change_{scoring.SINCE_YEARS[0]}_{scoring.SINCE_YEARS[1]}_pct"]
+        values["observed_change_pct"] = roles["labor_code"].map(ch)
+        observed_average = float(ch.get("00-0000", np.nan))
+    else:
+        values["observed_change_pct"] = pd.Series(np.nan, index=roles.index)
+        observed_average = float("nan")
+        why["observed_employment_change"] = "not in this database: no OEWS series (oews_change)"
+    postings = frames.get("role_postings")
+    if postings is not None and "indeed_categories" in frames:
+        values["postings_change_pct"] = roles.index.to_series().map(
+            postings.set_index("role_code")["change_since_nov2022_pct"])
+        postings_reference = float(frames["indeed_categories"]["change_since_nov2022_pct"].dropna().median())
+    else:
+        values["postings_change_pct"] = pd.Series(np.nan, index=roles.index)
+        postings_reference = float("nan")
+        why["postings_change"] = "not in this database: no postings tables (role_postings)"
+    refs = {"observed_average_pct": observed_average, "postings_reference_pct": postings_reference}
+    return values, refs, why
+
+
 def outlook_tables(roles: pd.DataFrame, tasks: pd.DataFrame, task_exposure: pd.DataFrame,
-                   labor_stats: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   labor_stats: pd.DataFrame, frames: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frames = dict(frames or {})
+    frames.setdefault("roles", roles)
     out = role_profiles(roles, tasks, task_exposure)
     info = roles.set_index("code")
     out["employment_change_pct"] = out["role_code"].map(info["employment_change_pct"]).astype("float64")
@@ -82,26 +126,61 @@ def outlook_tables(roles: pd.DataFrame, tasks: pd.DataFrame, task_exposure: pd.D
     out.loc[out["employment_change_pct"].isna(), "projection_code"] = None
     avg = average_change(labor_stats)
     out["average_change_pct"] = avg
-    ev = scoring.outlook_evidence(out["exposed_share"], out["automatable_share"], out["employment_change_pct"], avg)
+    # the GPT-4-only label (the rules a custom bundle gets), kept beside the label on evidence
+    pred = scoring.outlook_evidence(out["exposed_share"], out["automatable_share"], out["employment_change_pct"], avg)
+    out["predicted_outlook"] = pred["outlook"]
+    out["predicted_rule"] = pred["rule"]
+    values, refs, why = observed_inputs(frames)
+    code = out["role_code"]
+    centre = values["centre"]
+    out["consensus_centre"] = code.map(centre).astype("float64") if centre is not None else np.nan
+    out["observed_automation_share"] = code.map(values["observed_automation_share"]).astype("float64")
+    out["observed_change_pct"] = code.map(values["observed_change_pct"]).astype("float64")
+    out["observed_average_pct"] = refs["observed_average_pct"]
+    out["observed_code"] = code.map(info["labor_code"]).where(out["observed_change_pct"].notna(), None)
+    out["postings_change_pct"] = code.map(values["postings_change_pct"]).astype("float64")
+    out["postings_reference_pct"] = refs["postings_reference_pct"]
+    ev = scoring.role_outlook_evidence(out["consensus_centre"], out["exposed_share"], out["automatable_share"],
+                                       out["observed_automation_share"], out["employment_change_pct"], avg,
+                                       out["observed_change_pct"], refs["observed_average_pct"],
+                                       out["postings_change_pct"], refs["postings_reference_pct"])
     out["outlook"] = ev["outlook"]
     out["rule"] = ev["rule"]
-    for name in ("high_exposure", "mostly_automatable", "projected_decline", "below_average_growth"):
-        out[name] = pd.array(np.where(np.isnan(ev[name]), None, ev[name]), dtype="Int64")
-    out["reason"] = [scoring.outlook_reason(r.rule, r.exposed_share, r.automatable_share, r.employment_change_pct, avg)
-                     for r in out.itertuples(index=False)]
-    rows = []
+    out["exposure_basis"] = ev["exposure_basis"]
+    out["automation_basis"] = ev["automation_basis"]
+    gpt4 = out["exposure_basis"] == "gpt4"
+    observed = out["automation_basis"] == "observed"
+    tests = {"high_exposure": np.where(gpt4, ev["exposed_share"], ev["consensus_exposure"]),
+             "mostly_automatable": np.where(observed, ev["observed_automation_share"], ev["automatable_share"]),
+             "projected_decline": ev["projected_decline"], "below_average_growth": ev["below_average_growth"],
+             "observed_below_average": ev["observed_employment_change"],
+             "postings_below_reference": ev["postings_change"]}
+    for name, t in tests.items():
+        out[name] = pd.array(np.where(np.isnan(t), None, t), dtype="Int64")
+    refs_all = {"average_change_pct": avg, **refs}
+    reasons, rows = [], []
     for r in out.itertuples(index=False):
-        for item in scoring.outlook_items(r.rule, r.exposed_share, r.automatable_share, r.employment_change_pct, avg):
+        v = {"consensus_exposure": r.consensus_centre, "high_consensus_exposure": r.consensus_centre,
+             "exposed_share": r.exposed_share, "automatable_share": r.automatable_share,
+             "observed_automation_share": r.observed_automation_share, "projected_decline": r.employment_change_pct,
+             "below_average_growth": r.employment_change_pct, "observed_employment_change": r.observed_change_pct,
+             "postings_change": r.postings_change_pct}
+        reasons.append(scoring.role_outlook_reason(r.rule, {**v, **refs_all}))
+        for item in scoring.role_outlook_items(r.rule, v, refs_all, why, r.exposure_basis, r.automation_basis):
             rows.append({"role_code": r.role_code, **item})
+    out["reason"] = reasons
     evidence = pd.DataFrame(rows)
     evidence["holds"] = pd.array([None if h is None else int(h) for h in evidence["holds"]], dtype="Int64")
     evidence["decided"] = evidence["decided"].astype(int)
-    order = {name: i for i, (name, *_rest) in enumerate(scoring.OUTLOOK_EVIDENCE)}
+    order = {name: i for i, (name, *_rest) in enumerate(scoring.ROLE_OUTLOOK_EVIDENCE)}
     evidence["position"] = evidence["evidence"].map(order).astype(int) + 1
-    columns = ["role_code", "outlook", "rule", "reason", "labelled_share", "exposed_share", "automatable_share",
-               "augmented_share", "tasks", "labelled_tasks", "exposed_tasks", "automatable_tasks",
-               "employment_change_pct", "projection_code", "average_change_pct", "high_exposure",
-               "mostly_automatable", "projected_decline", "below_average_growth"]
+    columns = ["role_code", "outlook", "rule", "reason", "exposure_basis", "consensus_centre", "labelled_share",
+               "exposed_share", "automatable_share", "augmented_share", "automation_basis", "observed_automation_share",
+               "tasks", "labelled_tasks", "exposed_tasks", "automatable_tasks",
+               "employment_change_pct", "projection_code", "average_change_pct", "observed_change_pct", "observed_code",
+               "observed_average_pct", "postings_change_pct", "postings_reference_pct", "high_exposure",
+               "mostly_automatable", "projected_decline", "below_average_growth", "observed_below_average",
+               "postings_below_reference", "predicted_outlook", "predicted_rule"]
     evidence = evidence[["role_code", "position", "evidence", "value", "test", "threshold", "holds", "decided", "source"]]
     return out[columns], evidence.sort_values(["role_code", "position"], ignore_index=True)
 
@@ -125,18 +204,32 @@ def derive(ctx) -> None:
     if "task_exposure" not in ctx.frames:
         return
     role_outlook, evidence = outlook_tables(ctx.frames["roles"], ctx.frames["tasks"], ctx.frames["task_exposure"],
-                                            ctx.frames["labor_stats"])
+                                            ctx.frames["labor_stats"], ctx.frames)
     ctx.frames["role_outlook"] = role_outlook
     ctx.frames["role_outlook_evidence"] = evidence
     counts = role_outlook["outlook"].value_counts()
+    before = role_outlook["predicted_outlook"].value_counts()
     ctx.note("outlook_method", {
-        "exposure": f"task labels of {scoring.PROFILE_EXPOSURE_MEASURE} (GPT-4 E0/E1/E2); exposed = {list(scoring.EXPOSED_LABELS)}",
-        "automation": f"{scoring.PROFILE_AUTOMATION_MEASURE} value >= {scoring.AUTOMATABLE_MIN} (T3/T4), counted only on "
-                      "exposed tasks: the GPT-4 automation rating also rates automation by other technology on E0 tasks",
-        "thresholds": {"exposed_share_min": scoring.EXPOSED_SHARE_MIN, "automatable_share_min": scoring.AUTOMATABLE_SHARE_MIN,
-                       "decline_max_pct": scoring.DECLINE_MAX_PCT,
-                       "average_change_pct": average_change(ctx.frames["labor_stats"])},
-        "rules": {key: text for _, key, text in scoring.OUTLOOK_RULES},
+        "exposure": f"role_consensus.centre (consensus of the measure families): exposed >= {scoring.OUTLOOK_EXPOSED_CENTRE_MIN:g}, "
+                    f"high >= {scoring.OUTLOOK_HIGH_CENTRE_MIN:.1f}; without a consensus, task labels of "
+                    f"{scoring.PROFILE_EXPOSURE_MEASURE} (GPT-4 E0/E1/E2), exposed = {list(scoring.EXPOSED_LABELS)} "
+                    f"share >= {scoring.EXPOSED_SHARE_MIN:g}",
+        "automation": f"observed: {COLLABORATION}.automation_share >= {scoring.OBSERVED_AUTOMATION_MIN:g} where the role has "
+                      f"observed use; else predicted: {scoring.PROFILE_AUTOMATION_MEASURE} value >= {scoring.AUTOMATABLE_MIN} "
+                      "(T3/T4), counted only on exposed tasks: the GPT-4 automation rating also rates automation by other "
+                      "technology on E0 tasks",
+        "observed_automation_available": COLLABORATION in ctx.frames,
+        "thresholds": {"exposed_centre_min": scoring.OUTLOOK_EXPOSED_CENTRE_MIN,
+                       "high_centre_min": scoring.OUTLOOK_HIGH_CENTRE_MIN,
+                       "exposed_share_min": scoring.EXPOSED_SHARE_MIN, "automatable_share_min": scoring.AUTOMATABLE_SHARE_MIN,
+                       "observed_automation_min": scoring.OBSERVED_AUTOMATION_MIN, "decline_max_pct": scoring.DECLINE_MAX_PCT,
+                       "average_change_pct": average_change(ctx.frames["labor_stats"]),
+                       "observed_average_pct": float(role_outlook["observed_average_pct"].iloc[0]),
+                       "postings_reference_pct": float(role_outlook["postings_reference_pct"].iloc[0])},
+        "rules": {key: text for _, key, text in scoring.ROLE_OUTLOOK_RULES},
         "counts": {k: int(counts.get(k, 0)) for k in scoring.OUTLOOKS},
+        "counts_gpt4_only": {k: int(before.get(k, 0)) for k in scoring.OUTLOOKS},
+        "changed_from_gpt4_only": int((role_outlook["outlook"] != role_outlook["predicted_outlook"]).sum()),
         "non_llm_automation": non_llm_automation(ctx.frames["tasks"], ctx.frames["task_exposure"]),
-    }, "how role_outlook labels a role (rules, thresholds, counts) and which GPT-4 automation ratings it leaves out")
+    }, "how role_outlook labels a role (evidence, rules, thresholds, counts; the GPT-4-only counts for comparison) "
+       "and which GPT-4 automation ratings it leaves out")

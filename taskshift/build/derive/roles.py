@@ -5,7 +5,8 @@ roles.soc_code -> oews_codes -> labor_stats. They belong to that code and are re
 under it; `roles_sharing_labor_code` says how many roles share them, so nobody sums them by mistake.
 
 Two programs, two bases (never mixed in one figure):
-- `employment`: OEWS May 2024, wage and salary jobs (no self-employed);
+- `employment`, wages: OEWS May 2025 (`labor_year`; May 2024 for the one code May 2025 does not
+  publish, 11-1031 Legislators), wage and salary jobs (no self-employed);
 - `ep_employment_2024`, `employment_2034`, `employment_change_pct`, `annual_openings`: BLS Employment
   Projections 2024-34, whose base includes the self-employed. A projection is compared with EP's own
   2024 figure, never with OEWS (Writers and Authors: OEWS 47,800 jobs, EP 2024 135,400 -> 2034 140,300).
@@ -27,6 +28,7 @@ LABOR_COLUMNS = {
     "ep_change_pct": "employment_change_pct",
     "ep_openings": "annual_openings",
     "education": "typical_education",
+    "oews_year": "labor_year",
 }
 
 
@@ -56,11 +58,11 @@ def derive(ctx) -> None:
     counted = roles.drop_duplicates("labor_code")
     ctx.note("labor_figures", LABOR_FIGURES, "program and year of every labour figure of roles (and the API's role)")
     ctx.note("employment_total", {
-        "oews_may_2024_all_occupations": _int(ctx.frames["labor_stats"].set_index("code")["employment"].get("00-0000")),
+        "oews_may_2025_all_occupations": _int(ctx.frames["labor_stats"].set_index("code")["employment"].get("00-0000")),
         "roles_labor_codes_counted_once": _int(counted["employment"].sum()),
         "roles_employment_allocated_sum": _int(roles["employment_allocated"].sum()),
         "roles_employment_summed_naively": _int(roles["employment"].sum()),
-    }, "OEWS May 2024 employment: the published total, the roles' labour codes counted once, the sum of employment_allocated "
+    }, "OEWS May 2025 employment (May 2024 for 11-1031 Legislators, which May 2025 does not publish): the published total, the roles' labour codes counted once, the sum of employment_allocated "
        "(the same), and the naive sum of roles.employment (counts a shared code once per role: do not use)")
 
 
@@ -69,10 +71,13 @@ def _int(x) -> int | None:
 
 
 LABOR_FIGURES = {
-    "employment": "BLS OEWS May 2024 national estimates: wage and salary jobs of labor_code (no self-employed)",
-    "employment_allocated": "employment / roles_sharing_labor_code: OEWS May 2024, the role's even share of labor_code",
-    "mean_wage": "BLS OEWS May 2024, annual mean wage of labor_code",
-    "median_wage": "BLS OEWS May 2024, annual median wage of labor_code",
+    "employment": "BLS OEWS May 2025 national estimates: wage and salary jobs of labor_code (no self-employed); "
+                  "May 2024 where labor_year = 2024 (11-1031 Legislators, not published in May 2025)",
+    "employment_allocated": "employment / roles_sharing_labor_code: OEWS May 2025 (labor_year), the role's even share of labor_code",
+    "mean_wage": "BLS OEWS May 2025 (labor_year), annual mean wage of labor_code",
+    "median_wage": "BLS OEWS May 2025 (labor_year), annual median wage of labor_code",
+    "labor_year": "OEWS vintage of employment and wages: 2025, or 2024 for codes OEWS May 2025 does not publish",
+    "sector figures": "BLS OEWS May 2024 by NAICS sector (no May 2025 by-sector file): sectors, sector_roles, sector_exposure",
     "ep_employment_2024": "BLS Employment Projections 2024-34, 2024 base employment of labor_code (includes self-employed)",
     "employment_2034": "BLS Employment Projections 2024-34, projected 2034 employment of labor_code (includes self-employed)",
     "employment_change_pct": "BLS Employment Projections 2024-34: (employment_2034 / ep_employment_2024 - 1) x 100, as published",

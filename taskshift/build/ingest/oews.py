@@ -1,9 +1,14 @@
-"""OEWS May 2024 national estimates + EP 2024-34 projections -> `labor_stats` and `oews_codes`.
+"""OEWS May 2025 national estimates + EP 2024-34 projections -> `labor_stats` and `oews_codes`.
 
 `labor_stats`: one row per OEWS or EP occupation code, any level (00-0000 total ... detailed).
+Employment and wages are OEWS May 2025 (`oews_year` = 2025). May 2025 does not publish 11-1031
+Legislators nor its broad group 11-1030 (their jobs stay inside 11-1000 Top Executives); those two
+rows keep their May 2024 figures, with `oews_year` = 2024, so no role loses its labour figures and
+every figure says its vintage. By-sector figures (`sectors`, `sector_roles`) stay May 2024: no May
+2025 by-sector file is staged.
 `oews_codes`:  one row per SOC 2018 detailed code (867) -> the OEWS/EP code that publishes it.
 
-OEWS publishes 819 SOC 2018 detailed codes as they are and 12 aggregates of several SOC detailed
+OEWS (May 2024 and May 2025 alike) publishes 819 SOC 2018 detailed codes as they are and 12 aggregates of several SOC detailed
 codes. An aggregate covers the SOC detailed codes of its broad group that OEWS does not publish
 separately; this rule is derived from the data in `aggregates()`, and every case was checked
 against the titles:
@@ -42,7 +47,9 @@ import pandas as pd
 
 from taskshift.build.ingest import projections
 
-SOURCES = ("bls_national_m2024_dl", "bls_occupation_t1_2", "taxonomy_soc_2018_definitions")
+SOURCES = ("bls_national_m2025_dl", "bls_national_m2024_dl", "bls_occupation_t1_2", "taxonomy_soc_2018_definitions")
+#: The OEWS vintage of the current labour figures, and the one that fills codes it does not publish.
+CURRENT_YEAR, FALLBACK_YEAR = 2025, 2024
 
 LEVEL_ORDER = ["total", "major", "minor", "broad", "detailed"]
 
@@ -129,8 +136,16 @@ def code_map(oews: pd.DataFrame, ep: pd.DataFrame, soc: pd.DataFrame) -> pd.Data
     return table[["soc_code", "oews_code", "is_aggregate", "source"]].reset_index(drop=True)
 
 
+def current(latest: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    """The latest OEWS rows, plus the previous year's rows of codes the latest does not publish;
+    `oews_year` says which vintage each row is."""
+    kept = previous[~previous["code"].isin(latest["code"])]
+    return pd.concat([latest.assign(oews_year=CURRENT_YEAR), kept.assign(oews_year=FALLBACK_YEAR)],
+                     ignore_index=True).sort_values("code", ignore_index=True)
+
+
 def load(raw) -> dict[str, pd.DataFrame]:
-    oews = tidy_oews(raw.read("bls_national_m2024_dl"))
+    oews = current(tidy_oews(raw.read("bls_national_m2025_dl")), tidy_oews(raw.read("bls_national_m2024_dl")))
     ep = projections.tidy(raw.read("bls_occupation_t1_2"))
     soc = raw.read("taxonomy_soc_2018_definitions")
     codes = code_map(oews, ep, soc)
@@ -138,6 +153,7 @@ def load(raw) -> dict[str, pd.DataFrame]:
     stats = oews.assign(in_oews=True).merge(
         ep.drop(columns=["ep_median_wage", "ep_median_wage_flag"]), on="code", how="outer", suffixes=("", "_ep"))
     stats["in_oews"] = stats["in_oews"].fillna(False).astype(int)
+    stats["oews_year"] = stats["oews_year"].astype("Int64")
     stats["in_ep"] = stats["ep_type"].notna().astype(int)
     # EP-only codes (45-3000, 45-3031): title from EP, level from the SOC
     level = soc.set_index("SOC Code")["SOC Group"].str.lower()
