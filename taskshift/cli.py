@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_transitions)
 
-    p = sub.add_parser("history", help="what is actually happening to a role over time (job postings of its Indeed categories)")
+    p = sub.add_parser("history", help="what is actually happening to a role over time (OEWS employment and wages 2019-2025, job postings of its Indeed categories)")
     p.add_argument("code", help="O*NET-SOC code, e.g. 15-1252.00")
     p.add_argument("--db", help="database file (default: $TASKSHIFT_DB or dist/taskshift.db)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")

@@ -175,7 +175,7 @@ def render_score(r) -> str:
         head = [f"{r.role.code}  {r.role.title}"]
         if r.role.employment is not None:
             shared = f", shared by {r.role.roles_sharing_labor_code} roles" if (r.role.roles_sharing_labor_code or 1) > 1 else ""
-            head.append(f"employment {r.role.employment:,} (BLS OEWS May 2024, code {r.role.labor_code}{shared}); "
+            head.append(f"employment {r.role.employment:,} (BLS OEWS May {r.role.labor_year or 2025}, code {r.role.labor_code}{shared}); "
                         f"EP 2024-34: {_fmt(r.role.ep_employment_2024)} -> {_fmt(r.role.employment_2034)} "
                         f"({_fmt(r.role.employment_change_pct, 1)}%)")
     else:
@@ -222,7 +222,7 @@ def render_workforce(r) -> str:
 
 def render_isco(r) -> str:
     g = r.isco
-    emp = "no US employment" if g.us_employment is None else f"US employment {g.us_employment:,.0f} (OEWS May 2024, weights by {g.weighted_by})"
+    emp = "no US employment" if g.us_employment is None else f"US employment {g.us_employment:,.0f} (OEWS May 2025, weights by {g.weighted_by})"
     out = [f"ISCO-08 {g.code}  {g.title or '(no title in the pinned files)'}  [{g.digits}-digit]",
            f"{g.n_roles} US roles; {emp}; SOC 2010: {', '.join(g.soc2010_codes[:12])}{' ...' if len(g.soc2010_codes) > 12 else ''}"]
     if g.note:

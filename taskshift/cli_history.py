@@ -10,9 +10,34 @@ def _num(x) -> str:
     return "-" if x is None else f"{x:.1f}"
 
 
+def _money(x) -> str:
+    return "-" if x is None else f"${x:,}"
+
+
+def render_oews(o) -> list[str]:
+    out = ["employment and wages (BLS OEWS, May of each year; nominal wages)"]
+    if o.labor_code is None:
+        return out + ["  OEWS publishes no figures for this role"]
+    shared = f", shared by {o.roles_sharing} roles (the code's figures, not the role's)" if o.roles_sharing > 1 else ""
+    out.append(f"  code {o.labor_code} {o.code_title} [{o.code_kind}]{shared}")
+    for y in o.years:
+        flag = f" ({y.wage_flag})" if y.wage_flag else ""
+        emp = "-" if y.employment is None else f"{y.employment:,}"
+        out.append(f"  {y.year}: employment {emp}, mean wage {_money(y.mean_wage)}, median {_money(y.median_wage)}{flag}")
+    c, a = o.change, o.all_occupations
+    out += [f"  employment 2019-2022 (before ChatGPT) {_pct(c.employment_change_2019_2022_pct)} "
+            f"(all occupations {_pct(a.employment_change_2019_2022_pct)}); 2022-2025 (since) "
+            f"{_pct(c.employment_change_2022_2025_pct)} (all {_pct(a.employment_change_2022_2025_pct)})",
+            f"  mean wage 2019-2022 {_pct(c.mean_wage_change_2019_2022_pct)} (all {_pct(a.mean_wage_change_2019_2022_pct)}); "
+            f"2022-2025 {_pct(c.mean_wage_change_2022_2025_pct)} (all {_pct(a.mean_wage_change_2022_2025_pct)})",
+            f"  projected 2024-34 (BLS EP): {_pct(o.projected_change_pct)}", f"  wages: {o.wages}"]
+    return out
+
+
 def render_history(h) -> str:
     p = h.postings
-    out = [f"{h.role.code}  {h.role.title}", "", "job postings (Indeed Hiring Lab, CC BY 4.0; category postings, not the role's own)"]
+    out = [f"{h.role.code}  {h.role.title}", ""] + render_oews(h.oews)
+    out += ["", "job postings (Indeed Hiring Lab, CC BY 4.0; category postings, not the role's own)"]
     if not p.categories:
         out.append(f"  no postings: {p.status} ({p.note})")
         return "\n".join(out)

@@ -135,7 +135,8 @@ def test_employment_percentile_by_hand(conn):
 # --- one employment basis per figure -------------------------------------------------------------
 def test_projections_use_their_own_base(conn):
     writers = frame(conn, "select * from roles where code = '27-3043.00'").iloc[0]
-    assert (writers["employment"], writers["ep_employment_2024"], writers["employment_2034"]) == (47800, 135400, 140300)
+    # OEWS May 2025 47,940 jobs (May 2024: 47,800) against EP's 2024 base of 135,400 (includes self-employed)
+    assert (writers["employment"], writers["ep_employment_2024"], writers["employment_2034"]) == (47940, 135400, 140300)
     assert writers["employment_change_pct"] == pytest.approx(100 * (140300 / 135400 - 1), abs=0.05)
     # EP's change is measured from its own 2024 base (EP prints employment to the hundred and the change
     # from unrounded figures, so check the large occupations)

@@ -218,7 +218,7 @@ def test_history_library_cli_and_api_agree(built_db, lib_conn, conn, capsys):
         assert response.status_code == 200
         assert lib == from_cli == response.json()
     h = taskshift.history("15-1252.00", conn=lib_conn)
-    assert h.sections == ["postings"] and h.postings.status == "mapped"
+    assert h.sections == ["oews", "postings"] and h.postings.status == "mapped"
     (row,) = _q(conn, "select * from role_postings where role_code = '15-1252.00'")
     series = {s.month: s.index for s in h.postings.series}
     assert series["2024-08"] == pytest.approx(row["index_end"], rel=1e-12) == h.postings.index_end

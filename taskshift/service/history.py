@@ -1,5 +1,9 @@
 """What is actually happening to a role over time: `history(conn, code)`, in sections.
 
+- `oews`: employment and wages of the role's OEWS code (roles.labor_code), May 2019 -> May 2025
+  (`oews_series`, `oews_change`, built by `taskshift.build.derive.labour_history`), the changes
+  before (2019 -> 2022) and since (2022 -> 2025) ChatGPT beside those of all occupations, and the EP
+  projection beside them. The figures are the code's: a shared code says so (roles_sharing).
 - `postings`: the Indeed job postings of the role's categories (`role_postings`,
   `role_posting_categories`, `indeed_category_map`, `postings_by_category`, built by
   `taskshift.build.derive.postings`): the categories with the evidence that decided them, the monthly
@@ -91,8 +95,49 @@ def postings(conn: sqlite3.Connection, code: str) -> m.PostingsHistory:
         method=METHOD, series=series, source=SOURCE, vintage=VINTAGE, caveats=list(CAVEATS))
 
 
+OEWS_SOURCE = ("U.S. Bureau of Labor Statistics, Occupational Employment and Wage Statistics (OEWS), national "
+               "cross-industry estimates May 2019-2025 (public domain)")
+OEWS_CAVEATS = (
+    "Annual estimates dated May: May 2022 is six months before ChatGPT (30 November 2022).",
+    "Each estimate pools three years of survey panels, so a May 2025 figure still holds 2022-2023 responses.",
+    "The periods differ in more than AI: the pandemic and its recovery before, interest rates and the tech hiring cycle since.",
+    "Wage and salary jobs only (no self-employed); wages are nominal.",
+    "May 2019-2020 use hybrid SOC 2010/2018 codes: a code new in SOC 2018 has no figure before May 2021.",
+    "Nothing here is a causal estimate of what AI did.",
+)
+OEWS_WAGES = "nominal USD: no consumer price index is among the pinned sources, so no real wages (they need one)"
+_CHANGE_FIELDS = tuple(m.OewsChange.model_fields)
+
+
+def _change(row) -> m.OewsChange:
+    return m.OewsChange(**{k: (None if row is None else _f(row[k])) for k in _CHANGE_FIELDS})
+
+
+def oews(conn: sqlite3.Connection, code: str) -> m.OewsHistory:
+    """The oews section of `history` for one role code (known to exist)."""
+    role = _q(conn, "select labor_code, employment_change_pct from roles where code = ?", (code,)).fetchone()
+    labor_code, projected = role[0], role[1]
+    total = _sql(conn, "select * from oews_change where code = '00-0000'")
+    if total.empty:  # a database built without the OEWS series
+        raise NotFound("role_code", f"no OEWS series in this database for {code!r}", "no_oews_series")
+    change = _sql(conn, "select * from oews_change where code = ?", (labor_code,)) if labor_code else total.iloc[0:0]
+    years = _sql(conn, "select year, employment, mean_wage, median_wage, wage_flag from oews_series where code = ? "
+                       "order by year", (labor_code,)) if labor_code else None
+    c = change.iloc[0] if len(change) else None
+    series = [] if years is None else [
+        m.OewsYear(year=int(r.year), employment=None if pd.isna(r.employment) else int(r.employment),
+                   mean_wage=None if pd.isna(r.mean_wage) else int(r.mean_wage),
+                   median_wage=None if pd.isna(r.median_wage) else int(r.median_wage),
+                   wage_flag=r.wage_flag if isinstance(r.wage_flag, str) else None) for r in years.itertuples(index=False)]
+    return m.OewsHistory(
+        labor_code=labor_code, code_title=None if c is None else c["title"], code_kind=None if c is None else c["code_kind"],
+        roles_sharing=0 if c is None else int(c["roles_sharing"]), complete_series=bool(c is not None and c["complete_series"]),
+        years=series, change=_change(c), all_occupations=_change(total.iloc[0]), projected_change_pct=_f(projected),
+        wages=OEWS_WAGES, source=OEWS_SOURCE, caveats=list(OEWS_CAVEATS))
+
+
 #: Sections of a history response, in order: name -> builder(conn, code).
-SECTIONS = {"postings": postings}
+SECTIONS = {"oews": oews, "postings": postings}
 
 
 def history(conn: sqlite3.Connection, code: str) -> m.History:

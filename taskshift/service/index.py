@@ -130,7 +130,7 @@ def _sql(conn, sql: str, params=()) -> pd.DataFrame:
 
 def _load(conn: sqlite3.Connection, key: tuple) -> Index:
     roles = _sql(conn, "select code, title, soc_code, major_group, job_zone, employment, employment_change_pct, task_count, "
-                       "labor_code, roles_sharing_labor_code, employment_allocated, ep_employment_2024, employment_2034 "
+                       "labor_code, roles_sharing_labor_code, employment_allocated, ep_employment_2024, employment_2034, labor_year "
                        "from roles order by code")
     role_pos = {c: i for i, c in enumerate(roles["code"])}
     n_roles = len(roles)
@@ -274,7 +274,8 @@ def _make_role_info(idx: Index, pos: int) -> m.RoleInfo:
                       labor_code=None if pd.isna(r["labor_code"]) else str(r["labor_code"]),
                       roles_sharing_labor_code=_i(r["roles_sharing_labor_code"]),
                       employment_allocated=_f(r["employment_allocated"]),
-                      ep_employment_2024=_i(r["ep_employment_2024"]), employment_2034=_i(r["employment_2034"]))
+                      ep_employment_2024=_i(r["ep_employment_2024"]), employment_2034=_i(r["employment_2034"]),
+                      labor_year=_i(r["labor_year"]))
 
 
 def _role_pos(idx: Index, code: str, field_name: str, conn: sqlite3.Connection | None = None) -> int:

@@ -23,7 +23,7 @@ from taskshift.service.index import Index, _f, _measures, _memo, _q, index_for
 
 RULES = {
     "isco": "an ISCO-08 group stands for the US roles of isco_roles (ISCO-08 -> SOC 2010 -> role, the crosswalk rules of "
-            "role_exposure), each weighted by its share of the group's US workers (OEWS May 2024 employment_allocated x link "
+            "role_exposure), each weighted by its share of the group's US workers (OEWS May 2025 employment_allocated x link "
             "share); 3-, 2- and 1-digit groups are the union of their unit groups (docs/isco.md)",
     "us_weights": "the weights are US ones (the US occupational mix inside each group); measures_unweighted use link shares only; "
                   "for another country's mix give its ISCO-08 headcounts as a workforce",

@@ -35,8 +35,12 @@ Outlook = Literal["elimination", "compression", "expansion", "limited", "unknown
 
 #: Program and year of each labour figure of a role (also in the metadata table, key labor_figures).
 LABOR_SOURCES = {
-    "employment": "BLS OEWS May 2024 (wage and salary jobs)",
-    "employment_allocated": "BLS OEWS May 2024, split evenly over the roles sharing the code",
+    "employment": "BLS OEWS May 2025 (wage and salary jobs; May 2024 for 11-1031 Legislators, not in May 2025: see labor_year)",
+    "employment_allocated": "BLS OEWS May 2025, split evenly over the roles sharing the code",
+    "mean_wage": "BLS OEWS May 2025, nominal USD",
+    "median_wage": "BLS OEWS May 2025, nominal USD",
+    "sector_figures": "BLS OEWS May 2024 by NAICS sector (no May 2025 by-sector file)",
+    "employment_over_time": "BLS OEWS May 2019-2025 (GET /-/history/{role_code}, section oews)",
     "ep_employment_2024": "BLS Employment Projections 2024-34, 2024 base (includes self-employed)",
     "employment_2034": "BLS Employment Projections 2024-34, 2034 (includes self-employed)",
     "employment_change_pct": "BLS Employment Projections 2024-34",
@@ -230,11 +234,20 @@ class Thresholds(_Response):
                      "all-occupation average",
         "unknown": "no task carries a GPT-4 exposure label (or high exposure and no projection)",
     }
+    exposed_centre_min: float = Field(scoring.OUTLOOK_EXPOSED_CENTRE_MIN, description="Role outlook: exposed from this consensus centre")
+    high_centre_min: float = Field(scoring.OUTLOOK_HIGH_CENTRE_MIN, description="Role outlook: highly exposed (elimination possible) from this centre")
+    observed_automation_min: float = Field(scoring.OBSERVED_AUTOMATION_MIN, description="Role outlook: observed use is mostly automation from this share")
+    role_rules: dict[str, str] = Field(
+        default_factory=lambda: {key: f"{label}: {text}" for label, key, text in scoring.ROLE_OUTLOOK_RULES},
+        description="The rules of a ROLE's outlook (role_outlook, on evidence: consensus exposure, observed and predicted "
+                    "automation, projected and observed change); `rules` above are those of a custom bundle or workforce, "
+                    "which has no consensus and no observed change")
 
 
 class OutlookEvidence(_Response):
     """One test behind an outlook (a row of role_outlook_evidence for a role)."""
-    evidence: str = Field(description="exposed_share, automatable_share, projected_decline or below_average_growth")
+    evidence: str = Field(description="A role: scoring.ROLE_OUTLOOK_EVIDENCE (consensus_exposure, ..., postings_change); a custom "
+                                      "bundle or workforce: exposed_share, automatable_share, projected_decline or below_average_growth")
     value: float | None = Field(description="The figure tested (null: not available)")
     test: str = Field(description="Comparison with the threshold: >=, <= or <")
     threshold: float | None
@@ -264,7 +277,7 @@ class RoleInfo(_Response):
     major_group: str
     job_zone: int | None
     employment: int | None = Field(description=(
-        "BLS OEWS May 2024 wage and salary jobs of labor_code (no self-employed); shared by roles_sharing_labor_code roles"))
+        "BLS OEWS May 2025 (labor_year) wage and salary jobs of labor_code (no self-employed); shared by roles_sharing_labor_code roles"))
     employment_change_pct: float | None = Field(description="BLS Employment Projections 2024-34: % change, ep_employment_2024 -> employment_2034")
     task_count: int
     labor_code: str | None = Field(None, description="OEWS/EP code the labour figures belong to (the SOC code or an OEWS aggregate)")
@@ -273,6 +286,7 @@ class RoleInfo(_Response):
     employment_allocated: float | None = Field(None, description="employment / roles_sharing_labor_code: the role's even share (adds up without double counting)")
     ep_employment_2024: int | None = Field(None, description="BLS Employment Projections 2024 base employment of labor_code (includes self-employed)")
     employment_2034: int | None = Field(None, description="BLS Employment Projections 2034 projected employment of labor_code (includes self-employed)")
+    labor_year: int | None = Field(None, description="OEWS vintage (May of this year) of employment: 2025, or 2024 for a code May 2025 does not publish")
     labor_sources: dict[str, str] = Field(default_factory=lambda: dict(LABOR_SOURCES), description="Program and year of each labour figure")
 
 
@@ -284,7 +298,7 @@ class MeasureScore(_Response):
     score: float | None = Field(description="Score on the measure's own scale (null: not available)")
     percentile: float | None = Field(description="Percentile among the roles carrying the measure (0 least, 100 most exposed)")
     employment_percentile: float | None = Field(None, description=(
-        "Employment-weighted percentile: more exposed than this % of US workers (OEWS May 2024, a shared code counted once)"))
+        "Employment-weighted percentile: more exposed than this % of US workers (OEWS May 2025, a shared code counted once)"))
     coverage: float | None = Field(description="Share of the task weight (or time / headcount) behind the score")
     derivation: str | None = Field(description=(
         "Role: how the score reached the role (role_exposure.derivation). Custom role: task_weighted "
@@ -412,7 +426,7 @@ class Consensus(_Response):
     above_by: float | None
     furthest_below: str | None = Field(description="Family with the lowest vote")
     below_by: float | None
-    worker_percentile: float | None = Field(description='"More exposed than X% of US workers" (OEWS May 2024 employment; a labour code counts once)')
+    worker_percentile: float | None = Field(description='"More exposed than X% of US workers" (OEWS May 2025 employment; a labour code counts once)')
     predicted: SideConsensus = Field(description="The consensus of the predicted families only (what AI could do)")
     observed: SideConsensus = Field(description="The consensus of the observed families only (what people use AI for)")
     theory_gap: float | None = Field(description="observed.centre - predicted.centre: negative = used less than predicted")
@@ -509,7 +523,7 @@ class IscoGroupInfo(_Response):
     soc2010_codes: list[str] = Field(description="SOC 2010 codes the BLS crosswalk links to the group")
     n_roles: int
     us_employment: float | None = Field(description=(
-        "US workers of the group (OEWS May 2024 employment of its roles x link shares; a labour code counted once)"))
+        "US workers of the group (OEWS May 2025 employment of its roles x link shares; a labour code counted once)"))
     weighted_by: str | None = Field(description="us_employment or link_share (no US employment in the group)")
     best_task_fit: float | None = Field(None, description=(
         "Unit group: the best fit of its ILO tasks to a linked role's O*NET tasks (0-1; low flags a weak US counterpart)"))
@@ -760,9 +774,9 @@ class ProfileResponse(_Response):
 
 
 # --- history (GET /-/history/{role_code}; taskshift.service.history) -----------------------------
-# What is actually happening to a role, in sections: `postings` (Indeed job postings of its
-# categories). Another section (employment and wages over time) is added the same way: a model here,
-# a field of History, a builder in taskshift.service.history, its name in `sections`.
+# What is actually happening to a role, in sections: `oews` (employment and wages of its OEWS code,
+# May 2019-2025) and `postings` (Indeed job postings of its categories). Another section is added the
+# same way: a model here, a field of History, a builder in taskshift.service.history, its name in `sections`.
 class MonthlyIndex(_Response):
     month: str = Field(description="YYYY-MM")
     index: float | None = Field(description="Monthly mean of the daily index (1 Feb 2020 = 100)")
@@ -811,6 +825,40 @@ class PostingsHistory(_Response):
     caveats: list[str]
 
 
+class OewsYear(_Response):
+    year: int = Field(description="OEWS reference year (estimates dated May)")
+    employment: int | None = Field(description="Wage and salary jobs of the code, rounded to 10 (null: not published)")
+    mean_wage: int | None = Field(description="Mean annual wage, nominal USD")
+    median_wage: int | None = Field(description="Median annual wage, nominal USD (null if top-coded or hourly only)")
+    wage_flag: str | None = Field(description="Why a wage is null (top_coded, annual_only, hourly_only, not_available)")
+
+
+class OewsChange(_Response):
+    """Changes before ChatGPT (May 2019 -> May 2022) and since (May 2022 -> May 2025), %, nominal wages."""
+    employment_change_2019_2022_pct: float | None
+    employment_change_2022_2025_pct: float | None
+    mean_wage_change_2019_2022_pct: float | None
+    mean_wage_change_2022_2025_pct: float | None
+    median_wage_change_2019_2022_pct: float | None
+    median_wage_change_2022_2025_pct: float | None
+
+
+class OewsHistory(_Response):
+    """Employment and wages of the role's OEWS code, May 2019 -> May 2025 (the code's figures, shared by its roles)."""
+    labor_code: str | None = Field(description="The OEWS code (roles.labor_code); null: OEWS publishes none (e.g. military)")
+    code_title: str | None
+    code_kind: str | None = Field(description="soc_2018 or oews_aggregate (an aggregate of several SOC 2018 codes)")
+    roles_sharing: int = Field(description="O*NET roles sharing the code: more than 1 = a shared labour code, never sum over roles")
+    complete_series: bool = Field(description="Employment published in all seven years under this code")
+    years: list[OewsYear]
+    change: OewsChange
+    all_occupations: OewsChange = Field(description="The same changes for all occupations (OEWS 00-0000)")
+    projected_change_pct: float | None = Field(description="BLS EP 2024-34 projected change of the code, %, beside the observed")
+    wages: str = Field(description="Nominal; real wages need a consumer price index, which no pinned source holds")
+    source: str
+    caveats: list[str]
+
+
 class HistoryRole(_Response):
     code: str
     title: str
@@ -821,6 +869,7 @@ class History(_Response):
     """What is actually happening to a role over time, one section per kind of evidence."""
     role: HistoryRole
     sections: list[str] = Field(description="Names of the sections present in this response")
+    oews: OewsHistory = Field(description="Employment and wages over time (BLS OEWS May 2019-2025)")
     postings: PostingsHistory
 
 

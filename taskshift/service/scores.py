@@ -62,10 +62,10 @@ RULES = {
     "workforce": "scores: headcount-weighted mean of the role scores; exposed_headcount: headcount in exposed roles (employment-weighted "
                  f"percentile >= {scoring.EXPOSED_PERCENTILE:g} on the measure: more exposed than {scoring.EXPOSED_PERCENTILE:g}% of US workers, "
                  "the same definition on every measure); profile: headcount-weighted role profiles",
-    "employment_percentile": "more exposed than this % of US workers: OEWS May 2024 employment of roles with a lower score plus half of "
+    "employment_percentile": "more exposed than this % of US workers: OEWS May 2025 employment of roles with a lower score plus half of "
                              "those with an equal score, each OEWS code's employment split evenly over its roles (a shared code counts once); "
                              "custom role and workforce: the value the score would have",
-    "labor": "role.employment is BLS OEWS May 2024 (wage and salary jobs) of role.labor_code, shared by role.roles_sharing_labor_code roles; "
+    "labor": "role.employment is BLS OEWS May 2025 (wage and salary jobs; role.labor_year) of role.labor_code, shared by role.roles_sharing_labor_code roles; "
              "employment_change_pct, ep_employment_2024 and employment_2034 are BLS Employment Projections 2024-34 (includes self-employed)",
     "workforce_isco": "an entry with isco_code (ISCO-08, 1 to 4 digits) is spread over the roles of isco_roles, headcount x weight "
                       "(each role's share of the group's US workers): the workforce of those roles (docs/isco.md); role headcounts "

@@ -59,7 +59,7 @@ def _site() -> dict:
         ),
         "license": "CC BY 4.0",
         "license_url": meta["license"]["data_url"],
-        "source": "O*NET 30.2, BLS OEWS May 2024, BLS Employment Projections 2024-34 and the published AI-exposure measures",
+        "source": "O*NET 30.2, BLS OEWS May 2025 (by sector May 2024; series May 2019-2025), BLS Employment Projections 2024-34 and the published AI-exposure measures",
         "source_url": release["homepage"],
         "about": "taskshift",
         "about_url": release["homepage"],

@@ -41,7 +41,7 @@ METHOD = {
     "label": f"level by the centre: low < {scoring.CONSENSUS_LEVELS[0]:.1f} <= medium < {scoring.CONSENSUS_LEVELS[1]:.1f} <= high; "
              f"measures agree if agreement >= {scoring.AGREE_MIN:g}, partly agree if >= {scoring.PARTLY_AGREE_MIN:g}, "
              f"else 'uncertain: measures disagree'; fewer than {scoring.CONSENSUS_MIN_FAMILIES} families: no consensus",
-    "worker_percentile": "share of US workers (OEWS May 2024) in roles with a lower consensus centre, plus half of those with an "
+    "worker_percentile": "share of US workers (OEWS May 2025) in roles with a lower consensus centre, plus half of those with an "
                          "equal one; a role carries its labour code's employment / the roles sharing the code",
     "theory_gap": "observed centre (usage families) - predicted centre (capability families)",
     "coarse": f"a family's vote is coarse when {scoring.COARSE_SHARED_ROLES} or more roles get the same published code(s) from it",

@@ -38,11 +38,11 @@ Weights, where several codes feed one role (`native_weights`, basis in `weight_b
 - within one SOC 2010 code (several O*NET-SOC 2010 codes, or several ISCO groups): equal weights
   (no employment is published below the SOC code).
 A native code without a score drops out and the others' weights are rescaled. Employment weights
-(OEWS May 2024) are used when scores are aggregated *up* from roles (sectors, workforces).
+(OEWS May 2025) are used when scores are aggregated *up* from roles (sectors, workforces).
 
 Scores equal up to float noise are stored as one value (`scoring.snap_ties`: within one part in a
 billion), so equal published scores reached through different arithmetic have equal percentiles; `employment_percentile`
-ranks the role among US workers (OEWS May 2024 employment of its labour code, split evenly over the
+ranks the role among US workers (OEWS May 2025 employment of its labour code, split evenly over the
 roles sharing the code, so a shared code counts once).
 """
 from __future__ import annotations
@@ -78,7 +78,7 @@ RULES = {
                "within one SOC 2010 code (several O*NET-SOC 2010 codes or ISCO groups): equal; codes without a score drop out",
     "percentile": f"rank among the roles with the measure, ties averaged; scores equal up to float noise (relative difference <= "
                   f"{scoring.TIE_RELATIVE:g}) are one score, stored as one value",
-    "employment_percentile": "share of US workers (OEWS May 2024, each labour code's employment split evenly over its roles) in roles "
+    "employment_percentile": "share of US workers (OEWS May 2025, each labour code's employment split evenly over its roles) in roles "
                              "with a lower score, plus half of those with an equal score",
 }
 DERIVATIONS = ("native", "broadcast", "crosswalk_onetsoc2010", "crosswalk_soc2010_onetsoc", "crosswalk_soc2010",
@@ -381,7 +381,7 @@ def summarise(per_native: pd.DataFrame, measure_id: str, system: str, derivation
 def employment_percentiles(exposure: pd.DataFrame, roles: pd.DataFrame) -> pd.Series:
     """Employment-weighted percentile of each role_exposure row (aligned with `exposure`).
 
-    Each role weighs its labour code's OEWS May 2024 employment / roles_sharing_labor_code (a shared
+    Each role weighs its labour code's OEWS May 2025 employment / roles_sharing_labor_code (a shared
     code counts once); roles without published employment weigh 0 (they still get a percentile)."""
     share = (pd.to_numeric(roles["employment"]) / pd.to_numeric(roles["roles_sharing_labor_code"])).astype("float64")
     weights = exposure["role_code"].map(pd.Series(share.to_numpy(), index=roles["code"]))

@@ -15,7 +15,7 @@ scores and consensus). The chain, one rule set with `role_exposure` (taskshift.b
    employment, equal where a code has no May 2019 figure), split equally over the unit groups each SOC
    2010 code links to. A role's link shares sum to 1 (`harmonise.routed_links`, the weights with which
    the ILO score reaches the roles).
-4. SOC 2018 -> OEWS code -> role employment: the role's labour code's OEWS May 2024 employment split
+4. SOC 2018 -> OEWS code -> role employment: the role's labour code's OEWS May 2025 employment split
    evenly over the roles sharing the code (`roles.employment_allocated`).
 5. US workers of a role in a group = employment_allocated x link share; the role's weight in the group
    is its share of the group's US workers (`scoring.isco_role_weights`). A labour code, and a role
@@ -53,7 +53,7 @@ METHOD = {
     "link_share": "the share of a role the crosswalk links to a unit group: the role's weights over its SOC 2010 codes (OEWS May "
                   "2019 employment; equal where a code has none), split equally over the unit groups each SOC 2010 code links "
                   "to; a role's link shares sum to 1 (the weights with which ILO scores reach roles, role_exposure.native_weights)",
-    "us_employment": "US workers of a role in a group: roles.employment_allocated (OEWS May 2024 employment of the labour code / "
+    "us_employment": "US workers of a role in a group: roles.employment_allocated (OEWS May 2025 employment of the labour code / "
                      "roles sharing it) x link share; a labour code and a role linked to several groups are counted once",
     "weight": "a role's share of its group's US workers; groups without US employment (armed forces): link shares, normalised",
     "levels": "3-, 2- and 1-digit groups are the union of their unit groups' roles (link shares and US workers added)",

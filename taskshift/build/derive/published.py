@@ -2,7 +2,7 @@
 
 The published values, their quotes and sources are curated (`dataset/curated/published_figures.csv`);
 this step computes `reproduced_value` (and a rank for top-occupation figures) with the methods of
-the `method` column, today's employment (OEWS May 2024 via roles) and the arithmetic of
+the `method` column, today's employment (OEWS May 2025 via roles) and the arithmetic of
 `taskshift.scoring`. Figures whose measure is not in the build (a release build leaves out
 measures that may not be redistributed) are dropped.
 """
