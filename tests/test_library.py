@@ -97,7 +97,8 @@ def test_cli_tables_and_errors(built_db, tmp_path, capsys):
     assert cli.main(["score", ROLE, "--db", str(built_db), "--measures", "eloundou2023_gpt4_beta"]) == 0
     out = capsys.readouterr().out
     assert "Software Developers" in out and "eloundou2023_gpt4_beta" in out and "outlook: expansion" in out
-    assert "evidence: exposed_share 0.964 >= 0.500: yes" in out  # 0.947 on O*NET 29.3 (19 tasks; 17 in 30.2)
+    # the consensus decides (87.5); GPT-4's exposed share is shown, not read (0.947 on O*NET 29.3: 19 tasks; 17 in 30.2)
+    assert "evidence: consensus_exposure 87.453 >= 50.000: yes" in out and "exposed_share 0.964 >= 0.500: yes (not read)" in out
     bundle = tmp_path / "bundle.json"
     bundle.write_text(json.dumps({"tasks": [{"task_id": 21661, "share": 1}]}))
     assert cli.main(["score", "--custom", str(bundle), "--db", str(built_db)]) == 0
@@ -155,7 +156,11 @@ def test_workforce_of_one_role_is_the_role(conn):
         wf = taskshift.score_workforce([(code, 3)], conn=conn)
         for r, w in zip(role.measures, wf.measures):
             assert w.score == r.score and w.percentile == r.percentile
-        assert wf.profile.outlook == role.profile.outlook and wf.profile.exposed_share == role.profile.exposed_share
+        # a workforce has no consensus and no observed change: its profile takes the predicted rules (the role's
+        # predicted_outlook); its headcount_by_outlook counts the role's own label
+        predicted = conn.execute("select predicted_outlook from role_outlook where role_code = ?", (code,)).fetchone()[0]
+        assert wf.profile.outlook == predicted and wf.profile.exposed_share == role.profile.exposed_share
+        assert wf.headcount_by_outlook[role.profile.outlook] == 3
 
 
 def test_score_all_is_vectorised_and_agrees(conn):

@@ -1,0 +1,154 @@
+"""What is actually happening (#12): OEWS May 2019-2025 series, changes, "is exposure showing up?", and the
+oews section of history in the library, the CLI and the API."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pandas as pd
+import pytest
+from datasette.app import Datasette
+
+import taskshift
+from taskshift import cli, scoring
+from taskshift.site.serve import SETTINGS
+
+FILES = {2019: "history/national_M2019_dl.xlsx", 2020: "history/national_M2020_dl.xlsx",
+         2021: "history/national_M2021_dl.xlsx", 2022: "history/national_M2022_dl.xlsx",
+         2023: "history/national_M2023_dl.xlsx", 2024: "national_M2024_dl.csv", 2025: "national_M2025_dl.xlsx"}
+
+
+def frame(conn, sql, params=()):
+    return pd.read_sql_query(sql, conn, params=params)
+
+
+@pytest.fixture(scope="module")
+def series(conn):
+    return frame(conn, "select * from oews_series")
+
+
+def test_totals_per_year_equal_the_all_occupations_total(series):
+    """Per year, the detailed codes add up to OEWS 00-0000 within rounding (each figure is rounded to 10), except
+    for what OEWS does not publish in detail: May 2025 leaves 11-1031 Legislators inside 11-1000 Top Executives."""
+    assert sorted(series["year"].unique()) == list(scoring.OEWS_YEARS)
+    for year, s in series.groupby("year"):
+        by_code = s.set_index("code")["employment"]
+        detailed = s[s["o_group"] == "detailed"]
+        gap = by_code["00-0000"] - detailed["employment"].sum()
+        if year == 2025:
+            assert "11-1031" not in by_code.index
+            inside = by_code["11-1000"] - by_code["11-1011"] - by_code["11-1021"]  # Legislators by difference
+            assert inside == 13_150
+            gap -= inside
+        bound = 5 * (len(detailed) + 1)
+        assert abs(gap) <= bound, (year, gap, bound)
+    assert series.loc[(series["year"] == 2020) & (series["code"] == "13-1074"), "employment"].isna().all()  # '**'
+
+
+def test_every_code_published_in_all_seven_years_has_a_series(series, sources_dir):
+    """A code with a detailed row in all seven raw files has one employment figure per year, 2019-2025."""
+    raw = {}
+    for year, name in FILES.items():
+        path = sources_dir / "bls" / name
+        f = pd.read_csv(path, dtype=str) if name.endswith(".csv") else pd.read_excel(path, engine="calamine", dtype=object)
+        f.columns = [c.upper() for c in f.columns]
+        raw[year] = f
+    every = set.intersection(*(set(f.loc[f["O_GROUP"] == "detailed", "OCC_CODE"]) for f in raw.values()))
+    assert len(every) == 757
+    complete = series[series["code"].isin(every)]
+    per_code = complete.dropna(subset=["employment"]).groupby("code")["year"].apply(sorted)
+    full = [c for c, years in per_code.items() if years == list(scoring.OEWS_YEARS)]
+    # all but one: 13-1074 Farm Labor Contractors is printed in May 2020 with employment '**'
+    assert len(per_code) == 757 and sorted(set(per_code.index) - set(full)) == ["13-1074"]
+    assert per_code["13-1074"] == [2019, 2021, 2022, 2023, 2024, 2025]
+    flags = complete.drop_duplicates("code").set_index("code")["complete_series"]
+    assert flags.drop("13-1074").eq(1).all() and flags["13-1074"] == 0
+    assert (complete["code_kind"] != "hybrid_2019_2020").all()
+    # hybrid codes: only 2019-2020, never beside the SOC 2018 codes they cover
+    hybrid = series[series["code_kind"] == "hybrid_2019_2020"]
+    assert hybrid["code"].nunique() == 24 and set(hybrid["year"]) == {2019, 2020}
+    assert set(series.loc[series["code"] == "15-1252", "year"]) == set(range(2021, 2026))
+    assert set(series.loc[series["code"] == "15-1256", "year"]) == {2019, 2020}
+    # one code by hand, against the raw cells: Data Entry Keyers
+    keyers = series[series["code"] == "43-9021"].set_index("year")
+    assert keyers["employment"].tolist() == [159_930, 151_520, 147_170, 157_380, 154_230, 135_280, 127_080]
+    for year, f in raw.items():
+        cells = f[f["OCC_CODE"] == "43-9021"].iloc[0]
+        assert int(cells["TOT_EMP"]) == keyers.loc[year, "employment"]
+        assert int(cells["A_MEAN"]) == keyers.loc[year, "mean_wage"] and int(cells["A_MEDIAN"]) == keyers.loc[year, "median_wage"]
+    assert (keyers["roles_sharing"] == 1).all() and (keyers["code_kind"] == "soc_2018").all()
+
+
+def test_changes_per_code(conn):
+    change = frame(conn, "select * from oews_change").set_index("code")
+    keyers = change.loc["43-9021"]
+    assert keyers["employment_change_2019_2022_pct"] == pytest.approx(100 * (157_380 / 159_930 - 1))
+    assert keyers["employment_change_2022_2025_pct"] == pytest.approx(100 * (127_080 / 157_380 - 1))
+    total = change.loc["00-0000"]
+    assert total["employment_change_2022_2025_pct"] == pytest.approx(100 * (155_495_730 / 147_886_000 - 1))
+    dev = change.loc["15-1252"]  # new in SOC 2018: no May 2019 figure, so no change before ChatGPT
+    assert pd.isna(dev["employment_2019"]) and pd.isna(dev["employment_change_2019_2022_pct"])
+    assert dev["employment_change_2022_2025_pct"] == pytest.approx(100 * (1_687_890 / 1_534_790 - 1))
+    # a shared labour code is flagged, as in roles
+    shared = frame(conn, "select labor_code, count(*) n from roles where labor_code is not null group by labor_code")
+    shared = shared.set_index("labor_code")["n"].drop("45-3031")  # EP only: not in OEWS
+    assert (change.loc[shared.index, "roles_sharing"] == shared).all() and change.loc["15-1299", "roles_sharing"] == 10
+
+
+def test_showing_up_recomputed_for_one_band(conn):
+    """The consensus 'high' band from role_consensus, roles and oews_change, recomputed here."""
+    roles = frame(conn, "select r.labor_code, c.centre from roles r join role_consensus c on c.role_code = r.code "
+                        "where r.labor_code is not null")
+    by_code = roles.groupby("labor_code")["centre"].mean().dropna()
+    change = frame(conn, "select * from oews_change where o_group = 'detailed'").set_index("code")
+    high = change.loc[change.index.isin(by_code.index[by_code >= 200 / 3])]
+    panel = high.dropna(subset=["employment_2019", "employment_2022", "employment_2025"])
+    row = frame(conn, "select * from exposure_showing_up where group_id = 'consensus' and bin = 'high'").iloc[0]
+    assert row["codes"] == len(panel) == 209
+    assert row["employment_2022"] == panel["employment_2022"].sum()
+    assert row["employment_change_before_pct"] == pytest.approx(100 * (panel["employment_2022"].sum() / panel["employment_2019"].sum() - 1))
+    assert row["employment_change_since_pct"] == pytest.approx(100 * (panel["employment_2025"].sum() / panel["employment_2022"].sum() - 1))
+    wages = panel.dropna(subset=["mean_wage_2022", "mean_wage_2025"])
+    w = wages["employment_2022"]
+    since = (w * (wages["mean_wage_2025"] / wages["mean_wage_2022"] - 1)).sum() / w.sum() * 100
+    assert row["mean_wage_change_since_pct"] == pytest.approx(since)
+    assert row["codes_since"] == len(high.dropna(subset=["employment_2022", "employment_2025"]))
+    # the figures quoted in docs/observed.md: the most exposed band grew slower since ChatGPT than the least exposed
+    bands = frame(conn, "select bin, employment_change_since_pct from exposure_showing_up where group_id = 'consensus'")
+    since = bands.set_index("bin")["employment_change_since_pct"].round(2).to_dict()
+    assert since == {"all": 4.88, "low": 6.07, "medium": 6.29, "high": 1.64}
+    groups = frame(conn, "select grouping, count(*) n from exposure_showing_up group by grouping").set_index("grouping")["n"]
+    measures = frame(conn, "select count(distinct measure_id) n from role_exposure")["n"][0]
+    assert groups.to_dict() == {"consensus": 4, "observed": 4, "predicted": 4, "measure_quintile": 6 * measures}
+
+
+def _api(built_db, path):
+    async def go():
+        ds = Datasette(immutables=[str(built_db)], settings=SETTINGS)
+        await ds.invoke_startup()
+        return await ds.client.get(path)
+    return asyncio.run(go())
+
+
+def test_history_oews_section_api_library_cli(built_db, conn, capsys):
+    lib = taskshift.history("43-9021.00", conn=taskshift.connect(built_db))
+    assert cli.main(["history", "43-9021.00", "--json", "--db", str(built_db)]) == 0
+    from_cli = json.loads(capsys.readouterr().out)["oews"]
+    response = _api(built_db, "/-/history/43-9021.00")
+    assert response.status_code == 200
+    assert lib.oews.model_dump(mode="json") == from_cli == response.json()["oews"]
+    o = lib.oews
+    assert o.labor_code == "43-9021" and o.complete_series and [y.year for y in o.years] == list(scoring.OEWS_YEARS)
+    assert [y.employment for y in o.years] == [159_930, 151_520, 147_170, 157_380, 154_230, 135_280, 127_080]
+    (row,) = conn.execute("select employment_change_2022_2025_pct from oews_change where code = '43-9021'").fetchall()
+    assert o.change.employment_change_2022_2025_pct == row[0] and o.projected_change_pct == -25.9
+    assert "no real wages" in o.wages and any("causal" in c for c in o.caveats)
+    assert cli.main(["history", "43-9021.00", "--db", str(built_db)]) == 0
+    text = capsys.readouterr().out
+    assert "2025: employment 127,080" in text and "2022-2025 (since) -19.3%" in text
+    # a shared code says so; a role OEWS does not publish has no series but a valid answer
+    shared = taskshift.history("15-1299.08", conn=taskshift.connect(built_db)).oews
+    assert shared.labor_code == "15-1299" and shared.roles_sharing == 10
+    military = conn.execute("select code from roles where labor_code is null limit 1").fetchone()[0]
+    none = taskshift.history(military, conn=taskshift.connect(built_db)).oews
+    assert none.labor_code is None and none.years == [] and none.all_occupations.employment_change_2022_2025_pct > 5
