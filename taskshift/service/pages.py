@@ -220,12 +220,12 @@ def role_labour(conn, code: str) -> dict | None:
     note when the figure belongs to an OEWS code shared with other roles."""
     _role(conn, code)
     r = _row(conn, "select code, title, labor_code, labor_is_aggregate, roles_sharing_labor_code, employment, mean_wage, "
-                   "median_wage, wage_flag, employment_change_pct, annual_openings, typical_education from roles where code = ?",
-             (code,))
+                   "median_wage, wage_flag, employment_change_pct, annual_openings, typical_education, labor_year from roles "
+                   "where code = ?", (code,))
     if r is None or all(r[k] is None for k in ("employment", "median_wage", "employment_change_pct")):
         return None
     v = _vintages(conn)
-    r["employment_source"] = v.get("oews", "BLS OEWS")
+    r["employment_source"] = f"BLS OEWS May {r['labor_year']}" if r.get("labor_year") else v.get("oews", "BLS OEWS")
     r["projection_source"] = v.get("projections", "BLS Employment Projections")
     r["shared_with"] = []
     if r["labor_code"] and (r["roles_sharing_labor_code"] or 1) > 1:
@@ -911,3 +911,50 @@ def states_map(conn) -> dict | None:
         return {"year": ranking.year, "states": rows, "correlation": ranking.postings_correlation,
                 "source": f"BLS OEWS by state, May {ranking.year}"}
     return _memo(idx, ("pages", "states_map"), make)
+
+# --- what is actually happening (issue #12): OEWS over time, and "is exposure showing up?" -----------------
+def role_observed(conn, code: str) -> dict | None:
+    """Employment and wages of the role's OEWS code May 2019-2025 (the history API's oews section), the observed
+    change beside the projection, and the outlook on the evidence with the label GPT-4 alone would give."""
+    _role(conn, code)
+    if not _table_exists(conn, "oews_series"):
+        return None
+    from taskshift.service.history import oews
+    o = oews(conn, code)
+    if o.labor_code is None or not o.years:
+        return None
+    out = o.model_dump(mode="json")
+    out["code"] = code
+    out["chart"] = [{"year": y["year"], "employment": y["employment"], "mean_wage": y["mean_wage"]} for y in out["years"]]
+    out["outlook"] = _row(conn, "select outlook, rule, reason, predicted_outlook, observed_change_pct, observed_average_pct, "
+                                "postings_change_pct, postings_reference_pct from role_outlook where role_code = ?", (code,)) \
+        if _table_exists(conn, "role_outlook") else None
+    return out
+
+
+def observed_answer(conn) -> dict | None:
+    """The "is exposure showing up?" table: consensus bands (all, predicted, observed families) and the headline
+    measures' least and most exposed quintiles, with the caveats."""
+    if not _table_exists(conn, "exposure_showing_up"):
+        return None
+    from taskshift.service.history import OEWS_CAVEATS
+    cols = ("grouping, group_id, measure_id, evidence, bin, bin_order, codes, roles, shared_codes, employment_2022, "
+            "employment_change_before_pct, employment_change_since_pct, difference_pts, mean_wage_change_before_pct, "
+            "mean_wage_change_since_pct, codes_since, employment_change_since_all_pct")
+    bands = _rows(conn, f"select {cols} from exposure_showing_up where grouping in ('consensus', 'predicted', 'observed') "
+                        "order by case grouping when 'consensus' then 0 when 'predicted' then 1 else 2 end, bin_order")
+    for b in bands:
+        b["label"] = f"{b['grouping']}: {b['bin']}"
+    headline = _rows(conn, f"select {cols} from exposure_showing_up where grouping = 'measure_quintile' and bin in ('Q1', 'Q5') "
+                           "and measure_id in (select measure_id from measures where consensus_role = 'headline') "
+                           "order by measure_id, bin_order")
+    for r in headline:
+        r.update({k: v for k, v in measure_entry(conn, r["measure_id"]).items() if k in ("name", "family_name")})
+    chart = [{"label": f"{b['bin']} exposure", "since": b["employment_change_since_pct"],
+              "before": b["employment_change_before_pct"]} for b in bands if b["grouping"] == "consensus" and b["bin"] != "all"]
+    total = _row(conn, "select employment_change_2019_2022_pct, employment_change_2022_2025_pct, mean_wage_change_2019_2022_pct, "
+                       "mean_wage_change_2022_2025_pct from oews_change where code = '00-0000'")
+    return {"bands": bands, "headline": headline, "chart": chart, "all_occupations": total, "caveats": list(OEWS_CAVEATS) + [
+        "Codes whose scope changed (hybrid May 2019-2020 codes) drop out of the panel: software developers (15-1252) "
+        "have no May 2019 figure.", "A band is a set of occupations, not a control group."],
+            "measure_rows": _i(_row(conn, "select count(*) n from exposure_showing_up where grouping = 'measure_quintile'")["n"])}

@@ -80,6 +80,8 @@ def _role_links(section: str) -> Links:
         return {
             "header": [("roles row", _row_url(db, "roles", code)), ("tasks (CSV)", f"/{db}/tasks_of_role.csv?{_q({'code': code})}")],
             "labour": [("roles row", _row_url(db, "roles", code)), ("labour figures by OEWS code", f"/{db}/labor_stats?{_q({'code': code[:7]})}")],
+            "observed": [("GET /-/history/" + code, f"/-/history/{code}"), ("oews_series rows", f"/{db}/oews_series?{_q({'code': code[:7]})}"),
+                         ("role_outlook_evidence rows", f"/{db}/role_outlook_evidence?{_q({'role_code': code})}")],
             "summary": [("GET /-/score/" + code, f"/-/score/{code}")],
             "use": [("role_collaboration row", _row_url(db, "role_collaboration", code)),
                     ("task_collaboration rows", f"/{db}/task_collaboration?{_q({'role_code': code})}"),
@@ -185,6 +187,7 @@ PAGES: dict[str, Page] = {
         ("use", data.role_use),
         ("consensus", data.role_consensus),
         ("labour", data.role_labour),
+        ("observed", data.role_observed),
         ("measures", data.role_measures),
         ("tasks", data.role_tasks),
         ("pivots", data.role_pivots, True),
@@ -215,6 +218,11 @@ PAGES: dict[str, Page] = {
         Section("list", "taskshift/sections/measures_list.html", lambda conn, key: data.measures_list(conn),
                 lambda db, key: [("measures table", f"/{db}/measures"), ("measure_correlations", f"/{db}/measure_correlations")]),
     ), lambda key: "/measures.json", keyed=False),
+    "observed": Page("observed", "taskshift/observed.html", (
+        Section("answer", "taskshift/sections/observed_answer.html", lambda conn, key: data.observed_answer(conn),
+                lambda db, key: [("exposure_showing_up", f"/{db}/exposure_showing_up"), ("oews_change", f"/{db}/oews_change"),
+                                 ("oews_series", f"/{db}/oews_series")]),
+    ), lambda key: "/observed.json", keyed=False),
     "sectors": Page("sectors", "taskshift/sectors.html", (
         Section("list", "taskshift/sections/sectors_list.html", lambda conn, key: data.sectors_list(conn),
                 lambda db, key: [("sectors", f"/{db}/sectors"), ("sector_exposure", f"/{db}/sector_exposure")]),
@@ -415,7 +423,7 @@ async def _context(datasette, request, kind: str, title: str, description: str, 
     }
 
 
-SITE_NAV = [("/", "Search"), ("/sectors", "Sectors"), ("/measures", "Measures"), ("/workforce", "Workforce"),
+SITE_NAV = [("/", "Search"), ("/sectors", "Sectors"), ("/measures", "Measures"), ("/observed", "Observed"), ("/workforce", "Workforce"),
             ("/api", "API"), ("/-/index", "Data")]
 
 
@@ -501,6 +509,10 @@ async def show_page(datasette, request, page: Page, key: str) -> Response:
         title = "The AI-exposure measures side by side · taskshift"
         description = (f"{d['list']['measures']} published measures of AI exposure, {d['list']['scored']} with role scores: "
                        "what each measures, its scale, license and agreement with the others.")
+    elif page.name == "observed":
+        title = "Is AI exposure showing up in jobs and pay? · taskshift"
+        description = ("Employment and wage change since ChatGPT (BLS OEWS May 2022-2025) against before (2019-2022), by consensus "
+                       "AI exposure and by each measure's quintile, with what it can and cannot show.")
     elif page.name == "sectors":
         title = "AI exposure by sector (NAICS) · taskshift"
         description = "Every NAICS sector's share of workers in the most AI-exposed occupations, from BLS OEWS May 2024 by sector."
@@ -860,7 +872,7 @@ ROUTES = [
     (r"^/$", home),
     (r"^/home\.json$", home_json),
     (r"^/search$", search),
-    (r"^/(?P<name>measures|sectors)(?P<fmt>\.json)?$", list_page),
+    (r"^/(?P<name>measures|sectors|observed)(?P<fmt>\.json)?$", list_page),
     (r"^/role/(?P<key>[^/]+?)(?P<fmt>\.json)?$", role_view),
     (r"^/(?P<kind>role|sector|measure|state)/(?P<key>[^/]+)/section/(?P<section>\w+)$", section_view),
     (r"^/(?P<kind>sector|measure|state)/(?P<key>[^/]+?)(?P<fmt>\.json)?$", keyed_view),

@@ -30,7 +30,9 @@
   const fmtPct = (x) => `${Math.round(x)}`;
   const fmtInt = d3.format(",");
   const fmtCorr = d3.format(".2f");
-  const formats = {share: fmtShare, corr: fmtCorr, pct: fmtPct};
+  const fmtSigned = (x) => `${x > 0 ? "+" : x < 0 ? "\u2212" : "\u00b1"}${Math.abs(x).toFixed(1)}%`;
+  const fmtMoney = (x) => `$${fmtInt(Math.round(x))}`;
+  const formats = {share: fmtShare, corr: fmtCorr, pct: fmtPct, signed: fmtSigned, int: fmtInt, money: fmtMoney};
   function ordinal(x) {
     const n = Math.round(x), m = n % 100;
     const s = (m >= 11 && m <= 13) ? "th" : ({1: "st", 2: "nd", 3: "rd"}[n % 10] || "th");
@@ -239,7 +241,30 @@
     return byFips.size;
   }
 
-  const CHARTS = {scatter, dots, bars, hist, stack, map};
+  // --- a yearly series (OEWS May of each year): a line through one dot per published year --------------------
+  function series(fig, body, rows) {
+    const yKey = fig.dataset.y, fmt = formats[fig.dataset.format] || fmtInt;
+    const data = rows.filter((r) => r[yKey] !== null && r[yKey] !== undefined);
+    const width = Math.max(body.clientWidth, 280), height = 200;
+    const m = {top: 14, right: 18, bottom: 30, left: narrow(width) ? 62 : 78};
+    const svg = svgIn(body, width, height);
+    const years = rows.map((r) => r.year);
+    const x = d3.scaleLinear().domain(d3.extent(years)).range([m.left, width - m.right]);
+    const y = d3.scaleLinear().domain(d3.extent(data, (d) => d[yKey])).nice().range([height - m.bottom, m.top]);
+    svg.append("g").attr("class", "axis").attr("transform", `translate(0,${height - m.bottom})`)
+      .call(d3.axisBottom(x).ticks(years.length).tickFormat(d3.format("d")));
+    svg.append("g").attr("class", "axis").attr("transform", `translate(${m.left},0)`).call(d3.axisLeft(y).ticks(4).tickFormat(fmt));
+    svg.append("text").attr("class", "axis-label").attr("x", m.left).attr("y", m.top - 3)
+      .text(yKey === "employment" ? "jobs (May of each year)" : "mean annual wage, nominal");
+    svg.append("path").datum(data).attr("fill", "none").attr("stroke", "#2b6cb0").attr("stroke-width", 2)
+      .attr("d", d3.line().x((d) => x(d.year)).y((d) => y(d[yKey])));
+    svg.append("g").selectAll("circle").data(data).join("circle").attr("class", "mark")
+      .attr("cx", (d) => x(d.year)).attr("cy", (d) => y(d[yKey])).attr("r", 4).attr("fill", "#2b6cb0")
+      .append("title").text((d) => `May ${d.year}: ${fmt(d[yKey])}`);
+    return data.length;
+  }
+
+  const CHARTS = {scatter, dots, bars, hist, stack, map, series};
 
   function draw(fig) {
     const body = fig.querySelector(".ts-chart-body");
