@@ -35,6 +35,7 @@ PAGES = {
     "measure": "/measure/eloundou2023_gpt4_beta",
     "measures": "/measures",
     "sectors": "/sectors",
+    "observed": "/observed",
     "workforce": "/workforce",
     "api": "/api",
 }
@@ -156,6 +157,8 @@ def _expected_marks(page, base: str, figure) -> int:
         return sum(1 for r in rows if r["percentile"] is not None and (r["employment"] or 0) > 0)
     if kind in ("dots", "bars"):
         return sum(1 for r in rows if r.get(x) is not None)
+    if kind == "series":
+        return sum(1 for r in rows if r.get(figure.get_attribute("data-y")) is not None)
     return len(rows)  # hist: every bin; stack: every segment
 
 
@@ -168,7 +171,7 @@ def test_page_loads_without_errors_with_its_charts_drawn(watched, name):
                            " && [...document.querySelectorAll('[data-lazy-src]')].every(s => s.dataset.loaded || s.dataset.error)",
                            timeout=20000)
     figures = page.locator("figure.ts-chart").all()
-    if name in ("home", "role", "sector", "state", "measure", "sectors"):
+    if name in ("home", "role", "sector", "state", "measure", "sectors", "observed"):
         assert figures, f"{name} has no chart"
     for fig in figures:
         assert fig.get_attribute("data-error") is None, fig.get_attribute("data-error")
@@ -219,6 +222,20 @@ def test_search_software_engineer_lands_on_the_role_page(watched):
     # observed use beside the predicted figure, and an observed-use label per task
     assert w.page.locator(".ts-use-automation").first.is_visible() and w.page.locator(".ts-use-predicted").first.is_visible()
     assert w.page.locator("#ts-tasks td.ts-use[data-use=automation]").count() >= 1
+    assert w.problems == []
+
+
+def test_role_page_draws_employment_and_wages_over_time(watched):
+    """The role page's OEWS series: one dot per May for employment and for the mean wage, the same as the table."""
+    w = watched()
+    w.goto("/role/43-9021.00")
+    w.page.wait_for_function("() => [...document.querySelectorAll('#observed figure.ts-chart')].every(f => f.dataset.drawn)")
+    charts = w.page.locator("#observed figure.ts-chart[data-chart=series]")
+    assert charts.count() == 2
+    for i in range(2):
+        assert charts.nth(i).locator("svg .mark").count() == 7  # May 2019 ... May 2025
+    assert "May 2025: 127,080" in charts.nth(0).locator("svg .mark").last.text_content()
+    assert w.page.locator("#observed table.ts-observed-years tbody tr").count() == 7
     assert w.problems == []
 
 

@@ -19,7 +19,7 @@ from taskshift.site.serve import SETTINGS
 
 ROLE = "15-1252.00"
 PAGE_PATHS = ["/", f"/role/{ROLE}", "/sector/52", "/measure/eloundou2023_gpt4_beta", "/measures", "/sectors",
-              "/workforce", "/api"]
+              "/observed", "/workforce", "/api"]
 
 
 @pytest_asyncio.fixture
@@ -93,7 +93,7 @@ async def test_role_page_says_what_the_database_says(ds, db):
     for x in rows:
         assert x["measure_id"] in body and words[x["measure_id"]] in body
     # labour figures with their program and year, rounded for reading
-    assert f"{role['employment']:,}" in body and f"${role['median_wage']:,}" in body and "BLS OEWS May 2024" in body
+    assert f"{role['employment']:,}" in body and f"${role['median_wage']:,}" in body and "BLS OEWS May 2025" in body
     assert f"+{role['employment_change_pct']:.1f}%" in body
     # every task, with its GPT-4 labels
     tasks = db.execute("select task_id, statement from tasks where role_code = ?", (ROLE,)).fetchall()
@@ -382,3 +382,53 @@ def test_number_formats():
     assert pages.score(0.57572383) == "0.576" and pages.score(-1.3601) == "−1.36" and pages.score(0.000124276) == "0.000124"
     assert pages.pct(87.4) == "87" and pages.pct(99.8) == "99.8" and pages.pct(100) == "100" and pages.pct(0.3) == "0.3"
     assert pages.signed_money(-15330) == "−$15,330" and pages.money(133080) == "$133,080"
+
+
+# --- what is actually happening (#12): the role's OEWS series and "is exposure showing up?" ------------------
+@pytest.mark.asyncio
+async def test_role_page_shows_employment_and_wages_over_time(ds, db):
+    r = await ds.client.get("/role/43-9021.00")
+    assert r.status_code == 200
+    section = r.text[r.text.index('id="observed"'):]
+    section = section[:section.index("</section>")]
+    body = text_of(section)
+    series = db.execute("select year, employment, mean_wage from oews_series where code = '43-9021' order by year").fetchall()
+    assert [s["year"] for s in series] == list(range(2019, 2026))
+    for s in series:  # the table alternative of the chart, year by year
+        assert f"{s['year']} {s['employment']:,} ${s['mean_wage']:,}" in body
+    assert 'data-chart="series"' in section and 'data-y="employment"' in section and 'data-y="mean_wage"' in section
+    change = db.execute("select * from oews_change where code = '43-9021'").fetchone()
+    assert pages.signed(change["employment_change_2022_2025_pct"]) == "−19.3%" and "since) −19.3%" in body
+    assert "projected 2024–34 (BLS EP) −25.9%" in body and "all occupations +5.1%" in body  # observed beside projected
+    assert "Outlook on the evidence: elimination" in body and "nothing here is a causal estimate" in body
+    # the chart's data is the history API's oews section
+    data = (await ds.client.get("/role/43-9021.00.json?section=observed")).json()
+    api = (await ds.client.get("/-/history/43-9021.00")).json()["oews"]
+    assert [y["employment"] for y in data["chart"]] == [y["employment"] for y in api["years"]] == [s["employment"] for s in series]
+    # a new SOC 2018 code says why it has no change before ChatGPT; GPT-4's label is named where the evidence differs
+    nurse = text_of((await ds.client.get("/role/29-1141.00")).text)
+    assert "GPT-4's labels and the projection alone would say expansion" in nurse
+    dev = text_of((await ds.client.get(f"/role/{ROLE}")).text)
+    assert "OEWS published this code first in May 2021" in dev
+
+
+@pytest.mark.asyncio
+async def test_observed_page_answers_is_exposure_showing_up(ds, db):
+    r = await ds.client.get("/observed")
+    assert r.status_code == 200
+    body = text_of(r.text)
+    rows = db.execute("select * from exposure_showing_up where grouping in ('consensus', 'predicted', 'observed')").fetchall()
+    assert len(rows) == 12
+    for row in rows:
+        label = f"{row['grouping']}{'' if row['grouping'] == 'consensus' else ' families'}: {row['bin']} {row['codes']:,} {row['roles']:,} "
+        assert label + f"{pages.signed(row['employment_change_before_pct'])} {pages.signed(row['employment_change_since_pct'])}" in body, label
+    high = next(x for x in rows if x["group_id"] == "consensus" and x["bin"] == "high")
+    assert f"employment changed by {pages.signed(high['employment_change_since_pct'])} in the occupations the measures agree" in body
+    for words in ("dated May", "is a causal estimate of what AI did", "not a control group", "three years of survey panels"):
+        assert words in body, words
+    assert meta(r.text, "description").startswith("Employment and wage change since ChatGPT")
+    chart = (await ds.client.get("/observed.json?section=answer")).json()["chart"]
+    assert [c["label"] for c in chart] == ["low exposure", "medium exposure", "high exposure"]
+    assert chart[2]["since"] == high["employment_change_since_pct"]
+    nav = (await ds.client.get("/")).text
+    assert 'href="/observed"' in nav
