@@ -250,12 +250,14 @@ def test_score_isco_is_the_table_and_a_workforce_of_the_group(db, built_db):
 
 
 def test_workforce_in_isco_codes_equals_the_workforce_of_its_roles(db):
-    """With headcounts equal to the groups' US employment, the roles' headcounts are their US workers (integers here):
-    the ISCO-08 workforce and the role workforce are the same workforce."""
-    isco = [{"isco_code": "2512", "headcount": 1787640}, {"isco_code": "5230", "headcount": 3169960},
-            {"isco_code": "4132", "headcount": 135280}]
-    roles = [{"role_code": r, "headcount": h} for r, h in (("15-1252.00", 1654440), ("15-1253.00", 133200),
-                                                           ("41-2011.00", 3148030), ("41-2012.00", 21930), ("43-9021.00", 135280))]
+    """With headcounts three times the groups' US employment (OEWS May 2025), the roles' headcounts are three times their
+    US workers (integers here: 15-1253's two-thirds share of 186,740 is not): the ISCO-08 workforce and the role
+    workforce are the same workforce."""
+    isco = [{"isco_code": "2512", "headcount": 3 * 1812383 + 1}, {"isco_code": "5230", "headcount": 3 * 3110940},
+            {"isco_code": "4132", "headcount": 3 * 127080}]
+    roles = [{"role_code": r, "headcount": 3 * h} for r, h in (("15-1252.00", 1687890), ("15-1253.00", 124493 + 1 / 3),
+                                                               ("41-2011.00", 3089410), ("41-2012.00", 21530), ("43-9021.00", 127080))]
+    roles = [{**r, "headcount": round(r["headcount"])} for r in roles]
     a = service.score_workforce(db, {"roles": isco + [{"role_code": "29-1141.00", "headcount": 12}]})
     b = service.score_workforce(db, {"roles": roles + [{"role_code": "29-1141.00", "headcount": 12}]})
     assert a.headcount == b.headcount and a.roles == b.roles == 6
