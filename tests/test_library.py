@@ -160,7 +160,7 @@ def test_workforce_of_one_role_is_the_role(conn):
         # predicted_outlook); its headcount_by_outlook counts the role's own label
         predicted = conn.execute("select predicted_outlook from role_outlook where role_code = ?", (code,)).fetchone()[0]
         assert wf.profile.outlook == predicted and wf.profile.exposed_share == role.profile.exposed_share
-        assert wf.headcount_by_outlook[role.profile.outlook] == 3
+        assert wf.profile.headcount_by_outlook[role.profile.outlook] == 3
 
 
 def test_score_all_is_vectorised_and_agrees(conn):

@@ -138,7 +138,13 @@ def test_known_pivots_lead_somewhere_better(conn):
     or come last; related roles sharing work come before loosely related ones."""
     keyers = rank_transitions(conn, "43-9021.00", limit=20)
     codes = [p.to_code for p in keyers.pivots]
-    assert "43-9071.00" not in codes  # Office Machine Operators: elimination (-15.2%)
+    # Office Machine Operators (-15.2% projected, -17.4% observed): elimination on GPT-4 alone, compression on the
+    # evidence (consensus 54.4, medium exposure: not high enough for elimination, #12), so it may be offered, but only
+    # among the pivots projected to shrink (slower than the source), after every pivot that is not
+    if "43-9071.00" in codes:
+        office = keyers.pivots[codes.index("43-9071.00")]
+        assert office.priority >= 3 and office.outlook == "compression"
+        assert all(p.priority <= 2 for p in keyers.pivots[:codes.index("43-9071.00")])
     assert keyers.pivots[0].to_code == "43-3021.00"  # Billing and Posting Clerks: 4 shared DWAs, -0.4%
     assert codes.index("43-5053.00") > codes.index("29-2072.00")  # Postal (-8.4%) after Medical Records (+7.1%)
     assert [p.priority for p in keyers.pivots] == sorted(p.priority for p in keyers.pivots)
