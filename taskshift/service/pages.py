@@ -912,6 +912,7 @@ def states_map(conn) -> dict | None:
                 "source": f"BLS OEWS by state, May {ranking.year}"}
     return _memo(idx, ("pages", "states_map"), make)
 
+
 # --- what is actually happening (issue #12): OEWS over time, and "is exposure showing up?" -----------------
 def role_observed(conn, code: str) -> dict | None:
     """Employment and wages of the role's OEWS code May 2019-2025 (the history API's oews section), the observed
