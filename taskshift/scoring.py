@@ -1396,8 +1396,8 @@ OUTLOOK_EXPOSED_CENTRE_MIN = 50.0
 #: ... and *highly* exposed (needed for elimination) from the consensus level "high" (66.7).
 OUTLOOK_HIGH_CENTRE_MIN = CONSENSUS_LEVELS[1]
 #: Observed automation (Anthropic Economic Index, role_collaboration.automation_share: directive and
-#: feedback-loop use) is *mostly automation* from this share of the role's matched usage.
-OBSERVED_AUTOMATION_MIN = 0.5
+#: feedback-loop use) is *mostly automation* from OBSERVED_AUTOMATION_MIN (0.5, defined above for a
+#: task's observed use: one threshold for tasks and roles).
 
 ROLE_OUTLOOK_RULES = (
     ("unknown", "no_exposure", "no consensus centre and no GPT-4 exposure label"),
