@@ -17,14 +17,15 @@ from taskshift.cli import main
 # exposed work, BLS EP 2024-34 change (all occupations +3.1%), OEWS employment change May 2022-2025 (all
 # occupations +5.1%), Indeed postings since November 2022 (median category -27.2%).
 DOZEN = [
-    # 96.2, 0.85, -25.9%, OEWS -19.3%
+    # 96.2, -25.9%, OEWS -19.3%; observed use 1.00 automation (2 tasks; GPT-4 0.85)
     ("43-9021.00", "Data Entry Keyers", "elimination", "exposed_automatable_declining", "elimination"),
-    # 88.1, 0.85, -5.5%, OEWS -9.9%
-    ("43-4051.00", "Customer Service Representatives", "elimination", "exposed_automatable_declining", "elimination"),
-    # 90.3, 0.93, -36.1%, OEWS -16.6%
-    ("43-9022.00", "Word Processors and Typists", "elimination", "exposed_automatable_declining", "elimination"),
-    # 84.3, 1.00, -22.1%, OEWS -39.5%
-    ("41-9041.00", "Telemarketers", "elimination", "exposed_automatable_declining", "elimination"),
+    # 88.1, -5.5%, OEWS -9.9%; GPT-4 predicts 0.85 automatable, but observed use is mostly augmentation (0.32
+    # automation over 3 tasks, role_collaboration): fewer people doing the work, not the work gone
+    ("43-4051.00", "Customer Service Representatives", "compression", "exposed_weak_demand", "elimination"),
+    # 90.3, -36.1%, OEWS -16.6%; GPT-4 0.93 automatable, observed use 0.50 automation (7 tasks): not *mostly* automation
+    ("43-9022.00", "Word Processors and Typists", "compression", "exposed_weak_demand", "elimination"),
+    # 84.3, -22.1%, OEWS -39.5%; GPT-4 1.00 automatable, observed use 0.28 automation (2 tasks)
+    ("41-9041.00", "Telemarketers", "compression", "exposed_weak_demand", "elimination"),
     # 83.3, 0.84, but 0.0%: no projected decline; OEWS -10.0%
     ("43-4171.00", "Receptionists and Information Clerks", "compression", "exposed_weak_demand", "compression"),
     # 78.3, 0.62, +0.2% below average (although OEWS +13.8%)
@@ -90,15 +91,16 @@ def test_dozen_well_known_roles(outlook, evidence):
             assert not exposed
             assert items.loc["automatable_share", "decided"] == 0  # a low-exposure role is limited, whatever else
         assert f"{row['consensus_centre']:.1f}" in row["reason"] and f"{row['employment_change_pct']:+.1f}%" in row["reason"]
-        # the observed automation item is there, and says why it has no value in a build without role_collaboration
+        # the observed automation item is there, and says why it has no value (no role_collaboration table, or no
+        # observed use of this role's tasks)
         obs = items.loc["observed_automation_share"]
-        assert pd.isna(obs["value"]) == ("not in this database" in obs["source"])
+        assert pd.isna(obs["value"]) == ("not in this database" in obs["source"] or "no observed use" in obs["source"])
 
 
 def test_no_elimination_without_a_projected_decline(outlook):
     """Over every role: elimination needs high exposure, mostly automation, a projected decline and no observed growth."""
     elim = outlook[outlook["outlook"] == "elimination"]
-    assert len(elim) >= 30
+    assert len(elim) >= 15  # 17 in the pinned data (37 with GPT-4's automation alone; observed use is mostly augmentation elsewhere)
     assert (elim["employment_change_pct"] <= scoring.DECLINE_MAX_PCT).all()
     assert (elim["mostly_automatable"] == 1).all() and (elim["high_exposure"] == 1).all()
     assert (elim.loc[elim["exposure_basis"] == "consensus", "consensus_centre"] >= scoring.OUTLOOK_HIGH_CENTRE_MIN).all()

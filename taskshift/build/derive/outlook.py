@@ -166,7 +166,12 @@ def outlook_tables(roles: pd.DataFrame, tasks: pd.DataFrame, task_exposure: pd.D
              "below_average_growth": r.employment_change_pct, "observed_employment_change": r.observed_change_pct,
              "postings_change": r.postings_change_pct}
         reasons.append(scoring.role_outlook_reason(r.rule, {**v, **refs_all}))
-        for item in scoring.role_outlook_items(r.rule, v, refs_all, why, r.exposure_basis, r.automation_basis):
+        row_why = why
+        if "observed_automation_share" not in why and pd.isna(r.observed_automation_share):
+            row_why = {**why, "observed_automation_share": (
+                f"no observed use for this role: none of its tasks carries a collaboration pattern in {COLLABORATION} "
+                "(Anthropic), so automation is GPT-4's prediction")}
+        for item in scoring.role_outlook_items(r.rule, v, refs_all, row_why, r.exposure_basis, r.automation_basis):
             rows.append({"role_code": r.role_code, **item})
     out["reason"] = reasons
     evidence = pd.DataFrame(rows)
