@@ -14,14 +14,13 @@ the build uses for `role_consensus`; the votes are:
 from __future__ import annotations
 
 import sqlite3
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from taskshift import scoring
 from taskshift.service import models as m
-from taskshift.service.index import Index, _f, _q, _role_pos, index_for
+from taskshift.service.index import Index, PerDatabase, _f, _q, _role_pos, index_for
 
 VOTES = {
     "role": "the role's percentile among roles on each family's headline measure (role_exposure.percentile)",
@@ -46,18 +45,9 @@ class Families:
     coarse: dict[str, list[str]]
 
 
-_CACHE: dict[tuple, Families | None] = {}
-_LOCK = threading.Lock()
-
-
 def families(conn: sqlite3.Connection, idx: Index) -> Families | None:
     """The families of the database behind `conn` (None for a database built without consensus)."""
-    if idx.key in _CACHE:
-        return _CACHE[idx.key]
-    with _LOCK:
-        if idx.key not in _CACHE:
-            _CACHE[idx.key] = _load(conn, idx)
-    return _CACHE[idx.key]
+    return _FAMILIES(conn, idx)
 
 
 def _load(conn: sqlite3.Connection, idx: Index) -> Families | None:
@@ -145,3 +135,6 @@ def consensus_role(conn: sqlite3.Connection, role_code: str) -> m.Consensus:
     if out is None:
         raise NotFound("role_code", "this database has no consensus (built before taskshift had one)", "no_consensus")
     return out
+
+
+_FAMILIES = PerDatabase(lambda conn, idx: _load(conn, idx))  # loaded once per database

@@ -291,6 +291,32 @@ def _role_pos(idx: Index, code: str, field_name: str, conn: sqlite3.Connection |
     return pos
 
 
+def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
+    """The rows of a query as dicts (column name -> value)."""
+    cur = _q(conn, sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+class PerDatabase:
+    """One value per database (`Index.key`), loaded once under a lock by `load(conn, idx)` and kept for the
+    life of the process (a database's tables never change). None is a value: a database built without
+    the tables the value needs."""
+
+    def __init__(self, load):
+        self._load = load
+        self._values: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, conn: sqlite3.Connection, idx: Index):
+        if idx.key in self._values:
+            return self._values[idx.key]
+        with self._lock:
+            if idx.key not in self._values:
+                self._values[idx.key] = self._load(conn, idx)
+        return self._values[idx.key]
+
+
 def _memo(idx: Index, key, make):
     kind = key[0] if isinstance(key, tuple) and key else None
     with idx.lock:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,7 @@ from taskshift import scoring
 from taskshift.service import consensus as _consensus
 from taskshift.service import models as m
 from taskshift.service.errors import InvalidInput, NotFound
-from taskshift.service.index import Index, _f, _measures, _memo, _q, index_for
+from taskshift.service.index import Index, PerDatabase, _f, _measures, _memo, _q, _rows, index_for
 
 RULES = {
     "isco": "an ISCO-08 group stands for the US roles of isco_roles (ISCO-08 -> SOC 2010 -> role, the crosswalk rules of "
@@ -57,24 +56,9 @@ class IscoData:
     consensus: dict[str, dict]
 
 
-_CACHE: dict[tuple, IscoData | None] = {}
-_LOCK = threading.Lock()
-
-
 def data_for(conn: sqlite3.Connection, idx: Index) -> IscoData | None:
     """The ISCO-08 tables of the database behind `conn` (None for a database built without them)."""
-    if idx.key in _CACHE:
-        return _CACHE[idx.key]
-    with _LOCK:
-        if idx.key not in _CACHE:
-            _CACHE[idx.key] = _load(conn, idx)
-    return _CACHE[idx.key]
-
-
-def _rows(conn, sql: str) -> list[dict]:
-    cur = _q(conn, sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return _DATA_FOR(conn, idx)
 
 
 def _load(conn: sqlite3.Connection, idx: Index) -> IscoData | None:
@@ -183,3 +167,6 @@ def _score_isco(conn, idx: Index, data: IscoData, group: dict, chosen: list[str]
                            weighted_by=group["weighted_by"], best_task_fit=_f(group["best_task_fit"]), note=group["note"])
     return m.IscoScoreResponse(isco=info, measures=entries, measures_unweighted=plain, consensus=block, beside=beside,
                                linked_roles=linked, rules=RULES)
+
+
+_DATA_FOR = PerDatabase(lambda conn, idx: _load(conn, idx))  # loaded once per database

@@ -13,10 +13,8 @@ Unknown keys raise `NotFound` naming the field, as everywhere in the service.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
-import sqlite3
 from functools import cache
 
 import numpy as np
@@ -28,7 +26,7 @@ from taskshift.resources import project_metadata, site_files
 from taskshift.scoring import HEADLINE_MEASURE
 from taskshift.service import models as m
 from taskshift.service.errors import InvalidInput, NotFound, ServiceError
-from taskshift.service.index import Index, _memo, _q, index_for
+from taskshift.service.index import Index, _memo, _q, _rows, index_for
 
 ROLE_CODE = re.compile(r"^\d{2}-\d{4}\.\d{2}$")
 #: How many roles, pivots, sectors... a section lists (the JSON and the linked tables have the rest).
@@ -61,12 +59,6 @@ def _row(conn, sql: str, params=()) -> dict | None:
     cur = _q(conn, sql, params)
     row = cur.fetchone()
     return None if row is None else dict(zip([d[0] for d in cur.description], row))
-
-
-def _rows(conn, sql: str, params=()) -> list[dict]:
-    cur = _q(conn, sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def _table_exists(conn, name: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +17,7 @@ import numpy as np
 from taskshift.service import consensus as _consensus
 from taskshift.service import models as m
 from taskshift.service.errors import InvalidInput, NotFound
-from taskshift.service.index import Index, _f, _measures, _memo, _q, index_for
+from taskshift.service.index import Index, PerDatabase, _f, _measures, _memo, _q, _rows, index_for
 
 RULES = {
     "state": "OEWS by state (BLS, May 2024 and May 2025; detailed codes, the same codes and aggregates as nationally): a code's "
@@ -46,23 +45,9 @@ class StateData:
     correlation: dict | None
 
 
-_CACHE: dict[tuple, StateData | None] = {}
-_LOCK = threading.Lock()
-
-
-def _rows(conn, sql: str) -> list[dict]:
-    cur = _q(conn, sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
 def data_for(conn: sqlite3.Connection, idx: Index) -> StateData | None:
-    if idx.key in _CACHE:
-        return _CACHE[idx.key]
-    with _LOCK:
-        if idx.key not in _CACHE:
-            _CACHE[idx.key] = _load(conn)
-    return _CACHE[idx.key]
+    """The state tables of the database behind `conn` (None for a database built without them)."""
+    return _DATA_FOR(conn, idx)
 
 
 def _load(conn) -> StateData | None:
@@ -207,3 +192,6 @@ def _rank(data: StateData, measure: str | None, year: int) -> m.StateRanking:
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.code))
     return m.StateRanking(measure=measure or "consensus", year=year, direction="rank 1 = most exposed", states=rows,
                           postings_correlation=data.correlation)
+
+
+_DATA_FOR = PerDatabase(lambda conn, idx: _load(conn))  # loaded once per database
