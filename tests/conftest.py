@@ -107,3 +107,11 @@ def serve_directory(directory: Path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1, for a test server."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

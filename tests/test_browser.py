@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -20,6 +19,8 @@ from urllib.parse import urlparse
 import pytest
 
 from taskshift.site.serve import datasette_command
+
+from .conftest import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SHOTS = REPO / "dist" / "screenshots"
@@ -41,19 +42,13 @@ PAGES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(built_db, tmp_path_factory):
     """`datasette serve` of the session's database (an immutable copy with its inspect file) on a free port."""
     folder = tmp_path_factory.mktemp("served")
     db = folder / "taskshift.db"
     shutil.copyfile(built_db, db)
-    port = _free_port()
+    port = free_port()
     log = open(folder / "server.log", "w")
     proc = subprocess.Popen(datasette_command(db, port=port), stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90

@@ -16,14 +16,10 @@ import pytest
 
 from taskshift.cli import main
 
+from .conftest import free_port
+
 READ_TIMEOUT = 1.0     # small limits, so the test is quick
 KEEP_ALIVE = 1
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

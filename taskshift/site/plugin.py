@@ -253,20 +253,24 @@ async def rank_states(call: Call):
     return await call.run(lambda conn: service.rank_states(conn, q.measure, q.year))
 
 
-async def score_custom(call: Call):
+def _body_measures(call: Call):
+    """The request body with its `measures` (if any) checked and made canonical against the database's ids."""
     body = call.body
-    if body.measures is not None:
-        body = body.model_copy(update={"measures": canonical_measures(_known_measures(call), body.measures, "measures", False,
-                                                                           _levels(call))})
+    if body.measures is None:
+        return body
+    return body.model_copy(update={"measures": canonical_measures(_known_measures(call), body.measures, "measures", False,
+                                                                  _levels(call))})
+
+
+async def score_custom(call: Call):
+    body = _body_measures(call)
     return await call.run(lambda conn: service.score_custom(conn, body))
 
 
 async def score_workforce(call: Call):
-    body, known, levels = call.body, _known_measures(call), _levels(call)
-    if body.measures is not None:
-        body = body.model_copy(update={"measures": canonical_measures(known, body.measures, "measures", False, levels)})
+    body = _body_measures(call)
     if body.rank_by is not None:
-        canonical_measures(known, [body.rank_by], "rank_by", False, levels)
+        canonical_measures(_known_measures(call), [body.rank_by], "rank_by", False, _levels(call))
     return await call.run(lambda conn: service.score_workforce(conn, body))
 
 
@@ -284,10 +288,7 @@ async def transitions(call: Call):
 
 
 async def profile(call: Call):
-    body = call.body
-    if body.measures is not None:
-        body = body.model_copy(update={"measures": canonical_measures(_known_measures(call), body.measures, "measures", False,
-                                                                           _levels(call))})
+    body = _body_measures(call)
     return await call.run(lambda conn: service.profile(conn, body))
 
 
