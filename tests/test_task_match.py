@@ -107,6 +107,74 @@ def test_reworded_needs_the_threshold(small):
     assert strict.match([text])["method"].iloc[0] == "none"
 
 
+# --- the reviewed step: retired tasks read against their successors' tasks --------------------------
+def _reviews(rows):
+    frame = pd.DataFrame(rows, columns=["statement", "old_role_code", "old_task_id", "task_id", "candidate_rank",
+                                        "decision", "note"]).assign(source="test review")
+    frame.index = range(2, len(frame) + 2)  # CSV lines
+    return frame
+
+
+def test_reviewed_match_and_rejected_candidates(small):
+    poem = "write poems about the sea."
+    reviews = _reviews([
+        [poem, "15-1132.00", 999, 101, 1, "same_work", "both write text about the sea (test)"],
+        [poem, "15-1132.00", 999, 100, 2, "different_work", None],
+    ])
+    m = task_match.TaskMatcher(small.tasks, small.history, small.successors, reviews=reviews)
+    assert m.check_reviews() == []
+    out = m.match([poem]).iloc[0]
+    assert (out["method"], out["task_id"], out["role_code"], out["n_tasks"]) == ("reviewed", 101, "15-1252.00", 1)
+    assert out["evidence"] == ("O*NET retired Task ID 999 of 15-1132.00; a reviewer found this task of 15-1252.00 does "
+                               "the same work: both write text about the sea (test)")
+    # without the review the statement is unmatched; with only rejections it stays unmatched and says so
+    assert small.match([poem])["method"].iloc[0] == "none"
+    rejected = task_match.TaskMatcher(small.tasks, small.history, small.successors,
+                                      reviews=reviews.assign(decision="different_work"))
+    out = rejected.match([poem]).iloc[0]
+    assert out["method"] == "none" and "reviewed: 2 successor task(s) rejected" in out["evidence"]
+    table = m.reviews_table()
+    assert list(table.columns) == task_match.REVIEW_COLUMNS and list(table["review_id"]) == [1, 2]
+    assert list(table["role_code"]) == ["15-1252.00", "15-1252.00"]
+
+
+def test_a_review_that_does_not_hold_names_line_and_column(small):
+    poem = "write poems about the sea."
+    matched = "store, retrieve, and manipulate data for analysis of system capabilities and requirements (old wording)."
+    reviews = _reviews([
+        [poem, "15-1132.00", 999, 200, 1, "same_work", "a data entry task is not a successor's task"],
+        [poem, "15-1132.00", 999, 4242, 2, "same_work", "no such task in the spine"],
+        [matched, "15-1132.00", 101, 100, 1, "same_work", "the automatic step matches this one already"],
+    ])
+    problems = task_match.TaskMatcher(small.tasks, small.history, small.successors, reviews=reviews).check_reviews()
+    where = "dataset/curated/task_match_reviews.csv"
+    assert problems == [
+        f"{where}: line 2: column task_id: task 200 is a task of 43-9021.00, not of a successor of 15-1132.00",
+        f"{where}: line 3: column task_id: 4242 is not an O*NET 30.2 task",
+        f"{where}: line 4: column statement: {matched[:60]!r} is matched automatically (task_id, task 101): drop its review",
+    ]
+
+
+def test_reviews_cover_every_unmatched_statement_with_successors(sources_dir):
+    """The curated reviews are the proposer's candidates today: every Anthropic statement the automatic steps
+    leave unmatched, whose old occupation has successors in O*NET 30.2, has its three candidates reviewed."""
+    import importlib.util
+
+    from taskshift.build import curated
+
+    path = Path(__file__).resolve().parents[1] / "dataset" / "curated" / "propose_task_match_reviews.py"
+    spec = importlib.util.spec_from_file_location("propose_task_match_reviews", path)
+    propose = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(propose)
+    proposed = propose.propose(propose.frames(sources_dir), "2026-12-02")
+    done = curated.read(task_match.REVIEWS)
+    key = ["statement", "old_role_code", "old_task_id", "task_id", "candidate_rank"]
+    assert len(done) == len(proposed) == 555
+    assert sorted(map(tuple, done[key].astype(str).to_numpy())) == sorted(map(tuple, proposed[key].astype(str).to_numpy()))
+    accepted = done[done["decision"] == "same_work"]
+    assert accepted["note"].str.len().gt(10).all() and done.loc[done["decision"] != "same_work", "note"].isna().all()
+
+
 # --- Anthropic task usage in the built database --------------------------------------------------
 def test_anthropic_usage_matched_with_evidence(conn):
     usage = pd.read_sql("select * from task_usage", conn)
@@ -116,7 +184,7 @@ def test_anthropic_usage_matched_with_evidence(conn):
     assert meta["share_matched"] >= 0.95
     assert abs(sum(m["share"] for m in by.values()) - 1) < 1e-12
     assert by["reworded"]["share"] > 0.08 and by["task_id"]["share"] > 0.01
-    assert set(usage["method"]) == {"text", "task_id", "reworded", "none"}
+    assert set(usage["method"]) == {"text", "task_id", "reworded", "reviewed", "none"}
     # nothing silently dropped: the table's shares add up to the task-mapped conversations
     assert usage.drop_duplicates("task_name")["share"].sum() == pytest.approx(meta["share_mapped"], abs=1e-12)
     assert usage["share_split"].sum() == pytest.approx(meta["share_mapped"], abs=1e-12)
@@ -127,6 +195,23 @@ def test_anthropic_usage_matched_with_evidence(conn):
     assert (usage.loc[usage["method"] == "reworded", "similarity"] >= task_match.REWORD_MIN - 1e-12).all()
     assert (usage.loc[usage["method"] == "text", "similarity"] == 1.0).all()
     assert usage["evidence"].str.len().gt(5).all()
+    reviewed = usage[usage["method"] == "reviewed"]
+    assert reviewed["evidence"].str.startswith("O*NET retired Task ID").all()
+    reviews = pd.read_sql("select * from task_match_reviews where decision = 'same_work'", conn)
+    assert set(zip(reviewed["task_name"], reviewed["task_id"])) <= set(zip(reviews["statement"], reviews["task_id"]))
+
+
+def test_reviewed_matches_for_software_developers(conn):
+    """O*NET-SOC 2010's Software Developers, Applications (15-1132.00) tasks that O*NET 30.2 rewrote for
+    Software Developers (15-1252.00): the reviewer's match, its evidence, and a rejected look-alike."""
+    row = pd.read_sql("select * from task_usage where task_name = ?", conn,
+                      params=("consult with customers about software system design and maintenance.",)).iloc[0]
+    assert (row["method"], row["task_id"], row["role_code"]) == ("reviewed", 21665, "15-1252.00")
+    assert row["similarity"] < task_match.REWORD_MIN  # below the automatic threshold: a person decided
+    assert "retired Task ID" in row["evidence"] and "15-1132.00" in row["evidence"]
+    # a candidate judged different work stays unmatched, with the rejection in its evidence
+    web = pd.read_sql("select * from task_usage where task_name like 'write, design, or edit web page content%'", conn).iloc[0]
+    assert web["method"] == "none" and "3 successor task(s) rejected" in web["evidence"]
 
 
 def test_software_developers_share_as_the_raw_file_implies(conn):

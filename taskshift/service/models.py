@@ -349,6 +349,10 @@ class TaskScore(_Response):
         f"{scoring.OBSERVED_AUTOMATION_MIN:g} of its classified conversations are directive or feedback loop, augmentation "
         "if less, none without classified conversations"))
     observed_automation_share: float | None = Field(None, description="The task's observed automation share (null: none classified)")
+    observed_matched_by: str | None = Field(None, description=(
+        "How the Anthropic statements behind observed_use reached this task, 'method: evidence' per statement, | separated "
+        "(task_collaboration: text, task_id, reworded, reviewed; reviewed = a retired O*NET task a reviewer matched to this "
+        "one, task_match_reviews); null without any"))
 
 
 class ObservedUse(_Response):

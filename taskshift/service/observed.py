@@ -34,9 +34,11 @@ def _load(conn: sqlite3.Connection) -> dict:
         for r in rc.to_dict("records"):
             out["roles"][r["role_code"]] = r
     if "task_collaboration" in have:
-        tc = _sql(conn, "select task_id, observed_use, task_automation_share from task_collaboration "
-                        "where task_id is not null group by task_id")
-        out["tasks"] = {int(t): (u, _f(s)) for t, u, s in zip(tc["task_id"], tc["observed_use"], tc["task_automation_share"])}
+        tc = _sql(conn, "select task_id, observed_use, task_automation_share, group_concat(method || ': ' || evidence, ' | ') "
+                        "as matched_by from (select * from task_collaboration where task_id is not null order by task_name) "
+                        "group by task_id")
+        out["tasks"] = {int(t): (u, _f(s), b) for t, u, s, b in
+                        zip(tc["task_id"], tc["observed_use"], tc["task_automation_share"], tc["matched_by"])}
     if "role_task_changes" in have:
         rtc = _sql(conn, "select * from role_task_changes order by role_code, list_id")
         for code, g in rtc.groupby("role_code", sort=False):
@@ -69,9 +71,10 @@ def role_block(conn: sqlite3.Connection, idx: Index, pos: int) -> m.ObservedUse 
         predicted_automatable_share=auto, source=SOURCE, predicted_source=PREDICTED)
 
 
-def task_use(conn: sqlite3.Connection, idx: Index, task_id: int) -> tuple[str, float | None]:
-    """(observed_use, the task's automation share): 'none' for a task with no classified conversation or no usage."""
-    return data(conn, idx)["tasks"].get(int(task_id), ("none", None))
+def task_use(conn: sqlite3.Connection, idx: Index, task_id: int) -> tuple[str, float | None, str | None]:
+    """(observed_use, the task's automation share, how its statements were matched): 'none' for a task with no
+    classified conversation or no usage."""
+    return data(conn, idx)["tasks"].get(int(task_id), ("none", None, None))
 
 
 def task_lists(conn: sqlite3.Connection, idx: Index, pos: int) -> list[m.TaskListChange]:

@@ -127,14 +127,14 @@ def _task_scores(idx: Index, rows: np.ndarray, weights: np.ndarray, value_cols: 
         exposed = None if lab is None else lab in scoring.EXPOSED_LABELS
         automatable = None if (not exposed or np.isnan(auto)) else bool(auto >= scoring.AUTOMATABLE_MIN)
         values = {name: v for name, v in zip(names, sub[k]) if v == v}  # v == v: not NaN
-        use, use_share = ("none", None) if conn is None else _observed.task_use(conn, idx, int(idx.task_ids[row]))
+        use, use_share, matched_by = ("none", None, None) if conn is None else _observed.task_use(conn, idx, int(idx.task_ids[row]))
         out.append(m.TaskScore.model_construct(  # trusted data from the index: no re-validation
             task_id=int(idx.task_ids[row]), role_code=idx.codes[idx.task_role[row]],
             statement=idx.statements[row], task_type=idx.task_type[row],
             weight=float(weights[k]), share=float(weights[k]) / total if total > 0 else 0.0,
             exposure_label=lab, automation_label=idx.automation_label[row], exposed=exposed, automatable=automatable,
             values=values, match=None if matches is None else matches[k],
-            observed_use=use, observed_automation_share=use_share))
+            observed_use=use, observed_automation_share=use_share, observed_matched_by=matched_by))
     return out
 
 

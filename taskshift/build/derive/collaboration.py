@@ -5,7 +5,7 @@ O*NET task statement (text, no ids), the shares of its Claude.ai conversations i
 patterns: directive and feedback loop (automation: the task is delegated), task iteration,
 validation and learning (augmentation: the person works with the AI), plus `filtered` (not
 classified; 1.0 = no pattern). Statements are matched to the spine (O*NET 30.2) by the same matcher
-as task usage (`derive.task_match`: text, task_id, reworded, none); statements that differ only in
+as task usage (`derive.task_match`: text, task_id, reworded, reviewed, none); statements that differ only in
 punctuation are one statement (their patterns averaged, weighted by their conversation shares).
 
 - `task_collaboration`: one row per (statement, matched task), like task_usage: the statement's

@@ -18,7 +18,13 @@ it keeps the Task ID for a light revision and gives a new id when it rewrites or
    known the search stays in its successors: over every occupation, a short statement finds look-alikes
    of other trades, e.g. "teach archeology at colleges and universities" vs a materials scientist's
    "teach in colleges and universities", 0.86.)
-4. `none`: no match; `task_id` is null and the row keeps the best similarity found, as evidence.
+4. `reviewed`: a statement O*NET retired (its Task ID is gone) that no step above matches, read by a
+   person against the three most similar 30.2 tasks of its old occupation's successors
+   (`dataset/curated/task_match_reviews.csv`, made by `dataset/curated/propose_task_match_reviews.py`):
+   the candidates decided `same_work` (the same activity on the same object, often broader or on newer
+   technology). A review never overrides an automatic match (the build fails if a reviewed statement is
+   matched by a step above, or if a candidate is not a task of a successor of the old occupation).
+5. `none`: no match; `task_id` is null and the row keeps the best similarity found, as evidence.
 
 Similarity (`scoring.text_similarity`) is the Sørensen–Dice coefficient of the two statements'
 content-word sets (function words dropped, plurals folded). The thresholds were measured on a
@@ -47,15 +53,20 @@ from taskshift import scoring
 #: Measured on tests/data/task_match_sample.csv (see the module docstring and tests/test_task_match.py).
 REWORD_MIN = 0.66
 REWORD_MIN_ANY = 0.81
-METHODS = ("text", "task_id", "reworded", "none")
+METHODS = ("text", "task_id", "reworded", "reviewed", "none")
 METHOD_TEXT = {
     "text": "the normalised statement (lower-case, letters and digits only) equals an O*NET 30.2 statement",
     "task_id": "the statement is in another release's task list under a Task ID that O*NET 30.2 still has",
     "reworded": f"the most similar O*NET 30.2 statement of the old occupation's successor occupations, Dice similarity of "
                 f"content words >= {REWORD_MIN:g} (a statement in no history list: of any occupation, >= {REWORD_MIN_ANY:g})",
+    "reviewed": "a retired O*NET task (Task ID gone from 30.2) that no automatic step matches, decided by review: the "
+                "successor-occupation task that does the same work (task_match_reviews)",
     "none": "no match; the row keeps its share with a null task_id and the best similarity found",
 }
 COLUMNS = ["text", "key", "task_id", "role_code", "method", "similarity", "n_tasks", "evidence"]
+REVIEWS = "task_match_reviews"
+REVIEW_COLUMNS = ["review_id", "statement", "old_role_code", "old_task_id", "task_id", "role_code", "candidate_rank",
+                  "similarity", "decision", "note", "source"]
 
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
@@ -95,13 +106,16 @@ class TaskMatcher:
     """Matches statements to the tasks of `tasks` (task_id, role_code, statement: O*NET 30.2).
 
     `history`: task lists of other releases (list_id, code_system, occupation_code, task_id, statement);
-    `successors`: O*NET-SOC 2010 -> 2019 code pairs (from_code, to_code).
+    `successors`: O*NET-SOC 2010 -> 2019 code pairs (from_code, to_code);
+    `reviews`: the reviewed candidates (statement, old_role_code, old_task_id, task_id, candidate_rank, decision,
+    note; index = CSV line), or None. `review_problems` lists the reviews that do not hold (see `check_reviews`).
     """
     tasks: pd.DataFrame
     history: pd.DataFrame
     successors: pd.DataFrame
     reword_min: float = REWORD_MIN
     reword_min_any: float = REWORD_MIN_ANY
+    reviews: pd.DataFrame | None = None
     _by_key: dict = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -129,6 +143,19 @@ class TaskMatcher:
                 _Occurrence(row[1], row[2], row[3], int(row[4])))
         succ = self.successors.groupby("from_code")["to_code"].agg(lambda s: sorted(set(s)))
         self._successors = succ.to_dict()
+        self._reviewed: dict[str, list[tuple[int, str]]] = {}
+        self._rejected: dict[str, int] = {}
+        if self.reviews is not None:
+            r = self.reviews.assign(key=normalise(self.reviews["statement"]).to_numpy())
+            for key, decision, tid, old_role, old_tid, note in zip(r["key"], r["decision"], r["task_id"], r["old_role_code"],
+                                                                   r["old_task_id"], r["note"]):
+                k = self._pos.get(int(tid))
+                if decision == "same_work" and k is not None:
+                    self._reviewed.setdefault(key, []).append(
+                        (k, f"O*NET retired Task ID {int(old_tid)} of {old_role}; a reviewer found this task of "
+                            f"{self._roles[k]} does the same work: {note}"))
+                elif decision != "same_work":
+                    self._rejected[key] = self._rejected.get(key, 0) + 1
 
     # --- similarity ---------------------------------------------------------------------------
     def similarity(self, text: str) -> np.ndarray:
@@ -183,8 +210,13 @@ class TaskMatcher:
         best = int(np.argmax(sim))
         if hist is None and sim[best] >= self.reword_min_any - 1e-12:
             return [self._row(text, key, best, "reworded", float(sim[best]), "most similar task of any occupation")]
+        reviewed = self._reviewed.get(key)
+        if reviewed:
+            return [self._row(text, key, k, "reviewed", float(sim[k]), ev) for k, ev in sorted(reviewed)]
         where = "no task history" if hist is None else "history: " + ", ".join(
             sorted({f"{o.list_id} {o.occupation_code}" for o in hist}))[:200]
+        if key in self._rejected:
+            where += f"; reviewed: {self._rejected[key]} successor task(s) rejected (task_match_reviews)"
         return [{"text": text, "key": key, "task_id": None, "role_code": None, "method": "none",
                  "similarity": float(sim[best]),
                  "evidence": f"closest: Task ID {self._ids[best]} ({self._roles[best]}) at {sim[best]:.3f}; {where}"}]
@@ -192,6 +224,51 @@ class TaskMatcher:
     def _row(self, text, key, k, method, similarity, evidence) -> dict:
         return {"text": text, "key": key, "task_id": int(self._ids[k]), "role_code": self._roles[k],
                 "method": method, "similarity": similarity, "evidence": evidence}
+
+    def automatic(self, text: str) -> list[dict]:
+        """`match_one` without the reviewed step: what the automatic steps alone decide."""
+        saved, self._reviewed = self._reviewed, {}
+        try:
+            return self.match_one(text)
+        finally:
+            self._reviewed = saved
+
+    def check_reviews(self) -> list[str]:
+        """Reviews that do not hold, one message each (CSV line, column, rule): a candidate task missing from the
+        spine or not a task of a successor of the old occupation; a reviewed statement that an automatic step
+        matches (a review never overrides one)."""
+        if self.reviews is None:
+            return []
+        where = f"dataset/curated/{REVIEWS}.csv"
+        problems = []
+        for line, row in self.reviews.iterrows():
+            k = self._pos.get(int(row["task_id"]))
+            if k is None:
+                problems.append(f"{where}: line {line}: column task_id: {int(row['task_id'])} is not an O*NET 30.2 task")
+                continue
+            allowed = set(self._successor_roles("onetsoc2010", row["old_role_code"])) | {row["old_role_code"]}
+            if self._roles[k] not in allowed:
+                problems.append(f"{where}: line {line}: column task_id: task {int(row['task_id'])} is a task of "
+                                f"{self._roles[k]}, not of a successor of {row['old_role_code']}")
+        for statement in self.reviews["statement"].drop_duplicates():
+            auto = self.automatic(statement)
+            if auto[0]["method"] != "none":
+                line = self.reviews.index[self.reviews["statement"] == statement][0]
+                problems.append(f"{where}: line {line}: column statement: {statement[:60]!r} is matched automatically "
+                                f"({auto[0]['method']}, task {auto[0]['task_id']}): drop its review")
+        return problems
+
+    def reviews_table(self) -> pd.DataFrame:
+        """The reviews as the `task_match_reviews` table: each candidate with its role and Dice similarity."""
+        if self.reviews is None:
+            return pd.DataFrame(columns=REVIEW_COLUMNS)
+        r = self.reviews.copy()
+        pos = r["task_id"].map(lambda t: self._pos[int(t)])
+        r["role_code"] = [self._roles[k] for k in pos]
+        r["similarity"] = [scoring.text_similarity(a, self._statements[k]) for a, k in zip(r["statement"], pos)]
+        r = r.sort_values(["statement", "candidate_rank"], ignore_index=True)
+        r["review_id"] = np.arange(1, len(r) + 1)
+        return r[REVIEW_COLUMNS]
 
     def match(self, texts) -> pd.DataFrame:
         """One row per (text, matched task), in input order; an unmatched text gives one row with a
@@ -206,7 +283,8 @@ class TaskMatcher:
 
 
 def from_frames(frames: dict[str, pd.DataFrame], **kwargs) -> TaskMatcher:
-    """The matcher over the build's frames: `tasks` (O*NET 30.2), `task_history`, `crosswalks`."""
+    """The matcher over the build's frames: `tasks` (O*NET 30.2), `task_history`, `crosswalks` (and `reviews`
+    if given)."""
     history = frames.get("task_history")
     if history is None:
         history = pd.DataFrame(columns=["list_id", "code_system", "occupation_code", "task_id", "statement"])
@@ -217,10 +295,21 @@ def from_frames(frames: dict[str, pd.DataFrame], **kwargs) -> TaskMatcher:
 
 def shared(ctx, **kwargs) -> TaskMatcher:
     """One matcher per build (its index over ~19k tasks and ~57k history statements takes seconds to make):
-    made on first use from the build's frames, then reused by every step that matches task text."""
+    made on first use from the build's frames, then reused by every step that matches task text.
+
+    The reviewed candidates come from `dataset/curated/task_match_reviews.csv`; the build fails on a review
+    that does not hold, and writes them as the `task_match_reviews` table."""
     key = ("task_matcher", tuple(sorted(kwargs.items())))
     if key not in ctx.cache:
-        ctx.cache[key] = from_frames(ctx.frames, **kwargs)
+        from taskshift.build import curated
+        from taskshift.build.assemble import BuildError
+
+        matcher = from_frames(ctx.frames, reviews=curated.read(REVIEWS), **kwargs)
+        problems = matcher.check_reviews()
+        if problems:
+            raise BuildError(problems)
+        ctx.frames[REVIEWS] = matcher.reviews_table()
+        ctx.cache[key] = matcher
     return ctx.cache[key]
 
 

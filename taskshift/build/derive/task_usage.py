@@ -70,7 +70,7 @@ def derive(ctx) -> None:
     ctx.frames["task_usage"] = usage
     ctx.note(f"task_match.{SOURCE}", summary,
              "Anthropic task_pct_v2 statements matched to O*NET 30.2 tasks: statements and share of task-mapped "
-             "conversations by method (text, task_id, reworded, none), share_matched, thresholds, largest unmatched")
+             "conversations by method (text, task_id, reworded, reviewed, none), share_matched, thresholds, largest unmatched")
     by = summary["by_method"]
     facts = {
         "anthropic.statements": (summary["statements"], "distinct task_pct_v2 statements after normalisation ('none' excluded)"),
