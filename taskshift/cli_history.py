@@ -15,7 +15,7 @@ def _money(x) -> str:
 
 
 def render_oews(o) -> list[str]:
-    out = ["employment and wages (BLS OEWS, May of each year; nominal wages)"]
+    out = ["employment and wages (BLS OEWS, May of each year; wages nominal, real in May 2025 dollars)"]
     if o.labor_code is None:
         return out + ["  OEWS publishes no figures for this role"]
     shared = f", shared by {o.roles_sharing} roles (the code's figures, not the role's)" if o.roles_sharing > 1 else ""
@@ -23,13 +23,17 @@ def render_oews(o) -> list[str]:
     for y in o.years:
         flag = f" ({y.wage_flag})" if y.wage_flag else ""
         emp = "-" if y.employment is None else f"{y.employment:,}"
-        out.append(f"  {y.year}: employment {emp}, mean wage {_money(y.mean_wage)}, median {_money(y.median_wage)}{flag}")
+        out.append(f"  {y.year}: employment {emp}, mean wage {_money(y.mean_wage)} (real {_money(y.mean_wage_real)}), "
+                   f"median {_money(y.median_wage)}{flag}")
     c, a = o.change, o.all_occupations
     out += [f"  employment 2019-2022 (before ChatGPT) {_pct(c.employment_change_2019_2022_pct)} "
             f"(all occupations {_pct(a.employment_change_2019_2022_pct)}); 2022-2025 (since) "
             f"{_pct(c.employment_change_2022_2025_pct)} (all {_pct(a.employment_change_2022_2025_pct)})",
             f"  mean wage 2019-2022 {_pct(c.mean_wage_change_2019_2022_pct)} (all {_pct(a.mean_wage_change_2019_2022_pct)}); "
-            f"2022-2025 {_pct(c.mean_wage_change_2022_2025_pct)} (all {_pct(a.mean_wage_change_2022_2025_pct)})",
+            f"2022-2025 {_pct(c.mean_wage_change_2022_2025_pct)} (all {_pct(a.mean_wage_change_2022_2025_pct)}) nominal",
+            f"  real mean wage 2019-2022 {_pct(c.mean_wage_real_change_2019_2022_pct)} "
+            f"(all {_pct(a.mean_wage_real_change_2019_2022_pct)}); 2022-2025 {_pct(c.mean_wage_real_change_2022_2025_pct)} "
+            f"(all {_pct(a.mean_wage_real_change_2022_2025_pct)})",
             f"  projected 2024-34 (BLS EP): {_pct(o.projected_change_pct)}", f"  wages: {o.wages}"]
     return out
 

@@ -1369,6 +1369,26 @@ def weighted_change_pct(start, end, weight) -> float:
     return float(np.sum(w[ok] * (e[ok] / s[ok] - 1.0)) / np.sum(w[ok]) * 100.0)
 
 
+#: The year whose dollars real wages are expressed in (the newest OEWS year), by the May CPI-U (table `cpi`).
+REAL_WAGE_BASE_YEAR = 2025
+
+
+def real_change_pct(nominal_pct, cpi_start: float, cpi_end: float):
+    """A nominal change (%) between two years as a real one (%): (1 + n/100) x cpi_start / cpi_end - 1, x 100.
+
+    Because the deflator is one number per pair of years, the real change of a weighted mean of nominal
+    changes is the weighted mean of the real changes (the map is affine)."""
+    n = np.asarray(nominal_pct, dtype="float64")
+    out = ((1.0 + n / 100.0) * float(cpi_start) / float(cpi_end) - 1.0) * 100.0
+    return float(out) if out.ndim == 0 else out
+
+
+def deflate(nominal, cpi_year, cpi_base: float):
+    """A nominal amount of a year in base-year dollars: nominal x cpi_base / cpi_year (cpi_year: one index, or
+    one per amount)."""
+    return np.asarray(nominal, dtype="float64") * float(cpi_base) / np.asarray(cpi_year, dtype="float64")
+
+
 def consensus_band(centre) -> np.ndarray:
     """low / medium / high of a consensus centre (0-100) by CONSENSUS_LEVELS; None where missing."""
     c = np.asarray(centre, dtype="float64")

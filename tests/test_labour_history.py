@@ -142,13 +142,62 @@ def test_history_oews_section_api_library_cli(built_db, conn, capsys):
     assert [y.employment for y in o.years] == [159_930, 151_520, 147_170, 157_380, 154_230, 135_280, 127_080]
     (row,) = conn.execute("select employment_change_2022_2025_pct from oews_change where code = '43-9021'").fetchall()
     assert o.change.employment_change_2022_2025_pct == row[0] and o.projected_change_pct == -25.9
-    assert "no real wages" in o.wages and any("causal" in c for c in o.caveats)
+    assert "real: May 2025 dollars" in o.wages and any("causal" in c for c in o.caveats)
+    cpi = dict(conn.execute("select year, value from cpi").fetchall())
+    y22 = next(y for y in o.years if y.year == 2022)
+    assert y22.mean_wage_real == round(y22.mean_wage * cpi[2025] / cpi[2022])
+    assert o.change.mean_wage_real_change_2022_2025_pct == pytest.approx(
+        100 * (43_310 / 37_970 * cpi[2022] / cpi[2025] - 1))
     assert cli.main(["history", "43-9021.00", "--db", str(built_db)]) == 0
     text = capsys.readouterr().out
     assert "2025: employment 127,080" in text and "2022-2025 (since) -19.3%" in text
+    assert "real mean wage 2019-2022 -4.5%" in text and "(real $43,310)" in text
     # a shared code says so; a role OEWS does not publish has no series but a valid answer
     shared = taskshift.history("15-1299.08", conn=taskshift.connect(built_db)).oews
     assert shared.labor_code == "15-1299" and shared.roles_sharing == 10
     military = conn.execute("select code from roles where labor_code is null limit 1").fetchone()[0]
     none = taskshift.history(military, conn=taskshift.connect(built_db)).oews
     assert none.labor_code is None and none.years == [] and none.all_occupations.employment_change_2022_2025_pct > 5
+
+
+def test_cpi_is_the_bls_series_and_deflates_wages(conn):
+    """The curated May CPI-U equals BLS's series CUUR0000SA0 as the cpi package (PyPI, cpi==2.1.0) ships it, read
+    straight from its database; real wages and real changes are the nominal ones deflated by hand."""
+    import importlib.util
+    import sqlite3
+    from pathlib import Path
+
+    db = Path(importlib.util.find_spec("cpi").origin).parent / "cpi.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as ref:
+        published = dict(ref.execute("select year, value from indexes where series = 'CUUR0000SA0' and period = 'M05' "
+                                     "and year between 2019 and 2025").fetchall())
+    ours = frame(conn, "select * from cpi").set_index("year")
+    assert ours["value"].to_dict() == published and len(published) == 7
+    assert (ours["series_id"] == "CUUR0000SA0").all() and (ours["month"] == 5).all()
+    assert ours.loc[2025, "to_base"] == 1.0 and ours.loc[2019, "to_base"] == pytest.approx(321.465 / 256.092)
+    series = frame(conn, "select year, mean_wage, mean_wage_real, median_wage, median_wage_real from oews_series "
+                         "where code = '00-0000' order by year").set_index("year")
+    assert (series["mean_wage_real"] == (series["mean_wage"] * ours["to_base"]).round().astype("int64")).all()
+    total = frame(conn, "select * from oews_change where code = '00-0000'").iloc[0]
+    for a, b in ((2019, 2022), (2022, 2025)):
+        for w in ("mean_wage", "median_wage"):
+            real = 100 * (total[f"{w}_{b}"] / total[f"{w}_{a}"] * published[a] / published[b] - 1)
+            assert total[f"{w}_real_change_{a}_{b}_pct"] == pytest.approx(real)
+    # all occupations: nominal +12.7% since ChatGPT is +2.5% after inflation; before, +15.7% was +1.4%
+    assert round(total["mean_wage_real_change_2022_2025_pct"], 1) == 2.5
+    assert round(total["mean_wage_real_change_2019_2022_pct"], 1) == 1.4
+    band = frame(conn, "select * from exposure_showing_up where group_id = 'consensus' and bin = 'high'").iloc[0]
+    assert band["real_mean_wage_change_since_pct"] == pytest.approx(
+        100 * ((1 + band["mean_wage_change_since_pct"] / 100) * published[2022] / published[2025] - 1))
+
+
+def test_a_missing_cpi_year_fails_the_build_naming_the_file():
+    from taskshift.build.assemble import BuildError
+    from taskshift.build.derive import labour_history
+
+    cpi = pd.DataFrame({"series_id": "CUUR0000SA0", "year": [2019, 2020, 2021, 2022, 2023, 2025], "month": 5,
+                        "value": [256.092, 256.394, 269.195, 292.296, 304.127, 321.465], "source": "test"})
+    with pytest.raises(BuildError) as err:
+        labour_history.cpi_table(cpi)
+    assert err.value.problems == ["dataset/curated/cpi.csv: column year: the May CPI-U of [2024] is missing "
+                                  "(every OEWS year 2019-2025 needs one)"]

@@ -101,11 +101,12 @@ OEWS_CAVEATS = (
     "Annual estimates dated May: May 2022 is six months before ChatGPT (30 November 2022).",
     "Each estimate pools three years of survey panels, so a May 2025 figure still holds 2022-2023 responses.",
     "The periods differ in more than AI: the pandemic and its recovery before, interest rates and the tech hiring cycle since.",
-    "Wage and salary jobs only (no self-employed); wages are nominal.",
+    "Wage and salary jobs only (no self-employed); wages nominal, and real in May 2025 dollars by the May CPI-U.",
     "May 2019-2020 use hybrid SOC 2010/2018 codes: a code new in SOC 2018 has no figure before May 2021.",
     "Nothing here is a causal estimate of what AI did.",
 )
-OEWS_WAGES = "nominal USD: no consumer price index is among the pinned sources, so no real wages (they need one)"
+OEWS_WAGES = ("nominal USD, and real: May 2025 dollars, deflated by the May CPI-U (BLS series CUUR0000SA0, table cpi); "
+              "real changes = (1 + nominal) x CPI(start) / CPI(end) - 1")
 _CHANGE_FIELDS = tuple(m.OewsChange.model_fields)
 
 
@@ -121,13 +122,16 @@ def oews(conn: sqlite3.Connection, code: str) -> m.OewsHistory:
     if total.empty:  # a database built without the OEWS series
         raise NotFound("role_code", f"no OEWS series in this database for {code!r}", "no_oews_series")
     change = _sql(conn, "select * from oews_change where code = ?", (labor_code,)) if labor_code else total.iloc[0:0]
-    years = _sql(conn, "select year, employment, mean_wage, median_wage, wage_flag from oews_series where code = ? "
+    years = _sql(conn, "select year, employment, mean_wage, median_wage, mean_wage_real, median_wage_real, wage_flag "
+                       "from oews_series where code = ? "
                        "order by year", (labor_code,)) if labor_code else None
     c = change.iloc[0] if len(change) else None
     series = [] if years is None else [
         m.OewsYear(year=int(r.year), employment=None if pd.isna(r.employment) else int(r.employment),
                    mean_wage=None if pd.isna(r.mean_wage) else int(r.mean_wage),
                    median_wage=None if pd.isna(r.median_wage) else int(r.median_wage),
+                   mean_wage_real=None if pd.isna(r.mean_wage_real) else int(r.mean_wage_real),
+                   median_wage_real=None if pd.isna(r.median_wage_real) else int(r.median_wage_real),
                    wage_flag=r.wage_flag if isinstance(r.wage_flag, str) else None) for r in years.itertuples(index=False)]
     return m.OewsHistory(
         labor_code=labor_code, code_title=None if c is None else c["title"], code_kind=None if c is None else c["code_kind"],

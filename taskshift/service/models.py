@@ -834,17 +834,24 @@ class OewsYear(_Response):
     employment: int | None = Field(description="Wage and salary jobs of the code, rounded to 10 (null: not published)")
     mean_wage: int | None = Field(description="Mean annual wage, nominal USD")
     median_wage: int | None = Field(description="Median annual wage, nominal USD (null if top-coded or hourly only)")
+    mean_wage_real: int | None = Field(description="Mean annual wage in May 2025 dollars (May CPI-U, table cpi)")
+    median_wage_real: int | None = Field(description="Median annual wage in May 2025 dollars")
     wage_flag: str | None = Field(description="Why a wage is null (top_coded, annual_only, hourly_only, not_available)")
 
 
 class OewsChange(_Response):
-    """Changes before ChatGPT (May 2019 -> May 2022) and since (May 2022 -> May 2025), %, nominal wages."""
+    """Changes before ChatGPT (May 2019 -> May 2022) and since (May 2022 -> May 2025), %: wages nominal and real
+    (deflated by the May CPI-U of the two years)."""
     employment_change_2019_2022_pct: float | None
     employment_change_2022_2025_pct: float | None
     mean_wage_change_2019_2022_pct: float | None
     mean_wage_change_2022_2025_pct: float | None
     median_wage_change_2019_2022_pct: float | None
     median_wage_change_2022_2025_pct: float | None
+    mean_wage_real_change_2019_2022_pct: float | None
+    mean_wage_real_change_2022_2025_pct: float | None
+    median_wage_real_change_2019_2022_pct: float | None
+    median_wage_real_change_2022_2025_pct: float | None
 
 
 class OewsHistory(_Response):

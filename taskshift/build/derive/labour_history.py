@@ -10,9 +10,10 @@ Input: `oews_history` (OEWS national May 2019 -> May 2025, `taskshift.build.inge
   no row after 2020), `years_published`, `roles_sharing` (O*NET roles whose labour figures come from
   the code: a shared code's figures belong to the code, never to one role).
 - `oews_change`: one row per OEWS code: the May 2019, 2022 and 2025 figures and the changes before
-  ChatGPT (2019 -> 2022) and since (2022 -> 2025), employment and wages. Wages are NOMINAL: no consumer
-  price index is among the pinned sources, so no real wage is computed (a CPI file would be one
-  more source; none is invented here).
+  ChatGPT (2019 -> 2022) and since (2022 -> 2025), employment and wages, nominal and real.
+- `cpi`: the May CPI-U (BLS series CUUR0000SA0) of each OEWS year, curated in dataset/curated/cpi.csv;
+  real wages are in May 2025 dollars (`scoring.REAL_WAGE_BASE_YEAR`): a May wage deflated by the May
+  index (`scoring.deflate`, `scoring.real_change_pct`).
 - `exposure_showing_up`: employment and wage change 2022 -> 2025 against 2019 -> 2022 by consensus
   exposure band (and over the predicted families only, and the observed ones only) and by each
   measure's quintile. Unit: OEWS detailed codes published in May 2019, 2022 and 2025 under the same
@@ -36,7 +37,7 @@ from taskshift import scoring
 Y0, Y1, Y2 = scoring.BEFORE_YEARS[0], scoring.SINCE_YEARS[0], scoring.SINCE_YEARS[1]
 
 SERIES_COLUMNS = ["code", "year", "title", "o_group", "code_kind", "employment", "employment_rse", "mean_wage",
-                  "median_wage", "mean_hourly_wage", "median_hourly_wage", "wage_flag", "years_published",
+                  "median_wage", "mean_wage_real", "median_wage_real", "mean_hourly_wage", "median_hourly_wage", "wage_flag", "years_published",
                   "complete_series", "roles_sharing"]
 
 #: Groupings of `exposure_showing_up`: name -> (role_consensus column, what it is).
@@ -62,8 +63,27 @@ def code_kinds(series: pd.DataFrame, soc_groups: pd.DataFrame) -> pd.Series:
     return pd.Series(kind, index=codes.to_numpy())
 
 
-def series_table(history: pd.DataFrame, soc_groups: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
+def cpi_table(cpi: pd.DataFrame) -> pd.DataFrame:
+    """The curated May CPI-U with `to_base`: the factor from a year's dollars to REAL_WAGE_BASE_YEAR dollars."""
+    c = cpi.sort_values("year", ignore_index=True)
+    years = set(c["year"].astype(int))
+    if years != set(scoring.OEWS_YEARS):
+        from taskshift.build.assemble import BuildError
+        raise BuildError([f"dataset/curated/cpi.csv: column year: the May CPI-U of {sorted(set(scoring.OEWS_YEARS) - years)} "
+                          f"is missing (every OEWS year {scoring.OEWS_YEARS[0]}-{scoring.OEWS_YEARS[-1]} needs one)"])
+    base = float(c.loc[c["year"] == scoring.REAL_WAGE_BASE_YEAR, "value"].iloc[0])
+    c["to_base"] = base / c["value"].astype("float64")
+    return c[["series_id", "year", "month", "value", "to_base", "source"]]
+
+
+def series_table(history: pd.DataFrame, soc_groups: pd.DataFrame, roles: pd.DataFrame,
+                 cpi: pd.DataFrame) -> pd.DataFrame:
     s = history.copy()
+    index = s["year"].map(cpi.set_index("year")["value"]).astype("float64")
+    base = float(cpi.set_index("year").loc[scoring.REAL_WAGE_BASE_YEAR, "value"])
+    for col in ("mean_wage", "median_wage"):
+        s[f"{col}_real"] = pd.Series(np.round(scoring.deflate(s[col].astype("float64"), index, base)),
+                                     index=s.index).astype("Int64")
     s["code_kind"] = s["code"].map(code_kinds(s, soc_groups))
     published = s[s["employment"].notna()].groupby("code")["year"].nunique()
     s["years_published"] = s["code"].map(published).fillna(0).astype("int64")
@@ -73,8 +93,9 @@ def series_table(history: pd.DataFrame, soc_groups: pd.DataFrame, roles: pd.Data
     return s[SERIES_COLUMNS].sort_values(["code", "year"], ignore_index=True)
 
 
-def change_table(series: pd.DataFrame) -> pd.DataFrame:
-    """One row per code: the figures of May 2019, 2022 and 2025 and the changes between them (%)."""
+def change_table(series: pd.DataFrame, cpi: pd.DataFrame) -> pd.DataFrame:
+    """One row per code: the figures of May 2019, 2022 and 2025 and the changes between them (%), wages
+    nominal and real (deflated by the May CPI-U of the two years)."""
     wide = series.pivot(index="code", columns="year", values=["employment", "mean_wage", "median_wage"])
     last = series.sort_values("year").groupby("code").last()
     out = pd.DataFrame(index=wide.index)
@@ -90,6 +111,11 @@ def change_table(series: pd.DataFrame) -> pd.DataFrame:
         a, b, c = (out[f"{what}_{y}"].astype("float64") for y in (Y0, Y1, Y2))
         out[f"{what}_change_{Y0}_{Y1}_pct"] = scoring.index_change_pct(b, a)
         out[f"{what}_change_{Y1}_{Y2}_pct"] = scoring.index_change_pct(c, b)
+    index = cpi.set_index("year")["value"]
+    for what in ("mean_wage", "median_wage"):
+        for y0, y1 in ((Y0, Y1), (Y1, Y2)):
+            out[f"{what}_real_change_{y0}_{y1}_pct"] = scoring.real_change_pct(
+                out[f"{what}_change_{y0}_{y1}_pct"].astype("float64"), index[y0], index[y1])
     out.index.name = "code"
     return out.reset_index()
 
@@ -105,7 +131,7 @@ def code_exposure(roles: pd.DataFrame, consensus: pd.DataFrame, exposure: pd.Dat
     return by_code.join(per_measure, how="outer").join(roles_n, how="left")
 
 
-def _summary(panel: pd.DataFrame, since_all: pd.DataFrame) -> dict:
+def _summary(panel: pd.DataFrame, since_all: pd.DataFrame, cpi: pd.Series) -> dict:
     w = {
         "codes": int(len(panel)),
         "roles": int(panel["n_roles"].sum()),
@@ -126,21 +152,26 @@ def _summary(panel: pd.DataFrame, since_all: pd.DataFrame) -> dict:
     }
     w["difference_pts"] = w["employment_change_since_pct"] - w["employment_change_before_pct"]
     w["wage_difference_pts"] = w["mean_wage_change_since_pct"] - w["mean_wage_change_before_pct"]
+    w["real_mean_wage_change_before_pct"] = scoring.real_change_pct(w["mean_wage_change_before_pct"], cpi[Y0], cpi[Y1])
+    w["real_mean_wage_change_since_pct"] = scoring.real_change_pct(w["mean_wage_change_since_pct"], cpi[Y1], cpi[Y2])
+    w["real_wage_difference_pts"] = w["real_mean_wage_change_since_pct"] - w["real_mean_wage_change_before_pct"]
     return w
 
 
-def showing_up(changes: pd.DataFrame, exposure_by_code: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
+def showing_up(changes: pd.DataFrame, exposure_by_code: pd.DataFrame, measures: pd.DataFrame,
+               cpi: pd.DataFrame) -> pd.DataFrame:
     """The `exposure_showing_up` rows: every grouping and bin, with an `all` row per grouping."""
     det = changes[changes["o_group"] == "detailed"].set_index("code")
     det = det.join(exposure_by_code, how="inner")  # codes some role maps to
     det = det[det[f"employment_{Y1}"].notna() & det[f"employment_{Y2}"].notna()]
     panel = det[det[f"employment_{Y0}"].notna()]
+    index = cpi.set_index("year")["value"].astype("float64")
     rows = []
 
     def add(grouping, measure_id, evidence, bin_, order, lower, upper, in_bin_panel, in_bin_since):
         rows.append({"grouping": grouping, "group_id": measure_id or grouping, "measure_id": measure_id, "evidence": evidence, "bin": bin_,
                      "bin_order": order, "lower": lower, "upper": upper,
-                     **_summary(panel[in_bin_panel], det[in_bin_since])})
+                     **_summary(panel[in_bin_panel], det[in_bin_since], index)})
 
     bands = [("low", 0.0, scoring.CONSENSUS_LEVELS[0]), ("medium", scoring.CONSENSUS_LEVELS[0], scoring.CONSENSUS_LEVELS[1]),
              ("high", scoring.CONSENSUS_LEVELS[1], 100.0)]
@@ -176,8 +207,12 @@ def totals_check(series: pd.DataFrame) -> dict:
 def derive(ctx) -> None:
     if "oews_history" not in ctx.frames:
         return
-    series = series_table(ctx.frames["oews_history"], ctx.frames["soc_groups"], ctx.frames["roles"])
-    changes = change_table(series)
+    from taskshift.build import curated
+
+    cpi = cpi_table(curated.read("cpi"))
+    ctx.frames["cpi"] = cpi
+    series = series_table(ctx.frames["oews_history"], ctx.frames["soc_groups"], ctx.frames["roles"], cpi)
+    changes = change_table(series, cpi)
     ctx.frames["oews_series"] = series
     ctx.frames["oews_change"] = changes
     complete = series.loc[(series["o_group"] == "detailed") & (series["complete_series"] == 1), "code"].nunique()
@@ -188,13 +223,14 @@ def derive(ctx) -> None:
         "unpublished": {"2020": "13-1074 Farm Labor Contractors: employment '**'",
                         "2022": "29-1024 Prosthodontists not published",
                         "2025": "11-1030/11-1031 Legislators not published; their jobs stay inside 11-1000 Top Executives"},
-        "wages": "nominal USD (OEWS annual mean and median); no CPI among the pinned sources, so no real wages",
+        "wages": f"nominal USD (OEWS annual mean and median) and real: May {scoring.REAL_WAGE_BASE_YEAR} dollars by the May "
+                 "CPI-U (BLS CUUR0000SA0, table cpi)",
     }, "OEWS May 2019-2025 series: codes, kinds, codes with a complete series, and per year the all-occupations total "
        "against the sum of detailed codes (the difference is rounding plus the codes OEWS does not publish in detail)")
     if "role_consensus" not in ctx.frames or "role_exposure" not in ctx.frames:
         return
     by_code = code_exposure(ctx.frames["roles"], ctx.frames["role_consensus"], ctx.frames["role_exposure"])
-    table = showing_up(changes, by_code, ctx.frames["measures"])
+    table = showing_up(changes, by_code, ctx.frames["measures"], cpi)
     ctx.frames["exposure_showing_up"] = table
     cons = table[table["grouping"] == "consensus"].set_index("bin")
     ctx.note("exposure_showing_up", {
