@@ -35,6 +35,13 @@ def render_oews(o) -> list[str]:
             f"(all {_pct(a.mean_wage_real_change_2019_2022_pct)}); 2022-2025 {_pct(c.mean_wage_real_change_2022_2025_pct)} "
             f"(all {_pct(a.mean_wage_real_change_2022_2025_pct)})",
             f"  projected 2024-34 (BLS EP): {_pct(o.projected_change_pct)}", f"  wages: {o.wages}"]
+    b = o.bridge
+    if b is not None:
+        how = (f"employment 2019-2022 {_pct(c.bridge_employment_change_2019_2022_pct)}, mean wage "
+               f"{_pct(c.bridge_mean_wage_change_2019_2022_pct)}" if b.bridged else
+               f"not used: its May 2021 members hold {b.continuity_2020_2021:.2f}x its May 2020 employment")
+        out.insert(-2, f"  before May 2021 OEWS published it inside {b.unit_code} {b.unit_title} (with "
+                       f"{', '.join(x for x in b.members if x != o.labor_code)}): {how}")
     return out
 
 

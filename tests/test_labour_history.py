@@ -96,15 +96,32 @@ def test_changes_per_code(conn):
 
 
 def test_showing_up_recomputed_for_one_band(conn):
-    """The consensus 'high' band from role_consensus, roles and oews_change, recomputed here."""
+    """The consensus 'high' band from role_consensus, roles, oews_change and the bridge units (oews_bridges,
+    oews_series), recomputed here."""
     roles = frame(conn, "select r.labor_code, c.centre from roles r join role_consensus c on c.role_code = r.code "
                         "where r.labor_code is not null")
     by_code = roles.groupby("labor_code")["centre"].mean().dropna()
     change = frame(conn, "select * from oews_change where o_group = 'detailed'").set_index("code")
     high = change.loc[change.index.isin(by_code.index[by_code >= 200 / 3])]
-    panel = high.dropna(subset=["employment_2019", "employment_2022", "employment_2025"])
+    panel = high.dropna(subset=["employment_2019", "employment_2022", "employment_2025"])[
+        ["employment_2019", "employment_2022", "employment_2025", "mean_wage_2022", "mean_wage_2025"]]
+    # bridge units: the May 2019 code against its members' sums; exposure = the mean over the members' roles
+    bridges = frame(conn, "select unit_code, code from oews_bridges where bridged = 1")
+    member_roles = roles.merge(bridges, left_on="labor_code", right_on="code")
+    unit_centre = member_roles.groupby("unit_code")["centre"].mean()
+    series = frame(conn, "select code, year, employment, mean_wage from oews_series")
+    units = []
+    for unit in unit_centre.index[unit_centre >= 200 / 3]:
+        own = series[(series["code"] == unit) & (series["year"] == 2019)].iloc[0]
+        m = series[series["code"].isin(bridges.loc[bridges["unit_code"] == unit, "code"])]
+        y = {yr: m[m["year"] == yr] for yr in (2022, 2025)}
+        units.append({"employment_2019": own["employment"], **{f"employment_{yr}": y[yr]["employment"].sum() for yr in y},
+                      # the members' employment-weighted mean wage; none if a member has no wage
+                      **{f"mean_wage_{yr}": (y[yr]["employment"] * y[yr]["mean_wage"]).sum() / y[yr]["employment"].sum()
+                         if y[yr]["mean_wage"].notna().all() else float("nan") for yr in y}})
+    panel = pd.concat([panel, pd.DataFrame(units)], ignore_index=True)
     row = frame(conn, "select * from exposure_showing_up where group_id = 'consensus' and bin = 'high'").iloc[0]
-    assert row["codes"] == len(panel) == 209
+    assert row["codes"] == len(panel) == 216 and row["bridged_units"] == len(units) == 7
     assert row["employment_2022"] == panel["employment_2022"].sum()
     assert row["employment_change_before_pct"] == pytest.approx(100 * (panel["employment_2022"].sum() / panel["employment_2019"].sum() - 1))
     assert row["employment_change_since_pct"] == pytest.approx(100 * (panel["employment_2025"].sum() / panel["employment_2022"].sum() - 1))
@@ -116,10 +133,53 @@ def test_showing_up_recomputed_for_one_band(conn):
     # the figures quoted in docs/observed.md: the most exposed band grew slower since ChatGPT than the least exposed
     bands = frame(conn, "select bin, employment_change_since_pct from exposure_showing_up where group_id = 'consensus'")
     since = bands.set_index("bin")["employment_change_since_pct"].round(2).to_dict()
-    assert since == {"all": 4.88, "low": 6.07, "medium": 6.29, "high": 1.64}
+    assert since == {"all": 5.13, "low": 6.11, "medium": 6.66, "high": 2.10}
     groups = frame(conn, "select grouping, count(*) n from exposure_showing_up group by grouping").set_index("grouping")["n"]
     measures = frame(conn, "select count(distinct measure_id) n from role_exposure")["n"][0]
     assert groups.to_dict() == {"consensus": 4, "observed": 4, "predicted": 4, "measure_quintile": 6 * measures}
+
+
+def test_the_soc_break_is_bridged(conn, built_db, capsys):
+    """Every SOC 2018 detailed code OEWS first publishes in May 2021 sits in one May 2019-2020 unit; software
+    developers get a before-ChatGPT change through 15-1256 (with 15-1253), recomputed from the raw series;
+    a unit whose two ends do not meet (15-2098 -> data scientists) is not used, and says why."""
+    b = frame(conn, "select * from oews_bridges")
+    first = frame(conn, "select code from oews_series where o_group = 'detailed' and employment is not null "
+                        "group by code having min(year) = 2021")["code"]
+    assert sorted(b["code"]) == sorted(first) and len(first) == 72 and not b["code"].duplicated().any()
+    assert b.drop_duplicates("unit_code")["method"].value_counts().to_dict() == {"hybrid_title": 24, "soc_broad": 6}
+    dev = b[b["unit_code"] == "15-1256"]
+    assert sorted(dev["code"]) == ["15-1252", "15-1253"] and dev["bridged"].eq(1).all()
+    s = frame(conn, "select code, year, employment from oews_series where code in ('15-1256', '15-1252', '15-1253')")
+    e = s.set_index(["code", "year"])["employment"]
+    expected = 100 * ((e["15-1252", 2022] + e["15-1253", 2022]) / e["15-1256", 2019] - 1)
+    c = frame(conn, "select * from oews_change where code = '15-1252'").iloc[0]
+    assert c["bridge_code"] == "15-1256" and c["bridge_employment_change_2019_2022_pct"] == pytest.approx(expected)
+    assert round(expected, 1) == 23.1 and pd.isna(c["employment_change_2019_2022_pct"])
+    ds = frame(conn, "select * from oews_bridges where code = '15-2051'").iloc[0]
+    assert ds["unit_code"] == "15-2098" and ds["bridged"] == 0 and round(ds["continuity_2020_2021"], 2) == 1.84
+    assert pd.isna(frame(conn, "select * from oews_change where code = '15-2051'").iloc[0]["bridge_employment_change_2019_2022_pct"])
+    # the history answer and the CLI say it
+    h = taskshift.history("15-1252.00", conn=taskshift.connect(built_db)).oews
+    assert h.bridge.unit_code == "15-1256" and h.bridge.bridged and h.bridge.members == ["15-1252", "15-1253"]
+    assert h.change.bridge_employment_change_2019_2022_pct == pytest.approx(expected)
+    assert cli.main(["history", "15-1252.00", "--db", str(built_db)]) == 0
+    assert "inside 15-1256 Software Developers and Software Quality Assurance Analysts and Testers (with 15-1253): " \
+           "employment 2019-2022 +23.1%" in capsys.readouterr().out
+
+
+def test_a_bridge_member_that_does_not_fit_fails_the_build(conn):
+    from taskshift.build.assemble import BuildError
+    from taskshift.build.derive import labour_history
+
+    series = frame(conn, "select * from oews_series")
+    soc = frame(conn, "select * from soc_groups")
+    rows = pd.DataFrame({"unit_code": ["15-1256", "15-1256"], "code": ["15-1252", "15-1211"], "note": "test",
+                         "source": "test"}, index=[2, 3])
+    with pytest.raises(BuildError) as err:
+        labour_history.bridge_members(series, soc, rows)
+    assert err.value.problems == ["dataset/curated/oews_bridges.csv: line 3: column code: 15-1211 is not a detailed code "
+                                  "OEWS first publishes in May 2021"]
 
 
 def _api(built_db, path):

@@ -126,6 +126,15 @@ def oews(conn: sqlite3.Connection, code: str) -> m.OewsHistory:
                        "from oews_series where code = ? "
                        "order by year", (labor_code,)) if labor_code else None
     c = change.iloc[0] if len(change) else None
+    bridge = None
+    if labor_code and _q(conn, "select 1 from sqlite_master where name = 'oews_bridges'").fetchone():
+        b = _sql(conn, "select * from oews_bridges where unit_code = (select unit_code from oews_bridges where code = ?) "
+                       "order by code", (labor_code,))
+        if len(b):
+            r0 = b.iloc[0]
+            bridge = m.OewsBridge(unit_code=r0["unit_code"], unit_title=r0["unit_title"], method=r0["method"],
+                                  members=b["code"].tolist(), continuity_2020_2021=_f(r0["continuity_2020_2021"]),
+                                  bridged=bool(r0["bridged"]))
     series = [] if years is None else [
         m.OewsYear(year=int(r.year), employment=None if pd.isna(r.employment) else int(r.employment),
                    mean_wage=None if pd.isna(r.mean_wage) else int(r.mean_wage),
@@ -136,7 +145,7 @@ def oews(conn: sqlite3.Connection, code: str) -> m.OewsHistory:
     return m.OewsHistory(
         labor_code=labor_code, code_title=None if c is None else c["title"], code_kind=None if c is None else c["code_kind"],
         roles_sharing=0 if c is None else int(c["roles_sharing"]), complete_series=bool(c is not None and c["complete_series"]),
-        years=series, change=_change(c), all_occupations=_change(total.iloc[0]), projected_change_pct=_f(projected),
+        years=series, change=_change(c), all_occupations=_change(total.iloc[0]), projected_change_pct=_f(projected), bridge=bridge,
         wages=OEWS_WAGES, source=OEWS_SOURCE, caveats=list(OEWS_CAVEATS))
 
 

@@ -852,6 +852,21 @@ class OewsChange(_Response):
     mean_wage_real_change_2022_2025_pct: float | None
     median_wage_real_change_2019_2022_pct: float | None
     median_wage_real_change_2022_2025_pct: float | None
+    bridge_employment_change_2019_2022_pct: float | None = Field(None, description=(
+        "A code first published in May 2021: the 2019 -> 2022 employment change of the May 2019-2020 code that held it "
+        "(oews_bridges), i.e. of this code and the others it was published with; null if none or not bridged"))
+    bridge_mean_wage_change_2019_2022_pct: float | None = Field(None, description="The same for the mean wage, nominal")
+    bridge_mean_wage_real_change_2019_2022_pct: float | None = Field(None, description="The same, real (May CPI-U)")
+
+
+class OewsBridge(_Response):
+    """The May 2019-2020 code that held a code new in May 2021, and whether its series is used (oews_bridges)."""
+    unit_code: str
+    unit_title: str
+    method: Literal["hybrid_title", "soc_broad"]
+    members: list[str] = Field(description="The SOC 2018 codes the unit holds from May 2021 (this code among them)")
+    continuity_2020_2021: float | None = Field(description="The members' May 2021 employment / the unit's May 2020")
+    bridged: bool = Field(description="true: continuity within 15% of 1, the unit's before-change is given (change.bridge_*)")
 
 
 class OewsHistory(_Response):
@@ -865,7 +880,9 @@ class OewsHistory(_Response):
     change: OewsChange
     all_occupations: OewsChange = Field(description="The same changes for all occupations (OEWS 00-0000)")
     projected_change_pct: float | None = Field(description="BLS EP 2024-34 projected change of the code, %, beside the observed")
-    wages: str = Field(description="Nominal; real wages need a consumer price index, which no pinned source holds")
+    bridge: OewsBridge | None = Field(None, description=(
+        "How the SOC 2010 -> 2018 break is bridged for a code first published in May 2021 (oews_bridges); null otherwise"))
+    wages: str = Field(description="Nominal USD, and real in May 2025 dollars (May CPI-U, table cpi)")
     source: str
     caveats: list[str]
 

@@ -11,6 +11,16 @@ Input: `oews_history` (OEWS national May 2019 -> May 2025, `taskshift.build.inge
   the code: a shared code's figures belong to the code, never to one role).
 - `oews_change`: one row per OEWS code: the May 2019, 2022 and 2025 figures and the changes before
   ChatGPT (2019 -> 2022) and since (2022 -> 2025), employment and wages, nominal and real.
+- `oews_bridges`: the SOC 2010 -> 2018 break bridged. A SOC 2018 detailed code first published in May
+  2021 sits, in May 2019-2020, inside one code of those years: a BLS hybrid code (curated in
+  dataset/curated/oews_bridges.csv from the hybrid titles, e.g. 15-1256 = 15-1252 Software Developers +
+  15-1253 QA Analysts and Testers) or its SOC 2018 broad group, published then at the detailed level (e.g.
+  11-2030 = 11-2032 + 11-2033, from soc_groups). A *bridge unit* is that 2019-2020 code with its members
+  summed from 2021: its employment before ChatGPT (2019 -> 2022) is the unit's 2019 figure against the
+  members' 2022 sum, and its mean wage the members' employment-weighted mean. One row per (unit, member),
+  with the unit's 2020 figure against its members' 2021 sum as a continuity check. `oews_change` carries the
+  bridged before-change on each member (`bridge_code`, `bridge_*`), and the units join the balanced panel
+  of `exposure_showing_up` (software developers are in the before period through 15-1256).
 - `cpi`: the May CPI-U (BLS series CUUR0000SA0) of each OEWS year, curated in dataset/curated/cpi.csv;
   real wages are in May 2025 dollars (`scoring.REAL_WAGE_BASE_YEAR`): a May wage deflated by the May
   index (`scoring.deflate`, `scoring.real_change_pct`).
@@ -120,6 +130,92 @@ def change_table(series: pd.DataFrame, cpi: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+BRIDGE_COLUMNS = ["unit_code", "unit_title", "method", "code", "code_title", "note", "source", "unit_employment_2020",
+                  "members_employment_2021", "continuity_2020_2021", "bridged"]
+#: A bridge unit is used (bridged = 1: its before-change in oews_change, a unit of the exposure_showing_up panel)
+#: when its members' May 2021 employment is within this share of the unit's May 2020 figure. All occupations
+#: moved +1.3% in that year; a larger gap means the SOC 2018 members also took in (or lost) workers of
+#: other 2019-2020 codes (e.g. 15-2098 -> Data Scientists, 1.84), so the two ends do not hold the same work.
+CONTINUITY_TOLERANCE = 0.15
+
+
+def bridge_members(series: pd.DataFrame, soc_groups: pd.DataFrame, curated_rows: pd.DataFrame) -> pd.DataFrame:
+    """(unit_code, code, method, note, source): the hybrid units' members (curated) and the broad units' (SOC
+    structure: the detailed codes of a SOC 2018 broad group OEWS published at the detailed level in 2019-2020).
+    Raises BuildError when a row does not hold: a member published before 2021 or not from 2021, a unit
+    published after 2020 at the detailed level, a member in two units."""
+    from taskshift.build.assemble import BuildError
+
+    where = "dataset/curated/oews_bridges.csv"
+    det = series[series["o_group"] == "detailed"]
+    pub = det[det["employment"].notna()].groupby("code")["year"].agg(["min", "max"])
+    first_2021 = set(pub.index[pub["min"] == 2021])
+    until_2020 = set(pub.index[pub["max"] == 2020])
+    broad_units = sorted(set(series.loc[(series["year"] <= 2020) & (series["o_group"] == "detailed"), "code"])
+                         & set(series.loc[(series["year"] >= 2021) & (series["o_group"] == "broad"), "code"]))
+    kids = soc_groups[(soc_groups["level"] == "detailed") & soc_groups["parent_code"].isin(broad_units)]
+    broad = pd.DataFrame({"unit_code": kids["parent_code"].to_numpy(), "code": kids["code"].to_numpy(),
+                          "method": "soc_broad",
+                          "note": "the SOC 2018 broad group, published at the detailed level in May 2019-2020",
+                          "source": "BLS OEWS May 2019-2020 (the broad code as a detailed row) and SOC 2018 structure"})
+    hybrid = curated_rows.assign(method="hybrid_title")[["unit_code", "code", "method", "note", "source"]]
+    out = pd.concat([hybrid, broad], ignore_index=True)
+    problems = []
+    for line, row in zip(list(curated_rows.index) + [None] * len(broad), out.itertuples(index=False)):
+        at = f"{where}: line {line}" if line is not None else f"SOC 2018 broad group {row.unit_code}"
+        if row.code not in first_2021:
+            problems.append(f"{at}: column code: {row.code} is not a detailed code OEWS first publishes in May 2021")
+        if row.unit_code not in until_2020 and row.method == "hybrid_title":
+            problems.append(f"{at}: column unit_code: {row.unit_code} is not a May 2019-2020 code (published until 2020)")
+    twice = out[out["code"].duplicated(keep=False)]
+    problems += [f"{where}: column code: {c} is in more than one unit" for c in sorted(set(twice["code"]))]
+    if problems:
+        raise BuildError(problems)
+    return out.sort_values(["unit_code", "code"], ignore_index=True)
+
+
+def unit_series(series: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Per bridge unit and year: employment and mean wage (the unit's own until 2020; from 2021 the members'
+    sum and employment-weighted mean wage, null if a member has no wage)."""
+    s = series[["code", "year"]].assign(employment=series["employment"].astype("float64"),
+                                        mean_wage=series["mean_wage"].astype("float64"))
+    own = s[s["code"].isin(members["unit_code"]) & (s["year"] <= 2020)].rename(columns={"code": "unit_code"})
+    m = s[s["year"] >= 2021].merge(members[["unit_code", "code"]], on="code")
+    m = m.assign(bill=m["employment"].astype("float64") * m["mean_wage"].astype("float64"))
+    g = m.groupby(["unit_code", "year"])
+    summed = pd.DataFrame({"employment": g["employment"].sum(min_count=1),
+                           "bill": g["bill"].sum(min_count=1), "missing": g["bill"].apply(lambda b: b.isna().any())})
+    summed["mean_wage"] = np.where(summed["missing"], np.nan, summed["bill"] / summed["employment"])
+    summed = summed.reset_index()[["unit_code", "year", "employment", "mean_wage"]]
+    return pd.concat([own, summed], ignore_index=True).sort_values(["unit_code", "year"], ignore_index=True)
+
+
+def bridges_table(members: pd.DataFrame, units: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    titles = series.sort_values("year").groupby("code")["title"].last()
+    emp = units.pivot(index="unit_code", columns="year", values="employment")
+    out = members.assign(unit_title=members["unit_code"].map(titles), code_title=members["code"].map(titles))
+    out["unit_employment_2020"] = out["unit_code"].map(emp[2020]).astype("Int64")
+    out["members_employment_2021"] = out["unit_code"].map(emp[2021]).astype("Int64")
+    out["continuity_2020_2021"] = out["members_employment_2021"].astype("float64") / out["unit_employment_2020"].astype("float64")
+    out["bridged"] = ((out["continuity_2020_2021"] - 1.0).abs() <= CONTINUITY_TOLERANCE).astype("int64")
+    return out[BRIDGE_COLUMNS]
+
+
+def bridge_changes(units: pd.DataFrame, cpi: pd.DataFrame) -> pd.DataFrame:
+    """Per unit: employment and mean wage in May 2019, 2022, 2025 and the before change (employment, mean wage
+    nominal and real), as `change_table` columns."""
+    wide = units.pivot(index="unit_code", columns="year", values=["employment", "mean_wage"])
+    out = pd.DataFrame(index=wide.index)
+    for what in ("employment", "mean_wage"):
+        for y in (Y0, Y1, Y2):
+            out[f"{what}_{y}"] = wide[(what, y)].astype("float64")
+    out["employment_change"] = scoring.index_change_pct(out[f"employment_{Y1}"], out[f"employment_{Y0}"])
+    out["mean_wage_change"] = scoring.index_change_pct(out[f"mean_wage_{Y1}"], out[f"mean_wage_{Y0}"])
+    index = cpi.set_index("year")["value"]
+    out["mean_wage_real_change"] = scoring.real_change_pct(out["mean_wage_change"], index[Y0], index[Y1])
+    return out
+
+
 def code_exposure(roles: pd.DataFrame, consensus: pd.DataFrame, exposure: pd.DataFrame) -> pd.DataFrame:
     """Per labour code: the mean over its roles of each consensus centre and of each measure's percentile."""
     r = roles[["code", "labor_code"]].dropna().rename(columns={"code": "role_code"})
@@ -131,11 +227,25 @@ def code_exposure(roles: pd.DataFrame, consensus: pd.DataFrame, exposure: pd.Dat
     return by_code.join(per_measure, how="outer").join(roles_n, how="left")
 
 
-def _summary(panel: pd.DataFrame, since_all: pd.DataFrame, cpi: pd.Series) -> dict:
+def add_bridges(changes: pd.DataFrame, members: pd.DataFrame, unit_change: pd.DataFrame) -> pd.DataFrame:
+    """oews_change with the bridged before-change on each member and on the unit itself."""
+    unit_of = pd.concat([members.set_index("code")["unit_code"],
+                         pd.Series(members["unit_code"].unique(), index=members["unit_code"].unique())])
+    out = changes.copy()
+    out["bridge_code"] = out["code"].map(unit_of)
+    for col, src in (("bridge_employment_change_2019_2022_pct", "employment_change"),
+                     ("bridge_mean_wage_change_2019_2022_pct", "mean_wage_change"),
+                     ("bridge_mean_wage_real_change_2019_2022_pct", "mean_wage_real_change")):
+        out[col] = out["bridge_code"].map(unit_change[src])
+    return out
+
+
+def _summary(panel: pd.DataFrame, since_all: pd.DataFrame, cpi: pd.Series, unit_codes: set) -> dict:
     w = {
         "codes": int(len(panel)),
         "roles": int(panel["n_roles"].sum()),
         "shared_codes": int((panel["n_roles"] > 1).sum()),
+        "bridged_units": int(panel.index.isin(unit_codes).sum()),
         f"employment_{Y0}": int(panel[f"employment_{Y0}"].sum()),
         f"employment_{Y1}": int(panel[f"employment_{Y1}"].sum()),
         f"employment_{Y2}": int(panel[f"employment_{Y2}"].sum()),
@@ -158,20 +268,39 @@ def _summary(panel: pd.DataFrame, since_all: pd.DataFrame, cpi: pd.Series) -> di
     return w
 
 
+def unit_exposure(members: pd.DataFrame, exposure_by_code: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
+    """Per bridge unit: the mean over the roles of its members of each consensus centre and measure percentile."""
+    r = roles[["code", "labor_code"]].dropna().merge(members[["unit_code", "code"]].rename(columns={"code": "labor_code"}),
+                                                     on="labor_code")
+    if r.empty:
+        return exposure_by_code.iloc[0:0]
+    per_role = exposure_by_code.drop(columns="n_roles").reindex(r["labor_code"])  # the code's mean = each of its roles'
+    per_role.index = r["unit_code"].to_numpy()
+    out = per_role.groupby(level=0).mean()
+    out["n_roles"] = r.groupby("unit_code").size()
+    return out
+
+
 def showing_up(changes: pd.DataFrame, exposure_by_code: pd.DataFrame, measures: pd.DataFrame,
-               cpi: pd.DataFrame) -> pd.DataFrame:
-    """The `exposure_showing_up` rows: every grouping and bin, with an `all` row per grouping."""
+               cpi: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The `exposure_showing_up` rows: every grouping and bin, with an `all` row per grouping. `units` (bridge
+    units with their figures and exposure, indexed by unit code) join the balanced panel."""
     det = changes[changes["o_group"] == "detailed"].set_index("code")
     det = det.join(exposure_by_code, how="inner")  # codes some role maps to
     det = det[det[f"employment_{Y1}"].notna() & det[f"employment_{Y2}"].notna()]
     panel = det[det[f"employment_{Y0}"].notna()]
+    unit_codes: set = set()
+    if units is not None and len(units):
+        complete = units[units[[f"employment_{y}" for y in (Y0, Y1, Y2)]].notna().all(axis=1)]
+        panel = pd.concat([panel, complete])
+        unit_codes = set(complete.index)
     index = cpi.set_index("year")["value"].astype("float64")
     rows = []
 
     def add(grouping, measure_id, evidence, bin_, order, lower, upper, in_bin_panel, in_bin_since):
         rows.append({"grouping": grouping, "group_id": measure_id or grouping, "measure_id": measure_id, "evidence": evidence, "bin": bin_,
                      "bin_order": order, "lower": lower, "upper": upper,
-                     **_summary(panel[in_bin_panel], det[in_bin_since], index)})
+                     **_summary(panel[in_bin_panel], det[in_bin_since], index, unit_codes)})
 
     bands = [("low", 0.0, scoring.CONSENSUS_LEVELS[0]), ("medium", scoring.CONSENSUS_LEVELS[0], scoring.CONSENSUS_LEVELS[1]),
              ("high", scoring.CONSENSUS_LEVELS[1], 100.0)]
@@ -212,9 +341,29 @@ def derive(ctx) -> None:
     cpi = cpi_table(curated.read("cpi"))
     ctx.frames["cpi"] = cpi
     series = series_table(ctx.frames["oews_history"], ctx.frames["soc_groups"], ctx.frames["roles"], cpi)
-    changes = change_table(series, cpi)
+    members = bridge_members(series, ctx.frames["soc_groups"], curated.read("oews_bridges"))
+    units = unit_series(series, members)
+    bridges = bridges_table(members, units, series)
+    ctx.frames["oews_bridges"] = bridges
+    used = set(bridges.loc[bridges["bridged"] == 1, "unit_code"])
+    unit_change = bridge_changes(units, cpi)
+    unit_change = unit_change[unit_change.index.isin(used)]
+    changes = add_bridges(change_table(series, cpi), members, unit_change)
     ctx.frames["oews_series"] = series
     ctx.frames["oews_change"] = changes
+    cont = bridges.drop_duplicates("unit_code")
+    ctx.note("oews_bridges", {
+        "units": int(len(cont)), "hybrid_units": int((cont["method"] == "hybrid_title").sum()),
+        "broad_units": int((cont["method"] == "soc_broad").sum()), "members": int(len(bridges)),
+        "continuity_2020_2021": {"min": round(float(cont["continuity_2020_2021"].min()), 3),
+                                 "max": round(float(cont["continuity_2020_2021"].max()), 3)},
+        "tolerance": CONTINUITY_TOLERANCE, "bridged_units": sorted(used),
+        "not_bridged": {u: round(float(c), 3) for u, c in zip(cont["unit_code"], cont["continuity_2020_2021"])
+                        if u not in used},
+        "employment_2019_bridged": int(unit_change[f"employment_{Y0}"].sum()),
+    }, "The SOC 2010 -> 2018 break bridged: May 2019-2020 codes (BLS hybrid codes, SOC broad groups published at the "
+       "detailed level) and the SOC 2018 detailed codes they hold from May 2021; continuity = members' May 2021 "
+       "employment / the unit's May 2020")
     complete = series.loc[(series["o_group"] == "detailed") & (series["complete_series"] == 1), "code"].nunique()
     kinds = series.drop_duplicates("code")["code_kind"].value_counts().to_dict()
     ctx.note("oews_series", {
@@ -230,7 +379,8 @@ def derive(ctx) -> None:
     if "role_consensus" not in ctx.frames or "role_exposure" not in ctx.frames:
         return
     by_code = code_exposure(ctx.frames["roles"], ctx.frames["role_consensus"], ctx.frames["role_exposure"])
-    table = showing_up(changes, by_code, ctx.frames["measures"], cpi)
+    bridged = unit_change.join(unit_exposure(members, by_code, ctx.frames["roles"]), how="inner")
+    table = showing_up(changes, by_code, ctx.frames["measures"], cpi, bridged)
     ctx.frames["exposure_showing_up"] = table
     cons = table[table["grouping"] == "consensus"].set_index("bin")
     ctx.note("exposure_showing_up", {
