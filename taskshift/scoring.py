@@ -362,14 +362,21 @@ PIVOT_EXCLUSIONS = {
     "target_elimination": "the target's outlook is elimination",
     "target_shrinks_faster": "BLS projects the target to shrink faster than the source",
 }
+#: A pivot is *clearly* less exposed when it sits at least this many percentile points below the source on the
+#: measure. Adjacent roles differ by a few points on any one measure (a consensus interval spans tens of
+#: points), so data entry keyers (98.8) -> billing clerks (96.7) is hardly a move away from exposure: such
+#: pivots are still offered (the worker may want them) but after every clearly less exposed one (priority 5).
+PIVOT_MIN_DROP = 5.0
 #: Order of pivots: 1 = target not projected to shrink and shares work activities with the source,
 #: 2 = not shrinking, no shared DWA (O*NET-related only), 3 = shrinking (slower than the source) and
-#: shares DWAs, 4 = shrinking, no shared DWA. Within a priority, by pivot_score.
+#: shares DWAs, 4 = shrinking, no shared DWA, 5 = less exposed by under PIVOT_MIN_DROP points.
+#: Within a priority, by pivot_score.
 PIVOT_PRIORITIES = {
     1: "not projected to shrink; shares work activities",
     2: "not projected to shrink; related by O*NET but shares no work activity",
     3: "projected to shrink, but slower than the source; shares work activities",
     4: "projected to shrink, but slower than the source; shares no work activity",
+    5: f"less exposed by under {PIVOT_MIN_DROP:g} percentile points: within the measure's noise, offered last",
 }
 
 
@@ -390,13 +397,19 @@ def pivot_exclusion(percentile_delta, to_outlook, from_change_pct, to_change_pct
     return np.select(conditions, list(PIVOT_EXCLUSIONS), default=None).astype(object)
 
 
-def pivot_priority(to_change_pct, shared_dwas) -> np.ndarray:
-    """PIVOT_PRIORITIES key of each pivot (1 best .. 4), from the target's projected change and the shared DWAs."""
+def pivot_priority(to_change_pct, shared_dwas, percentile_delta=None) -> np.ndarray:
+    """PIVOT_PRIORITIES key of each pivot (1 best .. 5), from the target's projected change, the shared DWAs and
+    (if given) the exposure drop: a target less exposed by under PIVOT_MIN_DROP points is 5, whatever else."""
     dst = np.atleast_1d(np.asarray(to_change_pct, dtype="float64"))
     shared = np.nan_to_num(np.atleast_1d(np.asarray(shared_dwas, dtype="float64")), nan=0.0)
     with np.errstate(invalid="ignore"):
         shrinking = dst <= DECLINE_MAX_PCT
-    return (1 + 2 * shrinking.astype(int) + (shared <= 0).astype(int)).astype("int64")
+    out = (1 + 2 * shrinking.astype(int) + (shared <= 0).astype(int)).astype("int64")
+    if percentile_delta is not None:
+        delta = np.atleast_1d(np.asarray(percentile_delta, dtype="float64"))
+        with np.errstate(invalid="ignore"):
+            out = np.where(delta > -PIVOT_MIN_DROP, 5, out).astype("int64")
+    return out
 
 
 # --- text similarity (emerging titles -> the O*NET tasks that do the same work) -------------------

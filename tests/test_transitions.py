@@ -145,7 +145,13 @@ def test_known_pivots_lead_somewhere_better(conn):
         office = keyers.pivots[codes.index("43-9071.00")]
         assert office.priority >= 3 and office.outlook == "compression"
         assert all(p.priority <= 2 for p in keyers.pivots[:codes.index("43-9071.00")])
-    assert keyers.pivots[0].to_code == "43-3021.00"  # Billing and Posting Clerks: 4 shared DWAs, -0.4%
+    # Title Examiners (11.4 points less exposed, 4 shared DWAs) first; Billing and Posting Clerks shares as much work
+    # but is only 2.1 points less exposed (96.7 against 98.8): offered last, priority 5
+    assert keyers.pivots[0].to_code == "23-2093.00"
+    billing = keyers.pivots[codes.index("43-3021.00")]
+    assert billing.priority == 5 and -scoring.PIVOT_MIN_DROP < billing.percentile_delta < 0
+    assert all(p.priority == 5 for p in keyers.pivots[codes.index("43-3021.00"):])
+    assert all(p.percentile_delta <= -scoring.PIVOT_MIN_DROP for p in keyers.pivots if p.priority < 5)
     assert codes.index("43-5053.00") > codes.index("29-2072.00")  # Postal (-8.4%) after Medical Records (+7.1%)
     assert [p.priority for p in keyers.pivots] == sorted(p.priority for p in keyers.pivots)
     for result in (keyers, rank_transitions(conn, "15-1252.00", limit=20), rank_transitions(conn, "27-3043.00", limit=20)):
@@ -255,3 +261,11 @@ def test_seed_paths_that_onet_relations_allow(conn, source, targets, path):
     """The seeds' named pivots, where O*NET relates the roles and the target is less exposed (docs/api.md)."""
     offered = {p.to_code for p in rank_transitions(conn, source, limit=50, gap_limit=0).pivots}
     assert offered & targets, path
+
+
+def test_pivots_hardly_less_exposed_come_last():
+    """Priority 5: a target less exposed by under PIVOT_MIN_DROP points, whatever its projection and shared work."""
+    out = scoring.pivot_priority([5.0, 5.0, -10.0, 5.0, 5.0], [3, 0, 3, 3, 3], [-10.0, -10.0, -10.0, -4.9, -5.0])
+    assert out.tolist() == [1, 2, 3, 5, 1]
+    assert scoring.pivot_priority([5.0], [3]).tolist() == [1]  # without the drop: the four projection/work tiers
+    assert set(scoring.PIVOT_PRIORITIES) == {1, 2, 3, 4, 5}

@@ -660,7 +660,8 @@ class Pivot(_Response):
     tier: str = Field(description="O*NET Related Occupations tier")
     related_rank: int = Field(description="O*NET relatedness rank (1 = most related)")
     priority: int = Field(description="1 target not projected to shrink and sharing work activities, 2 not shrinking and "
-                                      "sharing none, 3-4 the same for targets shrinking slower than the source")
+                                      "sharing none, 3-4 the same for targets shrinking slower than the source, 5 less "
+                                      "exposed by under 5 percentile points (offered last)")
     priority_reason: str
     pivot_score: float = Field(description="fit x (1 + exposure drop) / 2, 0..1 (taskshift.scoring.transition_score)")
     fit: float = Field(description="(O*NET relatedness + target_overlap) / 2 (taskshift.scoring.pivot_fit)")

@@ -86,7 +86,8 @@ def rank_transitions(conn: sqlite3.Connection, role_code: str, measure: str | No
     method = (f"never into a role labelled elimination or projected (BLS EP 2024-34) to shrink faster than the source "
               f"(change <= {scoring.DECLINE_MAX_PCT:g}% and below the source's); only to roles less exposed on {measure}; "
               "ordered by priority (1 target not projected to shrink and sharing work activities, 2 not shrinking, no "
-              "shared activity, 3 and 4 the same for targets shrinking slower than the source), then pivot_score = fit x "
+              f"shared activity, 3 and 4 the same for targets shrinking slower than the source, 5 less exposed by under "
+              f"{scoring.PIVOT_MIN_DROP:g} percentile points), then pivot_score = fit x "
               "(1 + exposure drop)/2, fit = (relatedness + target_overlap)/2, relatedness = (21 - O*NET rank)/20, "
               "drop = -percentile_delta/100; gaps: target DWAs the source lacks (most frequent in the target's tasks first) "
               "and technologies (O*NET In Demand, then Hot, then the most widely used)")
@@ -104,7 +105,9 @@ def rank_transitions(conn: sqlite3.Connection, role_code: str, measure: str | No
         keep = rows["job_zone_step"].notna() & (rows["job_zone_step"] <= max_job_zone_step)
         excluded["job_zone_step"] = int((~keep).sum())
         rows = rows[keep]
-    rows["priority"] = scoring.pivot_priority(rows["to_change_pct"], rows["shared_dwas"]) if len(rows) else []
+    rows["priority"] = (scoring.pivot_priority(rows["to_change_pct"], rows["shared_dwas"],
+                                               rows["percentile_delta"] if less_exposed_only else None)
+                        if len(rows) else [])
     rows["fit"] = scoring.pivot_fit(rows["related_rank"], rows["target_overlap"]) if len(rows) else []
     rows["pivot_score"] = (scoring.transition_score(rows["percentile_delta"], rows["related_rank"], rows["target_overlap"])
                            if len(rows) else [])

@@ -75,7 +75,8 @@ def transitions_table(relations: pd.DataFrame, roles: pd.DataFrame, dwas: pd.Dat
     out["excluded_by"] = scoring.pivot_exclusion(out["percentile_delta"], out["to_outlook"], out["from_change_pct"],
                                                  out["to_change_pct"])
     out["priority"] = pd.array(np.where(out["excluded_by"].isna(), scoring.pivot_priority(out["to_change_pct"],
-                                                                                          out["shared_dwas"]), None),
+                                                                                          out["shared_dwas"],
+                                                                                          out["percentile_delta"]), None),
                                dtype="Int64")
     out["fit"] = scoring.pivot_fit(out["rank"], out["target_overlap"])
     score = scoring.transition_score(out["percentile_delta"], out["rank"], out["target_overlap"])
@@ -104,6 +105,7 @@ def derive(ctx) -> None:
         "pivot_score": scoring.transition_score.__doc__.split("\n\n")[1].strip(),
         "excluded_by": scoring.PIVOT_EXCLUSIONS,
         "shrinking": f"BLS EP 2024-34 employment change <= {scoring.DECLINE_MAX_PCT:g}%",
+        "clearly_less_exposed_pct_points": scoring.PIVOT_MIN_DROP,
         "priority": {str(k): v for k, v in scoring.PIVOT_PRIORITIES.items()},
         "counts": {"pairs": int(len(table)),
                    "offered": int(table["excluded_by"].isna().sum()),
