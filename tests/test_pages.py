@@ -410,6 +410,12 @@ async def test_role_page_shows_employment_and_wages_over_time(ds, db):
     assert "GPT-4's labels and the projection alone would say expansion" in nurse
     dev = text_of((await ds.client.get(f"/role/{ROLE}")).text)
     assert "OEWS published this code first in May 2021" in dev
+    # ... and, where the break is bridged, the group's change before ChatGPT; real wages beside nominal ones
+    bridge = db.execute("select bridge_employment_change_2019_2022_pct b from oews_change where code = '15-1252'").fetchone()["b"]
+    assert (f"Before that it was inside 15-1256 Software Developers and Software Quality Assurance Analysts and Testers: "
+            f"that group's employment changed {pages.signed(bridge)} from May 2019 to May 2022") in dev
+    real = db.execute("select mean_wage_real from oews_series where code = '43-9021' and year = 2019").fetchone()[0]
+    assert f"2019 159,930 $" in body and f"${real:,}" in body and "real mean wage May 2022–25" in body
 
 
 @pytest.mark.asyncio
@@ -424,8 +430,12 @@ async def test_observed_page_answers_is_exposure_showing_up(ds, db):
         assert label + f"{pages.signed(row['employment_change_before_pct'])} {pages.signed(row['employment_change_since_pct'])}" in body, label
     high = next(x for x in rows if x["group_id"] == "consensus" and x["bin"] == "high")
     assert f"employment changed by {pages.signed(high['employment_change_since_pct'])} in the occupations the measures agree" in body
-    for words in ("dated May", "is a causal estimate of what AI did", "not a control group", "three years of survey panels"):
+    units = db.execute("select bridged_units from exposure_showing_up where group_id = 'consensus' and bin = 'all'").fetchone()[0]
+    for words in ("dated May", "is a causal estimate of what AI did", "not a control group", "three years of survey panels",
+                  "bridged by group", f"plus {units} groups that bridge the 2021 change of occupation codes"):
         assert words in body, words
+    real = f"{pages.signed(high['real_mean_wage_change_before_pct'])} {pages.signed(high['real_mean_wage_change_since_pct'])}"
+    assert f"{pages.signed(high['mean_wage_change_since_pct'])} {real}" in body
     assert meta(r.text, "description").startswith("Employment and wage change since ChatGPT")
     chart = (await ds.client.get("/observed.json?section=answer")).json()["chart"]
     assert [c["label"] for c in chart] == ["low exposure", "medium exposure", "high exposure"]

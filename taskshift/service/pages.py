@@ -931,9 +931,10 @@ def observed_answer(conn) -> dict | None:
     if not _table_exists(conn, "exposure_showing_up"):
         return None
     from taskshift.service.history import OEWS_CAVEATS
-    cols = ("grouping, group_id, measure_id, evidence, bin, bin_order, codes, roles, shared_codes, employment_2022, "
+    cols = ("grouping, group_id, measure_id, evidence, bin, bin_order, codes, bridged_units, roles, shared_codes, employment_2022, "
             "employment_change_before_pct, employment_change_since_pct, difference_pts, mean_wage_change_before_pct, "
-            "mean_wage_change_since_pct, codes_since, employment_change_since_all_pct")
+            "mean_wage_change_since_pct, real_mean_wage_change_before_pct, real_mean_wage_change_since_pct, codes_since, "
+            "employment_change_since_all_pct")
     bands = _rows(conn, f"select {cols} from exposure_showing_up where grouping in ('consensus', 'predicted', 'observed') "
                         "order by case grouping when 'consensus' then 0 when 'predicted' then 1 else 2 end, bin_order")
     for b in bands:
@@ -948,6 +949,7 @@ def observed_answer(conn) -> dict | None:
     total = _row(conn, "select employment_change_2019_2022_pct, employment_change_2022_2025_pct, mean_wage_change_2019_2022_pct, "
                        "mean_wage_change_2022_2025_pct from oews_change where code = '00-0000'")
     return {"bands": bands, "headline": headline, "chart": chart, "all_occupations": total, "caveats": list(OEWS_CAVEATS) + [
-        "Codes whose scope changed (hybrid May 2019-2020 codes) drop out of the panel: software developers (15-1252) "
-        "have no May 2019 figure.", "A band is a set of occupations, not a control group."],
+        "The SOC 2010 -> 2018 break is bridged by group, not code by code: a May 2019-2020 code and the SOC 2018 codes it "
+        "holds from 2021 count as one unit (e.g. 15-1256 = software developers and testers); 8 of the 30 groups whose "
+        "two ends do not meet stay out (table oews_bridges).", "A band is a set of occupations, not a control group."],
             "measure_rows": _i(_row(conn, "select count(*) n from exposure_showing_up where grouping = 'measure_quintile'")["n"])}
