@@ -36,6 +36,9 @@ class ContractError(Exception):
         self.failures = failures
         super().__init__("\n".join(format_failure(f) for f in failures))
 
+    def __reduce__(self):  # from a build worker process back to the build (taskshift.build.parallel)
+        return (type(self), (self.failures,), self.__dict__)
+
 
 def format_failure(f: dict) -> str:
     where = f["where"]

@@ -28,7 +28,9 @@ from taskshift.build.output import (OutputError, check_output_file,  # noqa: F40
                                     clean_stale, is_io_error, lock_fd as hold_fd, on_signals, output_error,
                                     temp_db_pattern)
 from taskshift.build.progress import Progress, count, frames_detail
-from taskshift.build.sources import Manifest, RawReader, SourceError, load_manifest, unverified_report, verify
+from taskshift.build.parallel import ingest_all, with_traceback_text
+from taskshift.build.sources import (Manifest, RawReader, SourceError,  # noqa: F401 (RawReader: re-exported)
+                                     load_manifest, unverified_report, verify)
 
 # One module per source family, in taskshift/build/ingest/. Order does not matter: they only read raw files.
 INGEST_MODULES = (
@@ -52,6 +54,9 @@ class BuildError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__(f"build failed with {len(problems)} problem(s):\n" + "\n".join(f"- {p}" for p in problems))
+
+    def __reduce__(self):  # from a build worker process back to the build (taskshift.build.parallel)
+        return (type(self), (self.problems,), self.__dict__)
 
 
 @dataclass
@@ -77,7 +82,6 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
     ctx = BuildContext(Path(sources_dir), manifest or load_manifest(), release=release)
     check_output_file(Path(out))  # a bad --out fails now, not after the build
     clean_stale(Path(out).parent, temp_db_pattern(Path(out)), log)  # left by a killed build
-    raw = RawReader(ctx.sources_dir, ctx.manifest)
     problems: list[str] = []
 
     modules = []
@@ -110,41 +114,41 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
             raise SourceError(unverified_report(missing, ctx.sources_dir, len(files)))
         info["detail"] += f" ({sum((ctx.sources_dir / p).stat().st_size for p in files) / 1e6:,.0f} MB)"
 
-    for name, module in modules:
-        with progress.step(f"ingest {name}") as info:
-            # Validate each raw file on its own first, so every broken file is reported, not only the first.
-            broken = False
-            started = time.perf_counter()
-            for sid in module.SOURCES:
-                try:
-                    raw.read(sid)
-                except ContractError as err:
-                    problems += [line for line in str(err).splitlines() if line not in problems]
-                    broken = True
-            ctx.timings[f"read+validate.{name}"] = time.perf_counter() - started
-            rows = sum(len(raw._cache[sid]) for sid in module.SOURCES if sid in raw._cache)
-            info["detail"] = f"{len(module.SOURCES)} file{'s' if len(module.SOURCES) != 1 else ''}, {count(rows)} rows"
-            if broken:
-                info["detail"] += ": contract failures (listed at the end)"
-                continue
-            if problems:  # the build fails anyway: go on checking raw files, skip turning them into tables
-                info["detail"] += ": not ingested (another file failed its contract)"
-                continue
-            started = time.perf_counter()
-            frames = module.load(raw)
-            ctx.timings[f"ingest.{name}"] = time.perf_counter() - started
-            info["detail"] += " -> " + frames_detail(frames)
-            for key, frame in frames.items():
-                if key == "metadata":  # facts a module measured (match rates, counts) go to the metadata table
-                    for row in frame.itertuples(index=False):
-                        ctx.note(row.key, row.value, row.description)
-                elif key in ctx.frames:
-                    ctx.frames[key] = pd.concat([ctx.frames[key], frame], ignore_index=True)
-                else:
-                    ctx.frames[key] = frame
+    # The modules run in worker processes (taskshift.build.parallel), merged here in INGEST_MODULES order.
+    used: list[str] = []
+    results = ingest_all([name for name, _ in modules], ctx.sources_dir, ctx.manifest)
+    try:
+        for name, module in modules:
+            with progress.step(f"ingest {name}") as info:
+                # Each raw file was validated on its own first, so every broken file is reported, not only the first.
+                result = next(results)
+                ctx.timings.update(result.timings)
+                used += [sid for sid in result.used if sid not in used]
+                problems += [line for line in result.problems if line not in problems]
+                info["detail"] = f"{len(module.SOURCES)} file{'s' if len(module.SOURCES) != 1 else ''}, {count(result.rows)} rows"
+                if result.problems:
+                    info["detail"] += ": contract failures (listed at the end)"
+                    continue
+                if problems:  # the build fails anyway: go on checking raw files, skip turning them into tables
+                    info["detail"] += ": not ingested (another file failed its contract)"
+                    continue
+                if result.load_error is not None:
+                    raise with_traceback_text(result.load_error)
+                frames = result.frames
+                info["detail"] += " -> " + frames_detail(frames)
+                for key, frame in frames.items():
+                    if key == "metadata":  # facts a module measured (match rates, counts) go to the metadata table
+                        for row in frame.itertuples(index=False):
+                            ctx.note(row.key, row.value, row.description)
+                    elif key in ctx.frames:
+                        ctx.frames[key] = pd.concat([ctx.frames[key], frame], ignore_index=True)
+                    else:
+                        ctx.frames[key] = frame
+    finally:
+        results.close()  # stops the workers when the build stops early
     if problems:
         raise BuildError(problems)
-    ctx.sources_read = sorted(raw.used)
+    ctx.sources_read = sorted(used)
 
     for step in DERIVE_STEPS:
         before = {k: len(v) for k, v in ctx.frames.items()}
@@ -155,14 +159,14 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
             made = {k: len(v) for k, v in ctx.frames.items() if before.get(k) != len(v) or k not in before}
             info["detail"] = ", ".join(f"{k} {count(n)}" for k, n in sorted(made.items())) or "no new rows"
 
-    ctx.frames["sources"] = sources_frame(ctx.manifest, raw.used)
+    ctx.frames["sources"] = sources_frame(ctx.manifest, used)
     contracts = table_contracts()
     started = time.perf_counter()
     with progress.step("validate tables", f"{len(contracts)} contracts") as info:
         tables = validate_tables(ctx, contracts)
         info["detail"] = f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows, foreign keys"
     ctx.timings["validate.tables"] = time.perf_counter() - started
-    describe_build(ctx, raw.used)
+    describe_build(ctx, used)
     ctx.frames["metadata"] = pd.DataFrame(
         [(k, v, d) for k, (v, d) in sorted(ctx.metadata.items())], columns=["key", "value", "description"])
     tables["metadata"] = contracts["metadata"].validate(ctx.frames["metadata"], where="table metadata")

@@ -1,0 +1,279 @@
+"""Use both cores: the build's independent work in forked worker processes (#12, build speed).
+
+- `ingest_all`: the ingest modules in a pool of `workers()` processes. Each worker reads, verifies
+  and validates one module's raw files and turns them into frames (`ingest_module`), as the serial
+  build did; the results are merged in the fixed `INGEST_MODULES` order, so the frames, the progress
+  lines, every contract failure (file, row, column, rule) and the error a build stops with are those
+  of a serial run. The longest modules are handed out first.
+- `Background`: one derive step run in a forked child on a copy of the build context, while the
+  parent goes on with the steps after it; joined (its new tables and metadata notes taken over)
+  before the output tables are validated. A step may run there only when what it reads is final
+  when it starts: `Background.join` checks that no frame it read was replaced since, and that the
+  parent did not replace a frame the step wrote.
+- `call_in_child`: one function in a forked child, its result sent back (a pickle over a pipe).
+
+Everything here uses the fork start method (the children see the parent's memory as it was, nothing is
+re-imported or re-read) and falls back to running in-process where fork is not available or
+TASKSHIFT_BUILD_WORKERS=1: the output is the same either way (tests/test_build_parallel.py).
+"""
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import pickle
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from taskshift.contracts import ContractError
+
+ENV_WORKERS = "TASKSHIFT_BUILD_WORKERS"
+
+#: Rough seconds of each ingest module (read + validate + load) on the reference machine: the pool is
+#: handed the longest first so the two workers finish close together. Unknown modules count as 0.
+INGEST_COST = {
+    "oews_state": 3.5, "onet": 1.6, "sectors": 1.5, "microsoft": 1.3, "indeed": 1.2, "eloundou": 0.7,
+    "oews_history": 0.9, "aijobs": 0.6, "daioe": 0.4, "ilo": 0.4, "soc": 0.4, "oews": 0.4, "anthropic": 0.3,
+    "crosswalks": 0.3, "onet_history": 0.2,
+}
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def workers() -> int:
+    """Processes the build may use: TASKSHIFT_BUILD_WORKERS, else min(2, cores); 1 without fork."""
+    if not can_fork():
+        return 1
+    env = os.environ.get(ENV_WORKERS, "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f"{ENV_WORKERS}={env!r}: give a whole number of processes, e.g. 2") from None
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+# --- ingest ------------------------------------------------------------------------------------------
+@dataclass
+class ModuleResult:
+    """What ingesting one module gave: its read problems, or its frames, or the error its load raised."""
+    name: str
+    problems: list[str] = field(default_factory=list)
+    rows: int = 0
+    frames: dict[str, pd.DataFrame] | None = None
+    load_error: BaseException | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    used: list[str] = field(default_factory=list)
+
+
+def ingest_module(name: str, sources_dir, manifest) -> ModuleResult:
+    """Read and validate every raw file of one ingest module (every broken file is reported, not only
+    the first), then, if they all pass, turn them into frames. A SourceError while reading propagates
+    (the build stops with it, as a serial build would); an error of `load` is kept in the result, so
+    the merge raises it only where a serial build would have reached it."""
+    from taskshift.build.sources import RawReader
+
+    module = importlib.import_module(f"taskshift.build.ingest.{name}")
+    raw = RawReader(sources_dir, manifest)
+    result = ModuleResult(name)
+    broken = False
+    started = time.perf_counter()
+    for sid in module.SOURCES:
+        try:
+            raw.read(sid)
+        except ContractError as err:
+            result.problems += [line for line in str(err).splitlines() if line not in result.problems]
+            broken = True
+    result.timings[f"read+validate.{name}"] = time.perf_counter() - started
+    result.rows = sum(len(raw._cache[sid]) for sid in module.SOURCES if sid in raw._cache)
+    if not broken:
+        started = time.perf_counter()
+        try:
+            result.frames = module.load(raw)
+        except Exception as err:  # noqa: BLE001 - handed to the merge, which raises it in order
+            result.load_error = _portable(err)
+        result.timings[f"ingest.{name}"] = time.perf_counter() - started
+    result.used = list(raw.used)
+    return result
+
+
+def ingest_all(names: list[str], sources_dir, manifest):
+    """Yield a `ModuleResult` per module name, in the order given, computed by `workers()` processes.
+    An exception a worker raised is raised when its module's turn comes."""
+    n = min(workers(), len(names))
+    if n <= 1:
+        for name in names:
+            yield ingest_module(name, sources_dir, manifest)
+        return
+    executor = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+    try:
+        by_cost = sorted(names, key=lambda m: (-INGEST_COST.get(m, 0.0), names.index(m)))
+        futures = {name: executor.submit(ingest_module, name, sources_dir, manifest) for name in by_cost}
+        for name in names:
+            yield futures[name].result()
+    finally:
+        # a failed or abandoned build does not wait for the modules nobody will look at
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+# --- one function in a forked child ------------------------------------------------------------------
+class RemoteTraceback(Exception):
+    """The traceback of an exception raised in a child process (set as the exception's __cause__)."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def _portable(err: BaseException) -> BaseException:
+    """`err`, picklable, carrying its traceback as text (`with_traceback_text` makes it the __cause__ in
+    the parent); an unpicklable exception becomes a RuntimeError naming its type and message."""
+    tb = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    try:
+        copy = pickle.loads(pickle.dumps(err))
+    except Exception:  # noqa: BLE001
+        copy = RuntimeError(f"{type(err).__name__}: {err}")
+    copy._remote_traceback = tb  # in __dict__: travels with the pickle
+    return copy
+
+
+def with_traceback_text(err: BaseException) -> BaseException:
+    """An exception from a child, its child-side traceback shown as the cause."""
+    tb = getattr(err, "_remote_traceback", None)
+    if tb and err.__cause__ is None:
+        err.__cause__ = RemoteTraceback(f"\n\"\"\"\n{tb}\"\"\"")
+    return err
+
+
+class Child:
+    """`fn(*args)` running in a forked child; `result()` returns its value or raises its exception."""
+
+    def __init__(self, fn, *args):
+        self._value = None
+        self._error: BaseException | None = None
+        self._done = False
+        if workers() <= 1:
+            try:
+                self._value = fn(*args)
+            except Exception as err:  # noqa: BLE001 - raised by result(), as from a child
+                self._error = err
+            self._done = True
+            self.process = None
+            return
+        ctx = multiprocessing.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_child_main, args=(send, fn, args), daemon=True)
+        self.process.start()
+        send.close()
+
+    def result(self):
+        if not self._done:
+            try:
+                try:
+                    status, payload = self._recv.recv()  # before join: a large result fills the pipe
+                except EOFError:
+                    self.process.join()
+                    status, payload = "error", RuntimeError(
+                        f"a build worker process died (exit code {self.process.exitcode}) without a result")
+                self.process.join()
+            finally:
+                self._recv.close()
+            self._done = True
+            if status == "ok":
+                self._value = payload
+            else:
+                self._error = payload
+        if self._error is not None:
+            raise with_traceback_text(self._error)
+        return self._value
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs (the build failed elsewhere)."""
+        if self.process is not None and not self._done:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join()
+            self._recv.close()
+            self._done = True
+
+
+def _child_main(send, fn, args) -> None:
+    try:
+        message = ("ok", fn(*args))
+    except BaseException as err:  # noqa: BLE001 - everything goes back to the parent
+        message = ("error", _portable(err))
+    try:
+        send.send(message)
+    except Exception as err:  # noqa: BLE001 - an unpicklable result
+        send.send(("error", _portable(err)))
+    send.close()
+
+
+def call_in_child(fn, *args) -> Child:
+    return Child(fn, *args)
+
+
+# --- a derive step in the background -----------------------------------------------------------------
+class _Recording(dict):
+    """The frames dict of a background step: remembers which frames the step read."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+
+def _run_step(ctx, step: str):
+    before = dict(ctx.frames)
+    notes_before = dict(ctx.metadata)
+    ctx.frames = _Recording(ctx.frames)
+    started = time.perf_counter()
+    importlib.import_module(step).derive(ctx)
+    seconds = time.perf_counter() - started
+    written = {k: v for k, v in ctx.frames.items() if before.get(k) is not v}
+    notes = {k: v for k, v in ctx.metadata.items() if notes_before.get(k) != v}
+    return written, notes, sorted(ctx.frames.read), seconds
+
+
+class Background:
+    """A derive step started now in a forked child on a copy of `ctx`; `join(ctx)` takes its tables
+    and notes over into `ctx` (and records its time), after checking that the frames it read are still
+    the parent's and that the parent did not write a frame the step wrote."""
+
+    def __init__(self, ctx, step: str):
+        self.step = step
+        self.snapshot = dict(ctx.frames)
+        self.started = time.perf_counter()
+        self.child = Child(_run_step, ctx, step)
+
+    def join(self, ctx) -> dict[str, int]:
+        written, notes, read, seconds = self.child.result()
+        stale = sorted(k for k in read if ctx.frames.get(k) is not self.snapshot.get(k))
+        clash = sorted(k for k in written if ctx.frames.get(k) is not self.snapshot.get(k))
+        if stale or clash:
+            raise RuntimeError(
+                f"derive step {self.step} ran in the background, but the steps after it changed "
+                f"{', '.join(stale + clash)}: start it later (taskshift.build.assemble.BACKGROUND_STEPS)")
+        ctx.frames.update(written)
+        ctx.metadata.update(notes)
+        ctx.timings[self.step] = seconds
+        return {k: len(v) for k, v in written.items()}
+
+    def cancel(self) -> None:
+        self.child.cancel()
