@@ -28,7 +28,7 @@ from taskshift.build.output import (OutputError, check_output_file,  # noqa: F40
                                     clean_stale, is_io_error, lock_fd as hold_fd, on_signals, output_error,
                                     temp_db_pattern)
 from taskshift.build.progress import Progress, count, frames_detail
-from taskshift.build.parallel import ingest_all, with_traceback_text
+from taskshift.build.parallel import Background, ingest_all, with_traceback_text, workers
 from taskshift.build.sources import (Manifest, RawReader, SourceError,  # noqa: F401 (RawReader: re-exported)
                                      load_manifest, unverified_report, verify)
 
@@ -44,6 +44,10 @@ DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
     "roles", "task_usage", "task_changes", "harmonise", "collaboration", "measures", "sector_exposure", "consensus", "isco",
     "published", "emerging", "title_aliases", "postings", "labour_history", "outlook", "pathways", "disagreement", "embeddings",
     "states"))
+#: Derive steps that run in a worker process (when the build may use two: taskshift.build.parallel), each
+#: started right after the step named here, when all it reads is final; the tables it makes are joined
+#: (and validated) at "validate tables". The step's place in DERIVE_STEPS is kept in the progress lines.
+BACKGROUND_STEPS = {"embeddings": "emerging", "states": "consensus"}
 # outlook reads the consensus, role_collaboration (observed automation), the postings and the OEWS changes
 # (labour_history); pathways reads role_outlook.
 
@@ -150,21 +154,34 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
         raise BuildError(problems)
     ctx.sources_read = sorted(used)
 
-    for step in DERIVE_STEPS:
-        before = {k: len(v) for k, v in ctx.frames.items()}
-        with progress.step(f"derive {step.rsplit('.', 1)[-1]}") as info:
-            started = time.perf_counter()
-            importlib.import_module(step).derive(ctx)
-            ctx.timings[step] = time.perf_counter() - started
-            made = {k: len(v) for k, v in ctx.frames.items() if before.get(k) != len(v) or k not in before}
-            info["detail"] = ", ".join(f"{k} {count(n)}" for k, n in sorted(made.items())) or "no new rows"
-
-    ctx.frames["sources"] = sources_frame(ctx.manifest, used)
     contracts = table_contracts()
-    started = time.perf_counter()
-    with progress.step("validate tables", f"{len(contracts)} contracts") as info:
-        tables = validate_tables(ctx, contracts)
-        info["detail"] = f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows, foreign keys"
+    background: dict[str, Background] = {}  # derive steps running in a worker process (BACKGROUND_STEPS)
+    try:
+        for step in DERIVE_STEPS:
+            short = step.rsplit('.', 1)[-1]
+            before = {k: len(v) for k, v in ctx.frames.items()}
+            with progress.step(f"derive {short}") as info:
+                if short in background:
+                    info["detail"] = f"in a worker process since {BACKGROUND_STEPS[short]}; checked at validate"
+                    continue
+                started = time.perf_counter()
+                importlib.import_module(step).derive(ctx)
+                ctx.timings[step] = time.perf_counter() - started
+                made = {k: len(v) for k, v in ctx.frames.items() if before.get(k) != len(v) or k not in before}
+                info["detail"] = ", ".join(f"{k} {count(n)}" for k, n in sorted(made.items())) or "no new rows"
+            for later, after in BACKGROUND_STEPS.items():
+                if after == short and workers() > 1:
+                    background[later] = Background(ctx, f"taskshift.build.derive.{later}",
+                                                   lambda name, frame: validate_table(name, frame, contracts.get(name)))
+
+        ctx.frames["sources"] = sources_frame(ctx.manifest, used)
+        started = time.perf_counter()
+        with progress.step("validate tables", f"{len(contracts)} contracts") as info:
+            tables = validate_tables(ctx, contracts, list(background.values()))
+            info["detail"] = f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows, foreign keys"
+    finally:
+        for task in background.values():
+            task.cancel()  # the build stopped early: no worker outlives it
     ctx.timings["validate.tables"] = time.perf_counter() - started
     describe_build(ctx, used)
     ctx.frames["metadata"] = pd.DataFrame(
@@ -179,25 +196,51 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
     return ctx
 
 
-def validate_tables(ctx: BuildContext, contracts: dict[str, Contract]) -> dict[str, pd.DataFrame]:
-    """Validate every output frame that has a contract; collect all failures before raising."""
+def validate_table(name: str, frame: pd.DataFrame, contract: Contract | None) -> tuple[pd.DataFrame | None, list[str]]:
+    """One output frame checked against its contract (and sorted by its `sort`): (table, []) or
+    (None, the failures). A frame without a contract is returned as it is."""
+    if contract is None:
+        return frame, []
+    try:
+        table = contract.validate(frame.reset_index(drop=True), where=f"table {name}")
+    except ContractError as err:
+        return None, str(err).splitlines()
+    if contract.sort:
+        table = table.sort_values(list(contract.sort), kind="stable", ignore_index=True)
+    return table, []
+
+
+def validate_tables(ctx: BuildContext, contracts: dict[str, Contract], background=()) -> dict[str, pd.DataFrame]:
+    """Validate every output frame that has a contract; collect all failures before raising. The derive
+    steps still running in `background` (taskshift.build.parallel.Background) are joined on the way:
+    they validated the tables they made themselves."""
+    checked: dict[str, tuple] = {}
+    pending = list(background)
+
+    def join(task) -> None:
+        pending.remove(task)
+        checked.update({k: v for k, v in task.join(ctx).items() if k in contracts})
+
+    for name in sorted(contracts):
+        for task in [t for t in pending if t.ready()]:
+            join(task)
+        if name in ctx.frames and name not in checked:
+            checked[name] = validate_table(name, ctx.frames[name], contracts[name])
+    for task in list(pending):
+        join(task)
+    for name in sorted(set(contracts) & set(ctx.frames) - set(checked)):  # made by a background step only
+        checked[name] = validate_table(name, ctx.frames[name], contracts[name])
+
     problems: list[str] = []
-    tables: dict[str, pd.DataFrame] = {}
-    missing = [name for name in contracts if name not in ctx.frames and name != "metadata"]
+    missing = [name for name in contracts if name not in ctx.frames and name not in checked and name != "metadata"]
     if missing and not ctx.release:
         problems += [f"table {name}: no ingest module or step produced it" for name in missing]
-    for name in sorted(contracts):
-        if name not in ctx.frames:
-            continue
-        contract = contracts[name]
-        try:
-            table = contract.validate(ctx.frames[name].reset_index(drop=True), where=f"table {name}")
-        except ContractError as err:
-            problems += str(err).splitlines()
-            continue
-        if contract.sort:
-            table = table.sort_values(list(contract.sort), kind="stable", ignore_index=True)
-        tables[name] = table
+    tables: dict[str, pd.DataFrame] = {}
+    for name in sorted(checked):
+        table, failures = checked[name]
+        problems += failures
+        if table is not None:
+            tables[name] = table
     problems += foreign_key_problems(tables, contracts)
     if problems:
         raise BuildError(problems)

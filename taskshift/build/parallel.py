@@ -192,6 +192,10 @@ class Child:
             raise with_traceback_text(self._error)
         return self._value
 
+    def ready(self) -> bool:
+        """True when result() will not wait."""
+        return self._done or self._recv.poll()
+
     def cancel(self) -> None:
         """Stop the child if it still runs (the build failed elsewhere)."""
         if self.process is not None and not self._done:
@@ -239,7 +243,7 @@ class _Recording(dict):
         return super().__contains__(key)
 
 
-def _run_step(ctx, step: str):
+def _run_step(ctx, step: str, validate):
     before = dict(ctx.frames)
     notes_before = dict(ctx.metadata)
     ctx.frames = _Recording(ctx.frames)
@@ -248,32 +252,39 @@ def _run_step(ctx, step: str):
     seconds = time.perf_counter() - started
     written = {k: v for k, v in ctx.frames.items() if before.get(k) is not v}
     notes = {k: v for k, v in ctx.metadata.items() if notes_before.get(k) != v}
-    return written, notes, sorted(ctx.frames.read), seconds
+    checked = {k: validate(k, v) for k, v in written.items()}  # (table or None, problems) per table
+    return checked, notes, sorted(ctx.frames.read), seconds
 
 
 class Background:
-    """A derive step started now in a forked child on a copy of `ctx`; `join(ctx)` takes its tables
+    """A derive step started now in a forked child on a copy of `ctx`, which also validates the tables
+    the step made (`validate(name, frame)` -> (table or None, problems)). `join(ctx)` takes its tables
     and notes over into `ctx` (and records its time), after checking that the frames it read are still
-    the parent's and that the parent did not write a frame the step wrote."""
+    the parent's and that the parent did not write a frame the step wrote; it returns the validation
+    results by table name."""
 
-    def __init__(self, ctx, step: str):
+    def __init__(self, ctx, step: str, validate):
         self.step = step
         self.snapshot = dict(ctx.frames)
-        self.started = time.perf_counter()
-        self.child = Child(_run_step, ctx, step)
+        self.child = Child(_run_step, ctx, step, validate)
 
-    def join(self, ctx) -> dict[str, int]:
-        written, notes, read, seconds = self.child.result()
+    def join(self, ctx) -> dict[str, tuple]:
+        checked, notes, read, seconds = self.child.result()
         stale = sorted(k for k in read if ctx.frames.get(k) is not self.snapshot.get(k))
-        clash = sorted(k for k in written if ctx.frames.get(k) is not self.snapshot.get(k))
+        clash = sorted(k for k in checked if ctx.frames.get(k) is not self.snapshot.get(k))
         if stale or clash:
             raise RuntimeError(
                 f"derive step {self.step} ran in the background, but the steps after it changed "
                 f"{', '.join(stale + clash)}: start it later (taskshift.build.assemble.BACKGROUND_STEPS)")
-        ctx.frames.update(written)
+        for name, (table, _) in checked.items():
+            if table is not None:
+                ctx.frames[name] = table
         ctx.metadata.update(notes)
         ctx.timings[self.step] = seconds
-        return {k: len(v) for k, v in written.items()}
+        return checked
+
+    def ready(self) -> bool:
+        return self.child.ready()
 
     def cancel(self) -> None:
         self.child.cancel()
