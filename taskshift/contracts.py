@@ -14,6 +14,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from taskshift.resources import schema_files, yaml_files
@@ -78,7 +80,7 @@ class Column:
     def checks(self) -> list[pa.Check]:
         checks = []
         if self.pattern is not None:
-            checks.append(pa.Check.str_matches(f"(?:{self.pattern})\\Z", name=f"pattern {self.pattern}"))
+            checks.append(pa.Check(_matches(re.compile(f"(?:{self.pattern})\\Z")), name=f"pattern {self.pattern}"))
         if self.isin is not None:
             checks.append(pa.Check.isin(list(self.isin), name=f"one of {list(self.isin)}"))
         if self.min is not None:
@@ -244,6 +246,15 @@ class Contract:
         return {c.name: c.description for c in self.columns if c.description}
 
 
+def _matches(rx: re.Pattern):
+    """Check function: each value matches `rx` from its start (pandera's str_matches, i.e. `re.match`),
+    with the regex run once per distinct value: a column of codes repeats few values many times."""
+    def check(s: pd.Series) -> pd.Series:
+        good = [v for v in pd.unique(s.dropna()) if isinstance(v, str) and rx.match(v) is not None]
+        return s.isin(good)
+    return check
+
+
 def control_characters(s: pd.Series) -> pd.Series | None:
     """Mask of the values holding a control character (CONTROL_CHARACTERS), or None when there is none."""
     values = s.tolist()
@@ -263,10 +274,16 @@ def _present(s: pd.Series) -> pd.Series:
         return s.notna()
     notna = s.notna()
     if pd.api.types.is_object_dtype(s.dtype):
-        # Python's whitespace is Arrow's (utf8_trim_whitespace), character for character: no conversion needed
-        blank = [ok and (v == "" or v.isspace() if isinstance(v, str) else not str(v).strip())
-                 for v, ok in zip(s.tolist(), notna.tolist())]
-        return notna & ~pd.Series(blank, index=s.index, dtype=bool)
+        # Python's whitespace is Arrow's (utf8_trim_whitespace), character for character (every code point
+        # checked): a column of text and missing values is checked by Arrow in one pass
+        try:
+            arr = pa_arrow.array(s.to_numpy(), type=pa_arrow.large_string(), from_pandas=True)
+        except (pa_arrow.ArrowException, TypeError, ValueError, UnicodeError):  # other values too: one by one
+            blank = [ok and (v == "" or v.isspace() if isinstance(v, str) else not str(v).strip())
+                     for v, ok in zip(s.tolist(), notna.tolist())]
+            return notna & ~pd.Series(blank, index=s.index, dtype=bool)
+        blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0).fill_null(False)
+        return notna & ~pd.Series(blank.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
     return notna & ~s.astype("string").str.strip().eq("").fillna(False)
 
 
@@ -289,6 +306,10 @@ def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
         else:
             converted = kept.map(text, na_action="ignore").astype(object)
         return converted.where(present, None), pd.Series(False, index=s.index)
+    if type_ in ("integer", "real") and pd.api.types.is_integer_dtype(s.dtype) or (
+            type_ == "real" and pd.api.types.is_float_dtype(s.dtype)):
+        # already numbers of the declared kind (most derived columns): nothing to parse, nothing can fail
+        return s.astype("Int64" if type_ == "integer" else "float64"), pd.Series(False, index=s.index)
     number = pd.to_numeric(s.where(present), errors="coerce")
     bad = present & number.isna()
     if type_ == "integer":
