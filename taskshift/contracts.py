@@ -80,7 +80,8 @@ class Column:
     def checks(self) -> list[pa.Check]:
         checks = []
         if self.pattern is not None:
-            checks.append(pa.Check(_matches(re.compile(f"(?:{self.pattern})\\Z")), name=f"pattern {self.pattern}"))
+            regex = f"(?:{self.pattern})\\Z"  # the rule reads as pandera's own str_matches check
+            checks.append(pa.Check(_matches(re.compile(regex)), name=f"pattern {self.pattern}", error=f"str_matches('{regex}')"))
         if self.isin is not None:
             checks.append(pa.Check.isin(list(self.isin), name=f"one of {list(self.isin)}"))
         if self.min is not None:

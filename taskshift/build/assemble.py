@@ -44,10 +44,14 @@ DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
     "roles", "task_usage", "task_changes", "harmonise", "collaboration", "measures", "sector_exposure", "consensus", "isco",
     "published", "emerging", "title_aliases", "postings", "labour_history", "outlook", "pathways", "disagreement", "embeddings",
     "states"))
-#: Derive steps that run in a worker process (when the build may use two: taskshift.build.parallel), each
-#: started right after the step named here, when all it reads is final; the tables it makes are joined
-#: (and validated) at "validate tables". The step's place in DERIVE_STEPS is kept in the progress lines.
-BACKGROUND_STEPS = {"embeddings": "emerging", "states": "consensus"}
+#: Derive steps that run in a worker process when the build may use two (taskshift.build.parallel):
+#: step -> (the step after which it starts, all it reads being final then; the step before which it is
+#: joined, or None: joined at "validate tables", the worker validating the tables it made). Their place
+#: in DERIVE_STEPS is kept in the progress lines; the output is the same as a serial build's.
+BACKGROUND_STEPS = {
+    "harmonise": ("roles", "collaboration"),  # beside task_usage and task_changes
+    "isco": ("consensus", None), "states": ("consensus", None), "embeddings": ("emerging", None),
+}
 # outlook reads the consensus, role_collaboration (observed automation), the postings and the OEWS changes
 # (labour_history); pathways reads role_outlook.
 
@@ -156,23 +160,30 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
 
     contracts = table_contracts()
     background: dict[str, Background] = {}  # derive steps running in a worker process (BACKGROUND_STEPS)
+    parallel = workers() > 1
     try:
         for step in DERIVE_STEPS:
             short = step.rsplit('.', 1)[-1]
+            for name, (_, join_before) in BACKGROUND_STEPS.items():
+                if join_before == short and name in background:
+                    background.pop(name).join(ctx)
             before = {k: len(v) for k, v in ctx.frames.items()}
             with progress.step(f"derive {short}") as info:
                 if short in background:
-                    info["detail"] = f"in a worker process since {BACKGROUND_STEPS[short]}; checked at validate"
+                    start, join_before = BACKGROUND_STEPS[short]
+                    info["detail"] = (f"in a worker process since {start}; joined before "
+                                      f"{join_before or 'validate'}")
                     continue
                 started = time.perf_counter()
                 importlib.import_module(step).derive(ctx)
                 ctx.timings[step] = time.perf_counter() - started
                 made = {k: len(v) for k, v in ctx.frames.items() if before.get(k) != len(v) or k not in before}
                 info["detail"] = ", ".join(f"{k} {count(n)}" for k, n in sorted(made.items())) or "no new rows"
-            for later, after in BACKGROUND_STEPS.items():
-                if after == short and workers() > 1:
-                    background[later] = Background(ctx, f"taskshift.build.derive.{later}",
-                                                   lambda name, frame: validate_table(name, frame, contracts.get(name)))
+            for name, (start, join_before) in BACKGROUND_STEPS.items():
+                if start == short and parallel:
+                    check = None if join_before else (
+                        lambda table, frame: validate_table(table, frame, contracts.get(table)))
+                    background[name] = Background(ctx, f"taskshift.build.derive.{name}", check)
 
         ctx.frames["sources"] = sources_frame(ctx.manifest, used)
         started = time.perf_counter()

@@ -224,11 +224,15 @@ def call_in_child(fn, *args) -> Child:
 
 # --- a derive step in the background -----------------------------------------------------------------
 class _Recording(dict):
-    """The frames dict of a background step: remembers which frames the step read."""
+    """The frames dict of a background step: remembers which frames the step read (a step that goes
+    over every frame, or copies the dict, counts as reading them all)."""
 
     def __init__(self, *args):
         super().__init__(*args)
         self.read: set[str] = set()
+
+    def _all(self) -> None:
+        self.read.update(dict.keys(self))
 
     def __getitem__(self, key):
         self.read.add(key)
@@ -238,47 +242,72 @@ class _Recording(dict):
         self.read.add(key)
         return super().get(key, default)
 
+    def pop(self, key, *default):
+        self.read.add(key)
+        return super().pop(key, *default)
+
     def __contains__(self, key):
         self.read.add(key)
         return super().__contains__(key)
+
+    def __iter__(self):
+        self._all()
+        return super().__iter__()
+
+    def keys(self):
+        self._all()
+        return super().keys()
+
+    def items(self):
+        self._all()
+        return super().items()
+
+    def values(self):
+        self._all()
+        return super().values()
 
 
 def _run_step(ctx, step: str, validate):
     before = dict(ctx.frames)
     notes_before = dict(ctx.metadata)
-    ctx.frames = _Recording(ctx.frames)
+    frames = ctx.frames = _Recording(ctx.frames)
     started = time.perf_counter()
     importlib.import_module(step).derive(ctx)
     seconds = time.perf_counter() - started
-    written = {k: v for k, v in ctx.frames.items() if before.get(k) is not v}
+    after = dict(dict.items(frames))
+    written = {k: v for k, v in after.items() if before.get(k) is not v}
+    removed = sorted(k for k in before if k not in after)
     notes = {k: v for k, v in ctx.metadata.items() if notes_before.get(k) != v}
-    checked = {k: validate(k, v) for k, v in written.items()}  # (table or None, problems) per table
-    return checked, notes, sorted(ctx.frames.read), seconds
+    # (table or None, problems) per table: validated here when the step is joined at "validate tables"
+    checked = {k: validate(k, v) if validate else (v, []) for k, v in written.items()}
+    return checked, removed, notes, sorted(frames.read), seconds
 
 
 class Background:
-    """A derive step started now in a forked child on a copy of `ctx`, which also validates the tables
-    the step made (`validate(name, frame)` -> (table or None, problems)). `join(ctx)` takes its tables
-    and notes over into `ctx` (and records its time), after checking that the frames it read are still
-    the parent's and that the parent did not write a frame the step wrote; it returns the validation
-    results by table name."""
+    """A derive step started now in a forked child on a copy of `ctx`. With `validate(name, frame)` ->
+    (table or None, problems), the child also validates the tables it made (for a step joined at
+    "validate tables"); without, it returns them as made (for a step joined before a later step).
+    `join(ctx)` takes its frames, removals and notes over into `ctx` (and records its time), after
+    checking that the frames it read are still the parent's and that the parent did not change a frame
+    the step wrote or removed; it returns (table or None, problems) by frame name."""
 
-    def __init__(self, ctx, step: str, validate):
+    def __init__(self, ctx, step: str, validate=None):
         self.step = step
         self.snapshot = dict(ctx.frames)
         self.child = Child(_run_step, ctx, step, validate)
 
     def join(self, ctx) -> dict[str, tuple]:
-        checked, notes, read, seconds = self.child.result()
-        stale = sorted(k for k in read if ctx.frames.get(k) is not self.snapshot.get(k))
-        clash = sorted(k for k in checked if ctx.frames.get(k) is not self.snapshot.get(k))
-        if stale or clash:
+        checked, removed, notes, read, seconds = self.child.result()
+        changed = sorted(k for k in {*read, *checked, *removed} if ctx.frames.get(k) is not self.snapshot.get(k))
+        if changed:
             raise RuntimeError(
-                f"derive step {self.step} ran in the background, but the steps after it changed "
-                f"{', '.join(stale + clash)}: start it later (taskshift.build.assemble.BACKGROUND_STEPS)")
+                f"derive step {self.step} ran in a worker process, but the steps the build ran meanwhile changed "
+                f"{', '.join(changed)}: start it later (taskshift.build.assemble.BACKGROUND_STEPS)")
         for name, (table, _) in checked.items():
             if table is not None:
                 ctx.frames[name] = table
+        for name in removed:
+            ctx.frames.pop(name, None)
         ctx.metadata.update(notes)
         ctx.timings[self.step] = seconds
         return checked
