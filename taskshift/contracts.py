@@ -268,11 +268,27 @@ def control_characters(s: pd.Series) -> pd.Series | None:
     return s.map(lambda v: isinstance(v, str) and CONTROL_CHARACTERS.search(v) is not None).astype(bool)
 
 
+def _arrow_text(s: pd.Series):
+    """The Arrow array behind a column of pandas' Arrow-backed strings (what read_csv gives), or None."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return pa_arrow.chunked_array(s.array.__arrow_array__())
+    return None
+
+
+def _arrow_present(arr) -> np.ndarray:
+    """Not missing and not blank (Arrow's whitespace is Python's: see `_present`), as a numpy mask."""
+    kept = pc.and_kleene(pc.is_valid(arr), pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0))
+    return np.asarray(kept.fill_null(False).to_numpy(), dtype=bool)
+
+
 def _present(s: pd.Series) -> pd.Series:
     """Mask of the values that are there: not missing and not blank (only whitespace) as text. A number
     is never blank, so numeric columns skip the conversion to text."""
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
         return s.notna()
+    arr = _arrow_text(s)
+    if arr is not None:
+        return pd.Series(_arrow_present(arr), index=s.index)
     notna = s.notna()
     if pd.api.types.is_object_dtype(s.dtype):
         # Python's whitespace is Arrow's (utf8_trim_whitespace), character for character (every code point
@@ -295,6 +311,11 @@ def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
         ok = s.map(lambda v: isinstance(v, (bytes, bytearray, memoryview)), na_action="ignore").fillna(False).astype(bool)
         converted = s.map(bytes, na_action="ignore").where(present & ok, None).astype(object)
         return converted, present & ~ok
+    arr = _arrow_text(s) if type_ == "text" else None
+    if arr is not None:  # Arrow-backed strings: kept where present, None elsewhere, in one pass
+        keep = _arrow_present(arr)
+        values = pc.if_else(pa_arrow.array(keep), arr, pa_arrow.scalar(None, arr.type)).to_numpy()
+        return pd.Series(values, index=s.index, dtype=object), pd.Series(False, index=s.index)
     present = _present(s)
     if type_ == "text":
         def text(v):

@@ -108,8 +108,11 @@ def test_measure_correlations(db):
     assert n == 923 and 0.5 < rho < 1
 
 
-def test_build_is_byte_identical(tmp_path, sources_dir, built_db):
+def test_build_is_byte_identical(tmp_path, sources_dir, built_db, monkeypatch):
+    """Two builds give the same bytes; the second runs in one process (TASKSHIFT_BUILD_WORKERS=1), so this
+    also shows that the worker processes (taskshift.build.parallel) change nothing in the output."""
     again = tmp_path / "again.db"
+    monkeypatch.setenv("TASKSHIFT_BUILD_WORKERS", "1")
     build(sources_dir, again, log=lambda *a: None)
     assert sha256_of(again) == sha256_of(built_db)
 
