@@ -232,11 +232,28 @@ def validate_tables(ctx: BuildContext, contracts: dict[str, Contract], backgroun
         pending.remove(task)
         checked.update({k: v for k, v in task.join(ctx).items() if k in contracts})
 
-    for name in sorted(contracts):
-        for task in [t for t in pending if t.ready()]:
-            join(task)
-        if name in ctx.frames and name not in checked:
-            checked[name] = validate_table(name, ctx.frames[name], contracts[name])
+    names = [name for name in sorted(contracts) if name in ctx.frames]
+    helper, theirs = None, set()
+    if workers() > 1:  # a worker process validates about half of the rows x columns meanwhile
+        load = [0, 0]
+        for name in sorted(names, key=lambda n: (-ctx.frames[n].size, n)):
+            side = 0 if load[0] <= load[1] else 1
+            load[side] += ctx.frames[name].size
+            if side:
+                theirs.add(name)
+        helper = call_in_child(_validate_some, ctx.frames, contracts, sorted(theirs))
+    try:
+        for name in names:
+            for task in [t for t in pending if t.ready()]:
+                join(task)
+            if name not in theirs and name not in checked:
+                checked[name] = validate_table(name, ctx.frames[name], contracts[name])
+        if helper is not None:
+            for name, result in helper.result().items():
+                checked.setdefault(name, result)  # a background step that made the table since has the last word
+    finally:
+        if helper is not None:
+            helper.cancel()
     for task in list(pending):
         join(task)
     for name in sorted(set(contracts) & set(ctx.frames) - set(checked)):  # made by a background step only
@@ -256,6 +273,10 @@ def validate_tables(ctx: BuildContext, contracts: dict[str, Contract], backgroun
     if problems:
         raise BuildError(problems)
     return tables
+
+
+def _validate_some(frames: dict[str, pd.DataFrame], contracts: dict[str, Contract], names: list[str]) -> dict[str, tuple]:
+    return {name: validate_table(name, frames[name], contracts[name]) for name in names}
 
 
 def foreign_key_problems(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract]) -> list[str]:
