@@ -28,7 +28,8 @@ from taskshift.build.output import (OutputError, check_output_file,  # noqa: F40
                                     clean_stale, is_io_error, lock_fd as hold_fd, on_signals, output_error,
                                     temp_db_pattern)
 from taskshift.build.progress import Progress, count, frames_detail
-from taskshift.build.parallel import Background, call_in_child, ingest_all, with_traceback_text, workers
+from taskshift.build.parallel import (Background, call_in_child, fixed_workers, ingest_all, with_traceback_text,
+                                      workers)
 from taskshift.build.sources import (Manifest, RawReader, SourceError,  # noqa: F401 (RawReader: re-exported)
                                      load_manifest, unverified_report, verify)
 
@@ -87,6 +88,11 @@ class BuildContext:
 def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Manifest | None = None,
           log=print) -> BuildContext:
     """Build the database at `out` from the raw files in `sources_dir`; raise BuildError or SourceError."""
+    with fixed_workers():  # one or two processes for the whole build (taskshift.build.parallel)
+        return _build(sources_dir, out, release=release, manifest=manifest, log=log)
+
+
+def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | None, log) -> BuildContext:
     ctx = BuildContext(Path(sources_dir), manifest or load_manifest(), release=release)
     check_output_file(Path(out))  # a bad --out fails now, not after the build
     clean_stale(Path(out).parent, temp_db_pattern(Path(out)), log)  # left by a killed build
@@ -121,6 +127,7 @@ def build(sources_dir: Path, out: Path, *, release: bool = False, manifest: Mani
         if missing:
             raise SourceError(unverified_report(missing, ctx.sources_dir, len(files)))
         info["detail"] += f" ({sum((ctx.sources_dir / p).stat().st_size for p in files) / 1e6:,.0f} MB)"
+        info["detail"] += f", {workers()} process{'es' if workers() > 1 else ''}"
 
     # The modules run in worker processes (taskshift.build.parallel), merged here in INGEST_MODULES order.
     used: list[str] = []
@@ -232,28 +239,11 @@ def validate_tables(ctx: BuildContext, contracts: dict[str, Contract], backgroun
         pending.remove(task)
         checked.update({k: v for k, v in task.join(ctx).items() if k in contracts})
 
-    names = [name for name in sorted(contracts) if name in ctx.frames]
-    helper, theirs = None, set()
-    if workers() > 1:  # a worker process validates about half of the rows x columns meanwhile
-        load = [0, 0]
-        for name in sorted(names, key=lambda n: (-ctx.frames[n].size, n)):
-            side = 0 if load[0] <= load[1] else 1
-            load[side] += ctx.frames[name].size
-            if side:
-                theirs.add(name)
-        helper = call_in_child(_validate_some, ctx.frames, contracts, sorted(theirs))
-    try:
-        for name in names:
-            for task in [t for t in pending if t.ready()]:
-                join(task)
-            if name not in theirs and name not in checked:
-                checked[name] = validate_table(name, ctx.frames[name], contracts[name])
-        if helper is not None:
-            for name, result in helper.result().items():
-                checked.setdefault(name, result)  # a background step that made the table since has the last word
-    finally:
-        if helper is not None:
-            helper.cancel()
+    for name in sorted(contracts):
+        for task in [t for t in pending if t.ready()]:
+            join(task)
+        if name in ctx.frames and name not in checked:
+            checked[name] = validate_table(name, ctx.frames[name], contracts[name])
     for task in list(pending):
         join(task)
     for name in sorted(set(contracts) & set(ctx.frames) - set(checked)):  # made by a background step only
@@ -273,10 +263,6 @@ def validate_tables(ctx: BuildContext, contracts: dict[str, Contract], backgroun
     if problems:
         raise BuildError(problems)
     return tables
-
-
-def _validate_some(frames: dict[str, pd.DataFrame], contracts: dict[str, Contract], names: list[str]) -> dict[str, tuple]:
-    return {name: validate_table(name, frames[name], contracts[name]) for name in names}
 
 
 def foreign_key_problems(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract]) -> list[str]:
@@ -352,12 +338,13 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
     SIGTERM or SIGHUP), check it, then rename it into place; OS and disk errors become OutputError."""
     # The table digests are computed in a worker process while this one writes the rows; it is started
     # before the temporary file exists, so it never holds that file's lock.
-    digests = call_in_child(table_digests, tables, contracts)
+    digests = call_in_child(table_digests, tables, contracts) if workers() > 1 else None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     except OSError as err:
-        digests.cancel()
+        if digests is not None:
+            digests.cancel()
         raise output_error(err, out.parent, "write into") from None
     tmp = Path(tmp_name)
     hold_fd(fd)
@@ -368,7 +355,8 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
             tmp.chmod(0o644)  # mkstemp makes it private; a database is for reading
             os.replace(tmp, out)
     except BaseException as err:
-        digests.cancel()
+        if digests is not None:
+            digests.cancel()
         tmp.unlink(missing_ok=True)
         if isinstance(err, OSError) or (isinstance(err, sqlite3.Error) and is_io_error(err)):
             raise output_error(err, out) from None
@@ -391,8 +379,8 @@ CACHE_KIB = 256 * 1024
 def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path, digests=None) -> None:
     """One transaction: per table (foreign-key order) CREATE TABLE, its rows (executemany), then its
     indexes (built once over the loaded rows rather than kept up to date row by row); the table
-    digests from the rows as written (`digests`: a `parallel.Child` computing `table_digests`, or
-    computed here); then full-text indexes and ANALYZE.
+    digests from the rows as written (`digests`: a `parallel.Child` computing `table_digests` meanwhile,
+    or None: computed here from the same rows); then full-text indexes and ANALYZE.
     VACUUM only when something left free pages (a fresh file written in one pass has none)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -402,6 +390,7 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         conn.execute("BEGIN")
         order = [n for n in table_order(contracts) if n in tables]
+        here = {}
         for name in order:
             contract = contracts[name]
             create_table, *create_indexes = contract.ddl()
@@ -413,8 +402,10 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
             conn.executemany(f'INSERT INTO "{name}" ({quoted}) VALUES ({placeholders})', rows)
             for statement in create_indexes:
                 conn.execute(statement)
+            if digests is None:
+                here[name] = rows_digest(rows)
         if "metadata" in tables:  # what each table holds, for `taskshift verify` of a database on its own
-            digest = digests.result() if digests is not None else table_digests(tables, contracts)
+            digest = digests.result() if digests is not None else here
             conn.execute('INSERT INTO "metadata" ("key", "value", "description") VALUES (?, ?, ?)',
                          (DIGEST_KEY, json.dumps(dict(sorted(digest.items())), sort_keys=True), DIGEST_DESCRIPTION))
         conn.execute("COMMIT")

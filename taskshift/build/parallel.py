@@ -18,6 +18,7 @@ TASKSHIFT_BUILD_WORKERS=1: the output is the same either way (tests/test_build_p
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import multiprocessing
 import os
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from taskshift.build.progress import FORK_LOCK
 from taskshift.contracts import ContractError
 
 ENV_WORKERS = "TASKSHIFT_BUILD_WORKERS"
@@ -46,8 +48,13 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+_FIXED: list[int] = []  # the number decided for the build that is running (fixed_workers)
+
+
 def workers() -> int:
-    """Processes the build may use: TASKSHIFT_BUILD_WORKERS, else min(2, cores); 1 without fork."""
+    """Processes the build may use: TASKSHIFT_BUILD_WORKERS; else the number decided when the build
+    started (`fixed_workers`); else 2 when the machine has two cores that nothing else keeps busy
+    (`idle_cores`), 1 otherwise; always 1 without fork."""
     if not can_fork():
         return 1
     env = os.environ.get(ENV_WORKERS, "").strip()
@@ -56,7 +63,39 @@ def workers() -> int:
             return max(1, int(env))
         except ValueError:
             raise ValueError(f"{ENV_WORKERS}={env!r}: give a whole number of processes, e.g. 2") from None
-    return max(1, min(2, os.cpu_count() or 1))
+    if _FIXED:
+        return _FIXED[-1]
+    cores = min(2, os.cpu_count() or 1)
+    return 2 if cores > 1 and idle_cores() >= 1.5 else 1
+
+
+@contextlib.contextmanager
+def fixed_workers():
+    """Decide `workers()` once for a whole build (the build's own workers would sway a later look)."""
+    _FIXED.append(workers())
+    try:
+        yield _FIXED[-1]
+    finally:
+        _FIXED.pop()
+
+
+def idle_cores(seconds: float = 0.1) -> float:
+    """Cores idle over a short look at /proc/stat while this process sleeps: on a machine that others
+    keep busy a second process only shares their cores, and costs more (forks, pickles) than it saves.
+    Where /proc/stat cannot be read, every core counts as idle."""
+    def sample():
+        with open("/proc/stat") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return float(os.cpu_count() or 1)
+    if total1 <= total0:
+        return float(os.cpu_count() or 1)
+    return (idle1 - idle0) / (total1 - total0) * (os.cpu_count() or 1)
 
 
 # --- ingest ------------------------------------------------------------------------------------------
@@ -114,7 +153,8 @@ def ingest_all(names: list[str], sources_dir, manifest):
     executor = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
     try:
         by_cost = sorted(names, key=lambda m: (-INGEST_COST.get(m, 0.0), names.index(m)))
-        futures = {name: executor.submit(ingest_module, name, sources_dir, manifest) for name in by_cost}
+        with FORK_LOCK:  # the workers are forked on the first submit
+            futures = {name: executor.submit(ingest_module, name, sources_dir, manifest) for name in by_cost}
         for name in names:
             yield futures[name].result()
     finally:
@@ -168,7 +208,8 @@ class Child:
         ctx = multiprocessing.get_context("fork")
         self._recv, send = ctx.Pipe(duplex=False)
         self.process = ctx.Process(target=_child_main, args=(send, fn, args), daemon=True)
-        self.process.start()
+        with FORK_LOCK:
+            self.process.start()
         send.close()
 
     def result(self):

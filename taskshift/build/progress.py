@@ -15,6 +15,9 @@ import time
 from contextlib import contextmanager
 
 HEARTBEAT_SECONDS = 5.0
+#: Held by the heartbeat while it prints and by taskshift.build.parallel while it forks: a worker process
+#: never starts with the output stream's lock taken by a thread it does not have.
+FORK_LOCK = threading.Lock()
 DETAIL = 52  # width of the detail column
 
 
@@ -55,7 +58,8 @@ class Progress:
 
         def beat():
             while not stop.wait(self.heartbeat):
-                self.log(f"{prefix} {fit(info['detail']):<{DETAIL}} ... {time.perf_counter() - started:.0f}s")
+                with FORK_LOCK:  # never mid-print when the build forks a worker process
+                    self.log(f"{prefix} {fit(info['detail']):<{DETAIL}} ... {time.perf_counter() - started:.0f}s")
 
         timer = threading.Thread(target=beat, daemon=True, name="taskshift-progress")
         timer.start()
