@@ -14,8 +14,11 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow as pa_arrow
-import pyarrow.compute as pc
+try:  # pandas' own Arrow (its string columns): optional, as for pandas; without it the pure Python paths run
+    import pyarrow as pa_arrow
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover - the wheel's minimal install
+    pa_arrow = pc = None
 from pandera.errors import SchemaErrors
 
 from taskshift.resources import schema_files, yaml_files
@@ -270,7 +273,7 @@ def control_characters(s: pd.Series) -> pd.Series | None:
 
 def _arrow_text(s: pd.Series):
     """The Arrow array behind a column of pandas' Arrow-backed strings (what read_csv gives), or None."""
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+    if pa_arrow is not None and isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
         return pa_arrow.chunked_array(s.array.__arrow_array__())
     return None
 
@@ -294,8 +297,10 @@ def _present(s: pd.Series) -> pd.Series:
         # Python's whitespace is Arrow's (utf8_trim_whitespace), character for character (every code point
         # checked): a column of text and missing values is checked by Arrow in one pass
         try:
+            if pa_arrow is None:
+                raise TypeError("no pyarrow")
             arr = pa_arrow.array(s.to_numpy(), type=pa_arrow.large_string(), from_pandas=True)
-        except (pa_arrow.ArrowException, TypeError, ValueError, UnicodeError):  # other values too: one by one
+        except (TypeError, ValueError, UnicodeError) + ((pa_arrow.ArrowException,) if pa_arrow else ()):  # one by one
             blank = [ok and (v == "" or v.isspace() if isinstance(v, str) else not str(v).strip())
                      for v, ok in zip(s.tolist(), notna.tolist())]
             return notna & ~pd.Series(blank, index=s.index, dtype=bool)
