@@ -115,3 +115,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def api_request(db: Path, path: str, method: str = "get", **kw):
+    """One request to a fresh in-process Datasette serving `db` (immutable, the served settings), through
+    `datasette.client`: the response."""
+    import asyncio
+
+    from datasette.app import Datasette
+
+    from taskshift.site.serve import SETTINGS
+
+    async def go():
+        ds = Datasette(immutables=[str(db)], settings=SETTINGS)
+        await ds.invoke_startup()
+        return await getattr(ds.client, method)(path, **kw)
+    return asyncio.run(go())

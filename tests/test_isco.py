@@ -11,7 +11,8 @@ import pytest
 
 import taskshift
 from taskshift import cli, service
-from taskshift.site.serve import SETTINGS
+
+from .conftest import api_request
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +27,7 @@ def q(db, sql, params=()):
 
 
 def _api(built_db, method: str, path: str, **kw):
-    import asyncio
-
-    from datasette.app import Datasette
-
-    async def go():
-        ds = Datasette(immutables=[str(built_db)], settings=SETTINGS)
-        await ds.invoke_startup()
-        return await getattr(ds.client, method)(path, **kw)
-    return asyncio.run(go())
+    return api_request(built_db, path, method, **kw)
 
 
 # --- the tables ----------------------------------------------------------------------------------------

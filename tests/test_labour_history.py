@@ -2,16 +2,15 @@
 oews section of history in the library, the CLI and the API."""
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pandas as pd
 import pytest
-from datasette.app import Datasette
 
 import taskshift
 from taskshift import cli, scoring
-from taskshift.site.serve import SETTINGS
+
+from .conftest import api_request
 
 FILES = {2019: "history/national_M2019_dl.xlsx", 2020: "history/national_M2020_dl.xlsx",
          2021: "history/national_M2021_dl.xlsx", 2022: "history/national_M2022_dl.xlsx",
@@ -182,19 +181,11 @@ def test_a_bridge_member_that_does_not_fit_fails_the_build(conn):
                                   "OEWS first publishes in May 2021"]
 
 
-def _api(built_db, path):
-    async def go():
-        ds = Datasette(immutables=[str(built_db)], settings=SETTINGS)
-        await ds.invoke_startup()
-        return await ds.client.get(path)
-    return asyncio.run(go())
-
-
 def test_history_oews_section_api_library_cli(built_db, conn, capsys):
     lib = taskshift.history("43-9021.00", conn=taskshift.connect(built_db))
     assert cli.main(["history", "43-9021.00", "--json", "--db", str(built_db)]) == 0
     from_cli = json.loads(capsys.readouterr().out)["oews"]
-    response = _api(built_db, "/-/history/43-9021.00")
+    response = api_request(built_db, "/-/history/43-9021.00")
     assert response.status_code == 200
     assert lib.oews.model_dump(mode="json") == from_cli == response.json()["oews"]
     o = lib.oews

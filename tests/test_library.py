@@ -9,12 +9,12 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from datasette.app import Datasette
 
 import taskshift
 from taskshift import cli, scoring, service
 from taskshift.db import ENV_VAR
-from taskshift.site.serve import SETTINGS
+
+from .conftest import api_request
 
 ROLE = "15-1252.00"
 
@@ -60,13 +60,7 @@ def test_connect_is_read_only_and_table(conn, built_db):
 
 # --- same numbers from the library, the CLI and the plugin ---------------------------------------
 def _api(built_db, method: str, path: str, **kw):
-    import asyncio
-
-    async def go():
-        ds = Datasette(immutables=[str(built_db)], settings=SETTINGS)
-        await ds.invoke_startup()
-        return await getattr(ds.client, method)(path, **kw)
-    return asyncio.run(go())
+    return api_request(built_db, path, method, **kw)
 
 
 def test_library_cli_and_api_agree(conn, built_db, capsys):

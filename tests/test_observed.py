@@ -3,17 +3,16 @@ role_task_changes), and automation vs augmentation in actual use (task_collabora
 recomputed from the raw files; the same new fields from the API, the library and the CLI."""
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pandas as pd
 import pytest
-from datasette.app import Datasette
 
 import taskshift
 from taskshift import cli, scoring
 from taskshift.build.derive import task_match
-from taskshift.site.serve import SETTINGS
+
+from .conftest import api_request
 from tests.conftest import SOURCES
 
 ONET30 = SOURCES / "onet_30_2" / "Task Statements.txt"
@@ -178,11 +177,7 @@ def test_observed_fields_from_api_library_and_cli_agree(conn, built_db, capsys):
     assert cli.main(["score", role, "--json", "--db", str(built_db)]) == 0
     from_cli = json.loads(capsys.readouterr().out)
 
-    async def go():
-        ds = Datasette(immutables=[str(built_db)], settings=SETTINGS)
-        await ds.invoke_startup()
-        return (await ds.client.get(f"/-/score/{role}")).json()
-    api = asyncio.run(go())
+    api = api_request(built_db, f"/-/score/{role}").json()
     for d in (from_cli, api):
         assert d["observed_use"] == lib["observed_use"] and d["task_lists"] == lib["task_lists"]
         assert [(t["task_id"], t["observed_use"]) for t in d["tasks"]] == [(t["task_id"], t["observed_use"]) for t in lib["tasks"]]
@@ -216,10 +211,6 @@ def test_each_task_says_how_its_observed_use_was_matched(conn, built_db):
     bare = next(x for x in lib["tasks"] if x["observed_matched_by"] is None)
     assert bare["observed_use"] == "none"
 
-    async def go():
-        ds = Datasette(immutables=[str(built_db)], settings=SETTINGS)
-        await ds.invoke_startup()
-        return (await ds.client.get(f"/-/score/{role}")).json()
-    api = asyncio.run(go())
+    api = api_request(built_db, f"/-/score/{role}").json()
     assert [(x["task_id"], x["observed_matched_by"]) for x in api["tasks"]] == \
            [(x["task_id"], x["observed_matched_by"]) for x in lib["tasks"]]

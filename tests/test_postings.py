@@ -2,7 +2,6 @@
 changes, the AI share, and `history` (library, CLI and API give the same numbers)."""
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import re
@@ -12,14 +11,14 @@ from statistics import mean
 
 import pandas as pd
 import pytest
-from datasette.app import Datasette
 
 import taskshift
 from taskshift import cli, scoring, service
 from taskshift.build import curated
 from taskshift.build.assemble import BuildError
 from taskshift.build.derive import postings as derive_postings
-from taskshift.site.serve import SETTINGS
+
+from .conftest import api_request
 
 INDEED = "postings/indeed_hiring_lab"
 #: Well-known roles and the Indeed category everyone would put them in.
@@ -201,20 +200,12 @@ def test_bad_map_rows_are_named(conn, built_db):
 
 
 # --- history: the same numbers from the library, the CLI and the API ---------------------------------
-def _api(built_db, path):
-    async def go():
-        ds = Datasette(immutables=[str(built_db)], settings=SETTINGS)
-        await ds.invoke_startup()
-        return await ds.client.get(path)
-    return asyncio.run(go())
-
-
 def test_history_library_cli_and_api_agree(built_db, lib_conn, conn, capsys):
     for code in ("15-1252.00", "41-2031.00", "53-2011.00"):
         lib = taskshift.history(code, conn=lib_conn).model_dump(mode="json")
         assert cli.main(["history", code, "--json", "--db", str(built_db)]) == 0
         from_cli = json.loads(capsys.readouterr().out)
-        response = _api(built_db, f"/-/history/{code}")
+        response = api_request(built_db, f"/-/history/{code}")
         assert response.status_code == 200
         assert lib == from_cli == response.json()
     h = taskshift.history("15-1252.00", conn=lib_conn)
@@ -233,16 +224,16 @@ def test_history_library_cli_and_api_agree(built_db, lib_conn, conn, capsys):
 
 
 def test_history_errors_and_openapi(built_db, lib_conn, capsys):
-    bad = _api(built_db, "/-/history/15-1252")  # the same errors and suggestions as /-/score
+    bad = api_request(built_db, "/-/history/15-1252")  # the same errors and suggestions as /-/score
     item = bad.json()["errors"][0]
     assert bad.status_code == 400 and item["field"] == "role_code" and item["suggestions"] == ["15-1252.00"]
-    missing = _api(built_db, "/-/history/99-9999.00")
+    missing = api_request(built_db, "/-/history/99-9999.00")
     assert missing.status_code == 404 and "unknown role" in missing.json()["error"]
     with pytest.raises(LookupError):
         taskshift.history("99-9999.00", conn=lib_conn)
     assert cli.main(["history", "nope", "--db", str(built_db)]) == 2
     assert "role_code" in capsys.readouterr().err
-    spec = _api(built_db, "/-/openapi.json").json()
+    spec = api_request(built_db, "/-/openapi.json").json()
     op = spec["paths"]["/-/history/{role_code}"]["get"]
     assert op["operationId"] == "history" and "History" in spec["components"]["schemas"]
     assert "postings" in spec["components"]["schemas"]["History"]["properties"]

@@ -2,20 +2,19 @@
 API, library, CLI and pages that serve them. The map and the state page in a browser: tests/test_browser.py."""
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from statistics import median
 
 import numpy as np
 import pytest
-from datasette.app import Datasette
 
 import taskshift
 from taskshift import cli, scoring
 from taskshift.build.ingest.oews_state import USPS
 from taskshift.build.sources import load_manifest
-from taskshift.site.serve import SETTINGS
+
+from .conftest import api_request
 
 #: National exposure recomputed from the state tables agrees with the national figure within these: the
 #: employment-weighted mean role percentile and the consensus centre in percentile points, the headline
@@ -31,14 +30,6 @@ def db(built_db):
     conn.row_factory = sqlite3.Row
     yield conn
     conn.close()
-
-
-def _api(built_db, path: str):
-    async def go():
-        ds = Datasette(immutables=[str(built_db)], settings=SETTINGS)
-        await ds.invoke_startup()
-        return await ds.client.get(path)
-    return asyncio.run(go())
 
 
 def national_year(db) -> int:
@@ -210,10 +201,10 @@ def test_library_cli_and_api_agree(built_db, capsys):
     lib = taskshift.score_state("DC", conn=conn).model_dump(mode="json")
     assert cli.main(["state", "DC", "--json", "--db", str(built_db)]) == 0
     from_cli = json.loads(capsys.readouterr().out)
-    api = _api(built_db, "/-/score/state/DC")
+    api = api_request(built_db, "/-/score/state/DC")
     assert api.status_code == 200
     assert lib == from_cli == api.json()
-    assert _api(built_db, "/-/score/state/11").json() == api.json()  # FIPS
+    assert api_request(built_db, "/-/score/state/11").json() == api.json()  # FIPS
     assert lib["kind"] == "state" and lib["state"]["name"] == "District of Columbia"
     row = sqlite3.connect(built_db).execute("select centre, low, high, rank from state_consensus where state = 'DC' and year = ?",
                                             (lib["state"]["year"],)).fetchone()
@@ -222,7 +213,7 @@ def test_library_cli_and_api_agree(built_db, capsys):
     assert len(lib["top_roles"]) == 10 and lib["top_roles"][0]["rank"] == 1
     assert lib["coverage"]["coverage"] > 0.9 and lib["postings"]["month"]
     rank = taskshift.rank_states("felten2021_aioe", conn=conn).model_dump(mode="json")
-    assert rank == _api(built_db, "/-/rank/states?measure=felten2021_aioe").json()
+    assert rank == api_request(built_db, "/-/rank/states?measure=felten2021_aioe").json()
     assert [s["rank"] for s in rank["states"]] == sorted(s["rank"] for s in rank["states"]) and len(rank["states"]) == 51
     assert cli.main(["states", "--db", str(built_db)]) == 0
     assert "DC" in capsys.readouterr().out.splitlines()[3]
@@ -234,21 +225,21 @@ def test_library_cli_and_api_agree(built_db, capsys):
     ("/-/score/state/DC?measures=nope", 400, "measures"), ("/-/rank/states?measure=nope", 400, "measure"),
 ])
 def test_bad_requests_are_4xx_naming_the_field(built_db, path, status, field):
-    r = _api(built_db, path)
+    r = api_request(built_db, path)
     assert r.status_code == status, r.text
     assert r.json()["errors"][0]["field"] == field
 
 
 def test_state_page_and_home_map_data(built_db):
-    r = _api(built_db, "/state/dc")
+    r = api_request(built_db, "/state/dc")
     assert r.status_code == 302 and r.headers["location"] == "/state/DC"
-    page = _api(built_db, "/state/DC")
+    page = api_request(built_db, "/state/DC")
     assert page.status_code == 200 and "District of Columbia" in page.text and "Management Analysts" in page.text
-    assert _api(built_db, "/state/11").headers["location"] == "/state/DC"
-    assert _api(built_db, "/state/PR").status_code == 404
-    home = _api(built_db, "/home.json?section=states").json()
+    assert api_request(built_db, "/state/11").headers["location"] == "/state/DC"
+    assert api_request(built_db, "/state/PR").status_code == 404
+    home = api_request(built_db, "/home.json?section=states").json()
     assert len(home["states"]) == 51 and {s["fips"] for s in home["states"]} == set(USPS)
-    atlas = _api(built_db, "/-/static-plugins/taskshift/vendor/us-atlas/states-albers-10m.json").json()
+    atlas = api_request(built_db, "/-/static-plugins/taskshift/vendor/us-atlas/states-albers-10m.json").json()
     assert {g["id"] for g in atlas["objects"]["states"]["geometries"]} == set(USPS)
-    assert "ISC" in _api(built_db, "/-/static-plugins/taskshift/vendor/us-atlas/LICENSE").text or \
-        "Permission to use" in _api(built_db, "/-/static-plugins/taskshift/vendor/us-atlas/LICENSE").text
+    assert "ISC" in api_request(built_db, "/-/static-plugins/taskshift/vendor/us-atlas/LICENSE").text or \
+        "Permission to use" in api_request(built_db, "/-/static-plugins/taskshift/vendor/us-atlas/LICENSE").text

@@ -158,14 +158,9 @@ def test_a_review_that_does_not_hold_names_line_and_column(small):
 def test_reviews_cover_every_unmatched_statement_with_successors(sources_dir):
     """The curated reviews are the proposer's candidates today: every Anthropic statement the automatic steps
     leave unmatched, whose old occupation has successors in O*NET 30.2, has its three candidates reviewed."""
-    import importlib.util
-
     from taskshift.build import curated
+    from taskshift.dataset.curated import propose_task_match_reviews as propose
 
-    path = Path(__file__).resolve().parents[1] / "dataset" / "curated" / "propose_task_match_reviews.py"
-    spec = importlib.util.spec_from_file_location("propose_task_match_reviews", path)
-    propose = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(propose)
     proposed = propose.propose(propose.frames(sources_dir), "2026-12-02")
     done = curated.read(task_match.REVIEWS)
     key = ["statement", "old_role_code", "old_task_id", "task_id", "candidate_rank"]

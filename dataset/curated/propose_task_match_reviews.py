@@ -46,7 +46,7 @@ def propose(f: dict[str, pd.DataFrame], date: str) -> pd.DataFrame:
     texts = pct.loc[pct["task_name"] != "none", "task_name"].drop_duplicates()
     rows = []
     for text in texts:
-        if matcher.automatic(text)[0]["method"] != "none":
+        if matcher.match_one(text, reviewed=False)[0]["method"] != "none":
             continue
         key = task_match.normalise([text]).iloc[0]
         succ: dict[str, tuple[str, int]] = {}

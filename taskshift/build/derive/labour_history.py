@@ -181,10 +181,11 @@ def unit_series(series: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
                                         mean_wage=series["mean_wage"].astype("float64"))
     own = s[s["code"].isin(members["unit_code"]) & (s["year"] <= 2020)].rename(columns={"code": "unit_code"})
     m = s[s["year"] >= 2021].merge(members[["unit_code", "code"]], on="code")
-    m = m.assign(bill=m["employment"].astype("float64") * m["mean_wage"].astype("float64"))
+    m = m.assign(bill=m["employment"] * m["mean_wage"])
+    m["missing"] = m["bill"].isna()
     g = m.groupby(["unit_code", "year"])
     summed = pd.DataFrame({"employment": g["employment"].sum(min_count=1),
-                           "bill": g["bill"].sum(min_count=1), "missing": g["bill"].apply(lambda b: b.isna().any())})
+                           "bill": g["bill"].sum(min_count=1), "missing": g["missing"].any()})
     summed["mean_wage"] = np.where(summed["missing"], np.nan, summed["bill"] / summed["employment"])
     summed = summed.reset_index()[["unit_code", "year", "employment", "mean_wage"]]
     return pd.concat([own, summed], ignore_index=True).sort_values(["unit_code", "year"], ignore_index=True)

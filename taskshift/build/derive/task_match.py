@@ -174,7 +174,8 @@ class TaskMatcher:
         return [code]
 
     # --- matching -----------------------------------------------------------------------------
-    def match_one(self, text: str, key: str | None = None) -> list[dict]:
+    def match_one(self, text: str, key: str | None = None, reviewed: bool = True) -> list[dict]:
+        """The rows of one statement (see `match`); `reviewed=False`: the automatic steps alone."""
         key = normalise([text]).iloc[0] if key is None else key
         rows = self._by_key.get(key)
         if rows:
@@ -210,9 +211,9 @@ class TaskMatcher:
         best = int(np.argmax(sim))
         if hist is None and sim[best] >= self.reword_min_any - 1e-12:
             return [self._row(text, key, best, "reworded", float(sim[best]), "most similar task of any occupation")]
-        reviewed = self._reviewed.get(key)
-        if reviewed:
-            return [self._row(text, key, k, "reviewed", float(sim[k]), ev) for k, ev in sorted(reviewed)]
+        found_by_review = self._reviewed.get(key) if reviewed else None
+        if found_by_review:
+            return [self._row(text, key, k, "reviewed", float(sim[k]), ev) for k, ev in sorted(found_by_review)]
         where = "no task history" if hist is None else "history: " + ", ".join(
             sorted({f"{o.list_id} {o.occupation_code}" for o in hist}))[:200]
         if key in self._rejected:
@@ -224,14 +225,6 @@ class TaskMatcher:
     def _row(self, text, key, k, method, similarity, evidence) -> dict:
         return {"text": text, "key": key, "task_id": int(self._ids[k]), "role_code": self._roles[k],
                 "method": method, "similarity": similarity, "evidence": evidence}
-
-    def automatic(self, text: str) -> list[dict]:
-        """`match_one` without the reviewed step: what the automatic steps alone decide."""
-        saved, self._reviewed = self._reviewed, {}
-        try:
-            return self.match_one(text)
-        finally:
-            self._reviewed = saved
 
     def check_reviews(self) -> list[str]:
         """Reviews that do not hold, one message each (CSV line, column, rule): a candidate task missing from the
@@ -251,7 +244,7 @@ class TaskMatcher:
                 problems.append(f"{where}: line {line}: column task_id: task {int(row['task_id'])} is a task of "
                                 f"{self._roles[k]}, not of a successor of {row['old_role_code']}")
         for statement in self.reviews["statement"].drop_duplicates():
-            auto = self.automatic(statement)
+            auto = self.match_one(statement, reviewed=False)
             if auto[0]["method"] != "none":
                 line = self.reviews.index[self.reviews["statement"] == statement][0]
                 problems.append(f"{where}: line {line}: column statement: {statement[:60]!r} is matched automatically "
