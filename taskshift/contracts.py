@@ -186,6 +186,15 @@ class Contract:
         Returns only the declared columns, in declared order. For raw files the index is the
         line (or sheet row) number, so failures name the row a person would open.
         """
+        out, failures = self.prepare(df, where)
+        self.check(out, where, failures)
+        return out[self.column_names]
+
+    def prepare(self, df: pd.DataFrame, where: str) -> tuple[pd.DataFrame, list[dict]]:
+        """The first half of `validate`: every declared column present (else ContractError at once),
+        converted to its declared type, free of control characters, and the row count. Returns the
+        converted columns and the failures found so far; `check` does the rest. (The build converts
+        its output tables here and checks them in a worker while it writes them: assemble.py.)"""
         failures: list[dict] = []
         missing = [c for c in self.column_names if c not in df.columns]
         for name in missing:
@@ -208,6 +217,14 @@ class Contract:
                              "count": 1, "examples": [("rows", len(df))]})
         if failures and missing:
             raise ContractError(failures)
+        return out, failures
+
+    def check(self, out: pd.DataFrame, where: str, failures: list[dict] = ()) -> None:
+        """The second half of `validate`, on what `prepare` returned: the pandera checks (nulls, unique
+        columns, patterns, allowed values, ranges, lengths), unique keys and the primary key. Raises
+        ContractError with `failures` (from `prepare`) and these, or returns None when there are none."""
+        failures = list(failures)
+        present = [c for c in self.columns if c.name in out.columns]
         schema = pa.DataFrameSchema(
             {c.name: pa.Column(None, c.checks(), nullable=c.nullable, unique=c.unique, required=True)
              for c in present},
@@ -222,14 +239,13 @@ class Contract:
             dup = out.duplicated(list(key), keep=False)
             if dup.any():
                 failures.append(_failure(where, ", ".join(key), "unique", out.loc[dup, list(key)].apply(tuple, axis=1)))
-        if self.primary_key and not missing:
+        if self.primary_key:  # every declared column is present here (`prepare` stops when one is missing)
             dup = out.duplicated(list(self.primary_key), keep=False)
             if dup.any():
                 failures.append(_failure(where, ", ".join(self.primary_key), "primary key unique",
                                          out.loc[dup, list(self.primary_key)].apply(tuple, axis=1)))
         if failures:
             raise ContractError(failures)
-        return out[self.column_names]
 
     # --- SQLite ------------------------------------------------------------------------------
     def ddl(self) -> list[str]:
