@@ -39,7 +39,9 @@ def built_db(tmp_path_factory, sources_dir) -> Path:
     if prebuilt:
         return Path(prebuilt).resolve()
     out = tmp_path_factory.mktemp("build") / "taskshift.db"
-    build(sources_dir, out, log=BUILD_LOG.append)
+    with pytest.MonkeyPatch.context() as mp:  # two processes (where fork exists), whatever the machine's load:
+        mp.setenv("TASKSHIFT_BUILD_WORKERS", "2")  # test_build_is_byte_identical compares it with one process
+        build(sources_dir, out, log=BUILD_LOG.append)
     return out
 
 

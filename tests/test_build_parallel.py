@@ -74,3 +74,54 @@ def test_a_background_step_refuses_an_input_changed_after_it_started(step):
     with pytest.raises(RuntimeError, match=r"fake_derive_step ran in a worker process, but .* changed a: start it later"):
         task.join(ctx)
     assert "b" not in ctx.frames
+
+
+def tiny_contracts():
+    from taskshift.contracts import Contract
+    parent = Contract.from_yaml("parent", "table", {
+        "primary_key": "code", "columns": {"code": {"type": "text", "pattern": "[a-z]+"}}})
+    child = Contract.from_yaml("child", "table", {
+        "primary_key": ["code", "n"], "sort": ["n"],
+        "foreign_keys": [{"columns": ["code"], "table": "parent"}],
+        "columns": {"code": {"type": "text"}, "n": {"type": "integer", "min": 0}}})
+    return {"parent": parent, "child": child}
+
+
+class BuildCtx(Ctx):
+    release = False
+
+
+@pytest.mark.parametrize("bad, expected", [
+    (None, None),
+    ({"child": pd.DataFrame({"code": ["ab", "ab"], "n": [2, 2]})},
+     ["table child: column 'code, n' rule primary key unique failed (2 failing"]),
+    ({"parent": pd.DataFrame({"code": ["ab", "C1"]})},
+     ["table parent: column 'code' rule str_matches(", "failed (1 failing; e.g. row 1: 'C1')",
+      "table child: foreign key ['code'] references missing table parent"]),
+    ({"child": pd.DataFrame({"code": ["zz", "ab"], "n": [2, 1]})},
+     ["table child: column code rule foreign key to parent.code failed (1 rows; e.g. ['zz'])"]),
+])
+def test_checks_beside_the_write_stop_it_and_keep_the_previous_database(tmp_path, bad, expected):
+    """A build with two processes converts its tables, then checks them in a worker while it writes them:
+    what the checks find stops the build as before, and the previous database stays as it was."""
+    from taskshift.build.assemble import prepare_tables, validate_tables, write_database
+    contracts = tiny_contracts()
+    frames = {"parent": pd.DataFrame({"code": ["ab", "cd"]}), "child": pd.DataFrame({"code": ["cd", "ab"], "n": [2, 1]})}
+    frames.update(bad or {})
+    out = tmp_path / "taskshift.db"
+    out.write_bytes(b"the previous database")
+    tables, checks = prepare_tables(BuildCtx(dict(frames)), contracts)
+    assert tables["child"]["n"].tolist() == ([1, 2] if bad is None or "child" not in bad else sorted(bad["child"]["n"]))
+    if expected is None:
+        write_database(tables, contracts, out, checks)
+        assert out.read_bytes().startswith(b"SQLite format 3")
+        return
+    with pytest.raises(BuildError) as info:
+        write_database(tables, contracts, out, checks)
+    with pytest.raises(BuildError) as serial:  # the same problems as the one-process build's validation
+        validate_tables(BuildCtx(dict(frames)), contracts)
+    assert info.value.problems == serial.value.problems
+    said = "\n".join(info.value.problems)
+    assert all(part in said for part in expected), said
+    assert out.read_bytes() == b"the previous database"
+    assert [p.name for p in tmp_path.iterdir()] == ["taskshift.db"]  # no temporary file left

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlite_utils
 
@@ -28,8 +29,8 @@ from taskshift.build.output import (OutputError, check_output_file,  # noqa: F40
                                     clean_stale, is_io_error, lock_fd as hold_fd, on_signals, output_error,
                                     temp_db_pattern)
 from taskshift.build.progress import Progress, count, frames_detail
-from taskshift.build.parallel import (Background, call_in_child, fixed_workers, ingest_all, with_traceback_text,
-                                      workers)
+from taskshift.build.parallel import (Background, call_in_child, fixed_workers, ingest_all, warm_up,
+                                      with_traceback_text, workers)
 from taskshift.build.sources import (Manifest, RawReader, SourceError,  # noqa: F401 (RawReader: re-exported)
                                      load_manifest, unverified_report, verify)
 
@@ -130,6 +131,8 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
         info["detail"] += f", {workers()} process{'es' if workers() > 1 else ''}"
 
     # The modules run in worker processes (taskshift.build.parallel), merged here in INGEST_MODULES order.
+    if workers() > 1:
+        warm_up([module.__name__ for _, module in modules] + list(DERIVE_STEPS))
     used: list[str] = []
     results = ingest_all([name for name, _ in modules], ctx.sources_dir, ctx.manifest)
     try:
@@ -195,8 +198,13 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
         ctx.frames["sources"] = sources_frame(ctx.manifest, used)
         started = time.perf_counter()
         with progress.step("validate tables", f"{len(contracts)} contracts") as info:
-            tables = validate_tables(ctx, contracts, list(background.values()))
-            info["detail"] = f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows, foreign keys"
+            if parallel:  # converted here; the checks run in a worker while the rows are written
+                tables, checks = prepare_tables(ctx, contracts, list(background.values()))
+                info["detail"] = (f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows "
+                                  "converted; checks and foreign keys beside the write")
+            else:
+                tables, checks = validate_tables(ctx, contracts, list(background.values())), None
+                info["detail"] = f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows, foreign keys"
     finally:
         for task in background.values():
             task.cancel()  # the build stopped early: no worker outlives it
@@ -208,7 +216,7 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
 
     started = time.perf_counter()
     with progress.step("write SQLite", "rows, FTS, ANALYZE, VACUUM, checks") as info:
-        write_database(tables, contracts, Path(out))
+        write_database(tables, contracts, Path(out), checks)
         info["detail"] = f"{len(tables)} tables, {Path(out).stat().st_size / 1e6:,.1f} MB"
     ctx.timings["write"] = time.perf_counter() - started
     return ctx
@@ -232,27 +240,8 @@ def validate_tables(ctx: BuildContext, contracts: dict[str, Contract], backgroun
     """Validate every output frame that has a contract; collect all failures before raising. The derive
     steps still running in `background` (taskshift.build.parallel.Background) are joined on the way:
     they validated the tables they made themselves."""
-    checked: dict[str, tuple] = {}
-    pending = list(background)
-
-    def join(task) -> None:
-        pending.remove(task)
-        checked.update({k: v for k, v in task.join(ctx).items() if k in contracts})
-
-    for name in sorted(contracts):
-        for task in [t for t in pending if t.ready()]:
-            join(task)
-        if name in ctx.frames and name not in checked:
-            checked[name] = validate_table(name, ctx.frames[name], contracts[name])
-    for task in list(pending):
-        join(task)
-    for name in sorted(set(contracts) & set(ctx.frames) - set(checked)):  # made by a background step only
-        checked[name] = validate_table(name, ctx.frames[name], contracts[name])
-
-    problems: list[str] = []
-    missing = [name for name in contracts if name not in ctx.frames and name not in checked and name != "metadata"]
-    if missing and not ctx.release:
-        problems += [f"table {name}: no ingest module or step produced it" for name in missing]
+    checked = _collect(ctx, contracts, background, validate_table)
+    problems = _missing_tables(ctx, contracts, checked)
     tables: dict[str, pd.DataFrame] = {}
     for name in sorted(checked):
         table, failures = checked[name]
@@ -265,6 +254,104 @@ def validate_tables(ctx: BuildContext, contracts: dict[str, Contract], backgroun
     return tables
 
 
+def prepare_tables(ctx: BuildContext, contracts: dict[str, Contract], background=()):
+    """`validate_tables` in two halves, for a build with two processes: here every output frame is
+    converted to its contract's types (`Contract.prepare`) and sorted, which is what the write needs;
+    the rest of the checks (`Contract.check`) and the foreign keys run in a forked worker
+    (`check_tables`) while the rows are written, and `write_database` raises their failures before the
+    database replaces anything. Returns (tables, that worker). When a conversion already failed, the
+    checks run here and the build stops with every failure, as `validate_tables` does."""
+    checked = _collect(ctx, contracts, background, prepare_table)
+    problems = _missing_tables(ctx, contracts, checked)
+    prepared: dict[str, tuple[pd.DataFrame, list[dict]]] = {}  # made here: converted, unsorted, and failures
+    tables: dict[str, pd.DataFrame] = {}
+    for name in sorted(checked):
+        table, failures = checked[name]
+        if isinstance(failures, _Prepared):  # converted here; checked below or in the worker
+            prepared[name] = (table, failures.failures)
+            contract = contracts[name]
+            tables[name] = (table.sort_values(list(contract.sort), kind="stable", ignore_index=True)
+                            if contract.sort else table)
+        else:  # validated by its background worker, or it has no contract
+            problems += failures
+            if table is not None:
+                tables[name] = table
+    if problems or any(failures for _, failures in prepared.values()):  # the build fails: say everything now
+        problems = _missing_tables(ctx, contracts, checked)
+        for name in sorted(checked):
+            failures = check_tables({name: prepared[name]}, {}, contracts) if name in prepared else checked[name][1]
+            problems += failures
+            if failures:
+                tables.pop(name, None)
+        raise BuildError(problems + foreign_key_problems(tables, contracts))
+    return tables, call_in_child(check_tables, prepared, tables, contracts)
+
+
+class _Prepared:
+    """What `prepare_table` found wrong so far (its `failures`; the checks are still to run)."""
+
+    def __init__(self, failures: list[dict]):
+        self.failures = failures
+
+
+def prepare_table(name: str, frame: pd.DataFrame, contract: Contract | None):
+    """One output frame converted to its contract's types, unsorted, with a `_Prepared` of the failures
+    found so far; (None, problems) when a declared column is missing; a frame without a contract as it is."""
+    if contract is None:
+        return frame, []
+    try:
+        table, failures = contract.prepare(frame.reset_index(drop=True), where=f"table {name}")
+    except ContractError as err:
+        return None, str(err).splitlines()
+    return table, _Prepared(failures)
+
+
+def check_tables(prepared: dict[str, tuple[pd.DataFrame, list[dict]]], tables: dict[str, pd.DataFrame],
+                 contracts: dict[str, Contract]) -> list[str]:
+    """The second half of `prepare_tables`: `Contract.check` of each table converted there (with the
+    failures its conversion found), then the foreign keys over all `tables`: the problems, one per line.""" 
+    problems: list[str] = []
+    failed = set()
+    for name in sorted(prepared):
+        table, failures = prepared[name]
+        try:
+            contracts[name].check(table, f"table {name}", failures)
+        except ContractError as err:
+            problems += str(err).splitlines()
+            failed.add(name)
+    # as in `validate_tables`, a table that failed its checks is not there for the foreign keys
+    return problems + foreign_key_problems({k: v for k, v in tables.items() if k not in failed}, contracts)
+
+
+def _collect(ctx: BuildContext, contracts: dict[str, Contract], background, convert) -> dict[str, tuple]:
+    """`convert(name, frame, contract)` of every output frame that has a contract, by name; the steps still
+    running in `background` are joined on the way (they validated the tables they made)."""
+    checked: dict[str, tuple] = {}
+    pending = list(background)
+
+    def join(task) -> None:
+        pending.remove(task)
+        checked.update({k: v for k, v in task.join(ctx).items() if k in contracts})
+
+    for name in sorted(contracts):
+        for task in [t for t in pending if t.ready()]:
+            join(task)
+        if name in ctx.frames and name not in checked:
+            checked[name] = convert(name, ctx.frames[name], contracts[name])
+    for task in list(pending):
+        join(task)
+    for name in sorted(set(contracts) & set(ctx.frames) - set(checked)):  # made by a background step only
+        checked[name] = convert(name, ctx.frames[name], contracts[name])
+    return checked
+
+
+def _missing_tables(ctx: BuildContext, contracts: dict[str, Contract], checked: dict) -> list[str]:
+    missing = [name for name in contracts if name not in ctx.frames and name not in checked and name != "metadata"]
+    if missing and not ctx.release:
+        return [f"table {name}: no ingest module or step produced it" for name in missing]
+    return []
+
+
 def foreign_key_problems(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract]) -> list[str]:
     """Every foreign-key value that names no parent row, with examples (before anything is written)."""
     problems = []
@@ -274,20 +361,21 @@ def foreign_key_problems(tables: dict[str, pd.DataFrame], contracts: dict[str, C
                 problems.append(f"table {name}: foreign key {list(fk.columns)} references missing table {fk.table}")
                 continue
             child = table[list(fk.columns)].dropna()
-            parent = tables[fk.table][list(fk.ref_columns)].set_axis(list(fk.columns), axis=1)
-            orphans = child[~_keys(child).isin(_keys(parent))].reset_index(drop=True)
-            if len(orphans):
-                examples = [tuple(r) if len(r) > 1 else r[0] for r in orphans.drop_duplicates().head(3).itertuples(index=False)]
+            parents = set(_keys(tables[fk.table][list(fk.ref_columns)]))
+            found = np.fromiter((key in parents for key in _keys(child)), dtype=bool, count=len(child))
+            if not found.all():
+                orphans = child[~found].reset_index(drop=True)
+                examples = [tuple(r) if len(r) > 1 else r[0] for r in orphans.drop_duplicates().head(3).astype(object).itertuples(index=False)]
                 problems.append(f"table {name}: column {', '.join(fk.columns)} rule foreign key to {fk.table}."
                                 f"{', '.join(fk.ref_columns)} failed ({len(orphans)} rows; e.g. {examples})")
     return problems
 
 
-def _keys(frame: pd.DataFrame) -> pd.Index:
-    """The rows of `frame` as one index of keys (a value, or a tuple for several columns), for `isin`."""
-    if frame.shape[1] == 1:
-        return pd.Index(frame.iloc[:, 0].to_numpy(dtype=object))
-    return pd.MultiIndex.from_frame(frame.astype(object))
+def _keys(frame: pd.DataFrame):
+    """The rows of `frame` as keys (a value, or a tuple for several columns), plain Python values: a
+    parent's keys go in a set, a child's are looked up in it, one hash per row."""
+    columns = [frame[c].tolist() for c in frame.columns]
+    return columns[0] if len(columns) == 1 else zip(*columns)
 
 
 def sources_frame(manifest: Manifest, used: list[str]) -> pd.DataFrame:
@@ -333,9 +421,12 @@ def describe_build(ctx: BuildContext, used: list[str]) -> None:
     ctx.note("excluded_sources", ctx.excluded, "sources left out of this build and why (release builds leave out non-redistributable sources)")
 
 
-def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], out: Path) -> None:
+def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], out: Path,
+                   checks=None) -> None:
     """Write to a temporary file beside `out` (locked while this build runs, removed on any error, Ctrl-C,
-    SIGTERM or SIGHUP), check it, then rename it into place; OS and disk errors become OutputError."""
+    SIGTERM or SIGHUP), check it, then rename it into place; OS and disk errors become OutputError.
+    `checks`: the worker checking the tables meanwhile (`prepare_tables`), or None: its problems stop
+    the write (BuildError) as soon as it has them, and the file replaces `out` only when it has none."""
     # The table digests are computed in a worker process while this one writes the rows; it is started
     # before the temporary file exists, so it never holds that file's lock.
     digests = call_in_child(table_digests, tables, contracts) if workers() > 1 else None
@@ -343,20 +434,27 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     except OSError as err:
-        if digests is not None:
-            digests.cancel()
+        for child in (digests, checks):
+            if child is not None:
+                child.cancel()
         raise output_error(err, out.parent, "write into") from None
     tmp = Path(tmp_name)
     hold_fd(fd)
     try:
         with on_signals():
-            _write(tables, contracts, tmp, digests)
+            try:
+                _write(tables, contracts, tmp, digests, checks)
+            except sqlite3.IntegrityError:  # a key or NOT NULL the checks find too, naming column and rows
+                _raise_failed(checks, wait=True)
+                raise
+            _raise_failed(checks, wait=True)
             _check(tmp)
             tmp.chmod(0o644)  # mkstemp makes it private; a database is for reading
             os.replace(tmp, out)
     except BaseException as err:
-        if digests is not None:
-            digests.cancel()
+        for child in (digests, checks):
+            if child is not None:
+                child.cancel()
         tmp.unlink(missing_ok=True)
         if isinstance(err, OSError) or (isinstance(err, sqlite3.Error) and is_io_error(err)):
             raise output_error(err, out) from None
@@ -376,12 +474,23 @@ def table_digests(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract
 CACHE_KIB = 256 * 1024
 
 
-def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path, digests=None) -> None:
+def _raise_failed(checks, wait: bool) -> None:
+    """BuildError with the problems the checking worker found (`prepare_tables`), once it has finished
+    (at once unless `wait`); nothing when it found none or there is no such worker."""
+    if checks is not None and (wait or checks.ready()):
+        problems = checks.result()
+        if problems:
+            raise BuildError(problems)
+
+
+def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path, digests=None,
+           checks=None) -> None:
     """One transaction: per table (foreign-key order) CREATE TABLE, its rows (executemany), then its
     indexes (built once over the loaded rows rather than kept up to date row by row); the table
     digests from the rows as written (`digests`: a `parallel.Child` computing `table_digests` meanwhile,
     or None: computed here from the same rows); then full-text indexes and ANALYZE.
-    VACUUM only when something left free pages (a fresh file written in one pass has none)."""
+    VACUUM only when something left free pages (a fresh file written in one pass has none).
+    `checks` (see `write_database`) is looked at after each table: a failure stops the write."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA page_size = 4096")
@@ -404,6 +513,7 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
                 conn.execute(statement)
             if digests is None:
                 here[name] = rows_digest(rows)
+            _raise_failed(checks, wait=False)  # a failed check stops the write now
         if "metadata" in tables:  # what each table holds, for `taskshift verify` of a database on its own
             digest = digests.result() if digests is not None else here
             conn.execute('INSERT INTO "metadata" ("key", "value", "description") VALUES (?, ?, ?)',

@@ -98,6 +98,21 @@ def idle_cores(seconds: float = 0.1) -> float:
     return (idle1 - idle0) / (total1 - total0) * (os.cpu_count() or 1)
 
 
+def warm_up(modules: list[str]) -> None:
+    """What every worker would otherwise do again after it is forked, done once in the parent before the
+    first fork: import the build's step modules, and validate a two-row frame, which imports pandera's
+    checks (they import `hypothesis`, ~0.3 s) and loads the Arrow kernels the contracts use."""
+    from taskshift.contracts import Contract
+
+    for module in modules:
+        importlib.import_module(module)
+    sample = Contract.from_yaml("warm_up", "table", {"primary_key": "code", "columns": {
+        "code": {"type": "text", "pattern": "[a-z]+", "min_length": 1}, "n": {"type": "integer", "min": 0, "max": 9},
+        "share": {"type": "real", "nullable": True}, "kind": {"type": "text", "isin": ["a", "b"]}}})
+    sample.validate(pd.DataFrame({"code": ["ab", "cd"], "n": ["1", "2"], "share": ["0.5", None], "kind": ["a", "b"]},
+                                 dtype="str"), where="warm-up")
+
+
 # --- ingest ------------------------------------------------------------------------------------------
 @dataclass
 class ModuleResult:
