@@ -41,7 +41,7 @@ def test_foreign_keys_and_integrity(db):
 
 
 def test_table_digests_equal_the_tables_read_back(db):
-    """The build digests the rows as it writes them (taskshift.build.digests.rows_digest); reading every
+    """The build digests the rows as it writes them (taskshift.build.digests.frame_digest); reading every
     table back from the file must give the same rows and hashes, table by table."""
     from taskshift.build.digests import DIGEST_KEY, database_digests
     from taskshift.contracts import table_contracts

@@ -157,6 +157,39 @@ def test_a_lone_database_is_checked_against_the_digests_it_carries(release_dir, 
     assert not report["passed"] and any("task_exposure has" in p and "rows, the build wrote" in p for p in report["problems"])
 
 
+def test_digests_of_the_earlier_json_method_are_still_checked(release_dir, tmp_path, capsys):
+    """A database built before the `columns` digests carries digests without a method (JSON batches):
+    verify recomputes those the same way; and a cell of the wrong type (SQLite allows it) is caught."""
+    from taskshift.build.digests import DIGEST_KEY, table_digest
+    from taskshift.contracts import table_contracts
+
+    lone = tmp_path / db_name()
+    shutil.copyfile(release_dir / db_name(), lone)
+    conn = sqlite3.connect(lone)
+    contracts = table_contracts()
+    tables = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'") if r[0] in contracts]
+    old = {t: table_digest(conn, t, list(contracts[t].columns), method="json") for t in tables}
+    assert all(set(d) == {"rows", "sha256"} for d in old.values())
+    conn.execute("UPDATE metadata SET value = ? WHERE key = ?", (json.dumps(old, sort_keys=True), DIGEST_KEY))
+    conn.commit()
+    conn.close()
+    code, text = run(capsys, lone)
+    assert code == 0 and "tables match the digests written at build time" in text
+    changed_cell(lone)
+    code, text = run(capsys, lone)
+    assert code == 1 and "table roles: content differs from what the build wrote" in text
+
+    typed = tmp_path / "typed" / db_name()
+    typed.parent.mkdir()
+    shutil.copyfile(release_dir / db_name(), typed)
+    conn = sqlite3.connect(typed)  # text in an INTEGER column (SQLite keeps it): named, not a crash
+    conn.execute("UPDATE oews_series SET employment = 'not a number' WHERE rowid = (SELECT min(rowid) FROM oews_series)")
+    conn.commit()
+    conn.close()
+    code, text = run(capsys, typed)
+    assert code == 1 and "table oews_series: content differs from what the build wrote" in text
+
+
 def test_a_tampered_release_with_regenerated_checksums_fails(release_dir, tmp_path, capsys):
     published = sha(release_dir / SUMS)  # what a release page (a second channel) would show
     copy = clone(release_dir, tmp_path / "r")

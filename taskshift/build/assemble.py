@@ -24,7 +24,7 @@ import sqlite_utils
 from taskshift import __version__
 from taskshift.contracts import Contract, ContractError, table_contracts, table_order
 from taskshift.resources import project_metadata
-from taskshift.build.digests import DIGEST_DESCRIPTION, DIGEST_KEY, rows_digest
+from taskshift.build.digests import DIGEST_DESCRIPTION, DIGEST_KEY, frame_digest
 from taskshift.build.output import (OutputError, check_output_file,  # noqa: F401 (OutputError: re-exported)
                                     clean_stale, is_io_error, lock_fd as hold_fd, on_signals, output_error,
                                     temp_db_pattern)
@@ -464,8 +464,8 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
 
 
 def table_digests(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract]) -> dict[str, dict]:
-    """`digests.rows_digest` of every table, from the rows exactly as `_write` binds them."""
-    return {name: rows_digest(_rows(tables[name][contracts[name].column_names]))
+    """`digests.frame_digest` of every table, from the frames `_write` writes."""
+    return {name: frame_digest(tables[name], contracts[name].columns)
             for name in table_order(contracts) if name in tables}
 
 
@@ -487,8 +487,8 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
            checks=None) -> None:
     """One transaction: per table (foreign-key order) CREATE TABLE, its rows (executemany), then its
     indexes (built once over the loaded rows rather than kept up to date row by row); the table
-    digests from the rows as written (`digests`: a `parallel.Child` computing `table_digests` meanwhile,
-    or None: computed here from the same rows); then full-text indexes and ANALYZE.
+    digests of the frames written (`digests`: a `parallel.Child` computing `table_digests` meanwhile,
+    or None: computed here); then full-text indexes and ANALYZE.
     VACUUM only when something left free pages (a fresh file written in one pass has none).
     `checks` (see `write_database`) is looked at after each table: a failure stops the write."""
     conn = sqlite3.connect(path, isolation_level=None)
@@ -512,7 +512,7 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
             for statement in create_indexes:
                 conn.execute(statement)
             if digests is None:
-                here[name] = rows_digest(rows)
+                here[name] = frame_digest(tables[name], contract.columns)
             _raise_failed(checks, wait=False)  # a failed check stops the write now
         if "metadata" in tables:  # what each table holds, for `taskshift verify` of a database on its own
             digest = digests.result() if digests is not None else here

@@ -564,7 +564,7 @@ def _check_digests(conn: sqlite3.Connection, name: str, meta: dict, tables: set[
             bad.append(f"table {table} ({want.get('rows')} rows) is missing")
             continue
         try:
-            got = table_digest(conn, table, contracts[table].column_names)
+            got = table_digest(conn, table, list(contracts[table].columns), method=want.get("method", "json"))
         except sqlite3.DatabaseError as err:
             bad.append(f"table {table} cannot be read ({err})")
             continue
