@@ -146,6 +146,17 @@ def title_table(crosswalks: pd.DataFrame, ilo: pd.DataFrame | None) -> pd.DataFr
                         columns=["isco_code", "title", "title_source"])
 
 
+def _under(codes, members) -> dict[str, list[str]]:
+    """Each code -> the members that start with it (the unit groups under a group), in `members` order."""
+    lengths = sorted({len(c) for c in codes})
+    prefixed: dict[str, list[str]] = {}
+    for m in members:
+        for k in lengths:
+            if len(m) >= k:
+                prefixed.setdefault(m[:k], []).append(m)
+    return {c: prefixed.get(c, []) for c in codes}
+
+
 def groups_table(isco_roles: pd.DataFrame, xw: harmonise.Crosswalks, titles: pd.DataFrame, notes: dict[str, str],
                  extra_units=()) -> pd.DataFrame:
     units = sorted(set(xw.isco["isco08"]) | set(extra_units))
@@ -154,13 +165,12 @@ def groups_table(isco_roles: pd.DataFrame, xw: harmonise.Crosswalks, titles: pd.
     out["digits"] = out["isco_code"].str.len().astype("int64")
     out["parent_code"] = [c[:-1] if len(c) > 1 else None for c in codes]
     out = out.merge(titles, on="isco_code", how="left")
-    unit_s = pd.Series(units)
-    linked_units = set(isco_roles.loc[isco_roles["digits"] == 4, "isco_code"])
-    out["unit_groups"] = [int(unit_s.str.startswith(c).sum()) for c in codes]
-    out["linked_unit_groups"] = [sum(1 for u in linked_units if u.startswith(c)) for c in codes]
+    under = _under(codes, units)
+    linked_under = _under(codes, set(isco_roles.loc[isco_roles["digits"] == 4, "isco_code"]))
+    out["unit_groups"] = [len(under[c]) for c in codes]
+    out["linked_unit_groups"] = [len(linked_under[c]) for c in codes]
     soc = xw.isco.groupby("isco08")["soc2010"].agg(lambda s: set(s))
-    out["soc2010_codes"] = [",".join(sorted(set().union(*[soc.get(u, set()) for u in units if u.startswith(c)]))) or None
-                            for c in codes]
+    out["soc2010_codes"] = [",".join(sorted(set().union(*[soc.get(u, set()) for u in under[c]]))) or None for c in codes]
     out["n_soc2010"] = [0 if s is None else len(s.split(",")) for s in out["soc2010_codes"]]
     per = isco_roles.groupby("isco_code").agg(n_roles=("role_code", "size"), us_employment=("us_employment", "sum"),
                                               weighted_by=("weighted_by", "first"), best_task_fit=("task_fit", "max"))
@@ -230,16 +240,19 @@ def native_rows(native: pd.DataFrame | None, measure_ids: list[str], groups: pd.
             w = emp.reindex(pub.index).to_numpy(dtype="float64")
             s_w = scoring.weighted_mean(pub, w, parent) if d < 4 else None
             s_u = scoring.weighted_mean(pub, np.ones(len(pub)), parent)
-            all_emp = emp.groupby(emp.index.str[:d]).sum()
+            all_emp = emp.groupby(emp.index.str[:d]).sum().to_dict()
+            members = parent.groupby(parent.to_numpy(), sort=True).indices  # code -> positions in pub, in order
+            weighted = {} if s_w is None else s_w["score"].to_dict()
+            unweighted = s_u["score"].to_dict()
             for code in s_u.index:
-                scored_emp = float(w[(parent == code).to_numpy()].sum())
+                scored_emp = float(w[members[code]].sum())
                 total = float(all_emp.get(code, 0.0))
                 out.append({
                     "isco_code": code, "measure_id": mid,
-                    "score": float(pub[code]) if d == 4 else float(s_w.loc[code, "score"]) if scored_emp > 0 else float(s_u.loc[code, "score"]),
-                    "score_unweighted": float(s_u.loc[code, "score"]),
+                    "score": float(pub[code]) if d == 4 else float(weighted[code]) if scored_emp > 0 else float(unweighted[code]),
+                    "score_unweighted": float(unweighted[code]),
                     "coverage": min(1.0, scored_emp / total) if total > 0 else None,
-                    "n_scored": int((parent == code).sum()),
+                    "n_scored": len(members[code]),
                     "derivation": "native" if d == 4 else "native_weighted" if scored_emp > 0 else "native_unweighted"})
     return pd.DataFrame(out)
 
