@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import itertools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,28 +56,37 @@ class Encoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(n, DIM) float32, each row the mean of the text's token vectors, L2-normalised (0 if no token)."""
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        if not texts:
-            return out
         texts = [t[:MAX_CHARS] for t in texts]
+        distinct = list(dict.fromkeys(texts))
+        if len(distinct) < len(texts):  # a text given several times is tokenized and pooled once
+            row = {text: i for i, text in enumerate(distinct)}
+            return self.encode(distinct)[[row[t] for t in texts]]
         if len(texts) < 64:  # a request: one thread (a thread pool costs more than it saves, most under load)
-            encodings = [self.tokenizer.encode(t, add_special_tokens=False) for t in texts]
-        else:  # the build: the tokenizer's parallel batch, without offsets where the version has it
+            token_ids = [self.tokenizer.encode(t, add_special_tokens=False).ids for t in texts]
+        else:  # the build: the tokenizer's batch, without offsets where the version has it
             encode = getattr(self.tokenizer, "encode_batch_fast", self.tokenizer.encode_batch)
-            encodings = encode(texts, add_special_tokens=False)
-        last = self.table.shape[0] - 1
-        for a in range(0, len(encodings), POOL_CHUNK):  # chunks keep the gathered token vectors in cache
-            part = encodings[a:a + POOL_CHUNK]
-            lengths = np.fromiter((len(e.ids) for e in part), dtype=np.int64, count=len(part))
-            ids = np.fromiter((i for e in part for i in e.ids), dtype=np.int64, count=int(lengths.sum()))
-            if not ids.size:
+            token_ids = [e.ids for e in encode(texts, add_special_tokens=False)]
+        return self.mean_pool(token_ids)
+
+    def mean_pool(self, token_ids: list[list[int]]) -> np.ndarray:
+        """(n, DIM) float32: the mean of each text's token vectors, L2-normalised (0 for a text without a token)."""
+        out = np.zeros((len(token_ids), DIM), dtype=np.float32)
+        lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=len(token_ids))
+        ids = np.fromiter(itertools.chain.from_iterable(token_ids), dtype=np.int64, count=int(lengths.sum()))
+        np.clip(ids, 0, self.table.shape[0] - 1, out=ids)
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        # chunks keep the gathered token vectors and the temporaries in cache (row by row, the same numbers)
+        for a in range(0, len(token_ids), POOL_CHUNK):
+            b = min(a + POOL_CHUNK, len(token_ids))
+            nonempty = lengths[a:b] > 0
+            if not nonempty.any():
                 continue
-            np.clip(ids, 0, last, out=ids)
-            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-            nonempty = lengths > 0
-            sums = np.add.reduceat(self.table[ids], starts[nonempty], axis=0)
-            out[a:a + len(part)][nonempty] = sums / lengths[nonempty, None]
-        return normalise(out)
+            gathered = self.table[ids[starts[a]:ends[b - 1]]]
+            means = np.zeros((b - a, DIM), dtype=np.float32)
+            means[nonempty] = np.add.reduceat(gathered, (starts[a:b] - starts[a])[nonempty], axis=0) / lengths[a:b][nonempty, None]
+            out[a:b] = normalise(means)
+        return out
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
@@ -148,7 +158,10 @@ def _load() -> Encoder:
 def to_blobs(vectors: np.ndarray) -> list[bytes]:
     """One little-endian float16 blob per row (the storage format of the embedding tables)."""
     packed = np.ascontiguousarray(vectors, dtype=STORAGE_DTYPE)
-    return [row.tobytes() for row in packed]
+    if not len(packed):
+        return []
+    data, size = packed.tobytes(), packed[0].nbytes  # slices of one buffer: no array object per row
+    return [data[i:i + size] for i in range(0, len(data), size)]
 
 
 def from_blobs(blobs, dim: int = DIM) -> np.ndarray:

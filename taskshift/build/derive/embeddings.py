@@ -33,7 +33,7 @@ def task_vectors(encoder: embedding.Encoder, tasks: pd.DataFrame) -> pd.DataFram
 
 
 def title_vectors(encoder: embedding.Encoder, titles: pd.DataFrame, dim: int = TITLE_DIM) -> pd.DataFrame:
-    keys = sorted(set(titles["title"].map(title_key)) - {""})
+    keys = sorted({title_key(t) for t in titles["title"].unique()} - {""})
     vectors = embedding.normalise(np.ascontiguousarray(encoder.encode(keys)[:, :dim]))
     return pd.DataFrame({"title": keys, "vector": embedding.to_blobs(vectors)})
 
