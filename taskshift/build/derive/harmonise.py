@@ -324,6 +324,7 @@ def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.Data
         fit = TaskFit(role_tasks, isco_tasks)
     frames = []
     candidates: dict[str, dict[str, pd.DataFrame]] = {}  # per code system: the same for every measure
+    routes: dict[tuple, list] = {}  # per code system and set of scored codes: the same for every measure with them
     for (measure_id, system), scores in native.groupby(["measure_id", "code_system"], sort=True):
         if system not in candidates:
             candidates[system] = candidate_links(system, xw)
@@ -331,7 +332,10 @@ def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.Data
         scores = scores.dropna(subset=["score"]).merge(members, on="native_code", how="left")
         scores["link_code"] = scores["member_code"].fillna(scores["native_code"])
         scored = scores[["link_code", "native_code", "score", "coverage"]].drop_duplicates(["link_code", "native_code"])
-        for derivation, links in routed_links(system, xw, scored["link_code"], fit, candidates[system]):
+        key = (system, frozenset(scored["link_code"]))
+        if key not in routes:
+            routes[key] = routed_links(system, xw, scored["link_code"], fit, candidates[system])
+        for derivation, links in routes[key]:
             # a link code standing for several published codes shares its weight among them
             joined = links.merge(scored, on="link_code")
             shared = joined.groupby(["role_code", "unit", "link_code"])["native_code"].transform("size")
