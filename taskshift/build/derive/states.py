@@ -85,8 +85,11 @@ def coverage(labor: pd.DataFrame, codes_with_roles: set[str]) -> pd.DataFrame:
 
 def _keys(labor: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """An integer group id per row of `labor` for its (state, year), and the (state, year) of each id."""
-    gid, uniques = pd.factorize(pd.MultiIndex.from_arrays([labor["state"], labor["year"]]), sort=True)
-    return gid, pd.DataFrame({"state": uniques.get_level_values(0), "year": uniques.get_level_values(1).astype(int)})
+    state, states = pd.factorize(labor["state"], sort=True)
+    year, years = pd.factorize(labor["year"], sort=True)
+    gid, pairs = pd.factorize(state * len(years) + year, sort=True)  # ids in (state, year) order
+    return gid, pd.DataFrame({"state": pd.Index(list(states))[pairs // len(years)],  # str, as a MultiIndex level infers
+                              "year": years[pairs % len(years)].astype(int)})
 
 
 def state_exposure(labor: pd.DataFrame, cov: pd.DataFrame, code_scores: pd.DataFrame, exposure: pd.DataFrame) -> pd.DataFrame:
