@@ -61,21 +61,29 @@ def coverage(labor: pd.DataFrame, codes_with_roles: set[str]) -> pd.DataFrame:
     """One row per (state, year): total employment, what the published cells cover, codes listed and suppressed."""
     rows = []
     listed_any = labor.groupby("year")["oews_code"].apply(set)
-    for (state, year), g in labor.groupby(["state", "year"], sort=True):
-        emp = g["employment"].astype("float64")
-        both = emp.notna() & g["jobs_per_1000"].notna()
-        j = float(g.loc[both, "jobs_per_1000"].sum())
+    # numpy arrays sliced per (state, year): the sums are numpy's over the same values in the same order
+    # as a pandas Series' sum (which adds missing values as 0)
+    employment = labor["employment"].astype("float64").to_numpy()
+    jobs = labor["jobs_per_1000"].to_numpy(dtype="float64")
+    codes = labor["oews_code"].to_numpy()
+    mapped_all = labor["oews_code"].isin(codes_with_roles).to_numpy()
+    groups = labor.groupby(["state", "year"], sort=True).indices
+    for state, year in sorted(groups):
+        at = groups[(state, year)]
+        emp, mapped = employment[at], mapped_all[at]
+        published_emp = ~np.isnan(emp)
+        both = published_emp & ~np.isnan(jobs[at])
+        j = float(jobs[at][both].sum())
         total = float(emp[both].sum()) / j * 1000.0 if j > 0 else np.nan
-        published = float(emp.sum())
-        mapped = g["oews_code"].isin(codes_with_roles)
+        published = float(np.nansum(emp))
         rows.append({
             "state": state, "year": int(year), "employment_total": round(total) if total == total else None,
             "employment_published": round(published), "coverage": published / total if total > 0 else None,
-            "codes_listed": len(g), "codes_with_employment": int(emp.notna().sum()),
-            "codes_suppressed": int(emp.isna().sum()),
-            "codes_not_listed": len(listed_any[year] - set(g["oews_code"])),
+            "codes_listed": len(at), "codes_with_employment": int(published_emp.sum()),
+            "codes_suppressed": int((~published_emp).sum()),
+            "codes_not_listed": len(listed_any[year] - set(codes[at])),
             "codes_without_role": int((~mapped).sum()),
-            "employment_without_role": round(float(emp[~mapped].sum())),
+            "employment_without_role": round(float(np.nansum(emp[~mapped]))),
         })
     out = pd.DataFrame(rows)
     for col in ("employment_total", "employment_published", "employment_without_role"):
