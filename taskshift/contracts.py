@@ -190,6 +190,56 @@ class Contract:
         self.check(out, where, failures)
         return out[self.column_names]
 
+    def validate_many(self, frames: list[tuple[str, pd.DataFrame]]) -> list[pd.DataFrame | ContractError]:
+        """`validate` of each (where, frame) of files that share this contract (one file per state and
+        year): the same frames, or the same ContractError, as one `validate` call per file.
+
+        When every file passes (the usual case) they are converted and checked together, in one pass over
+        their concatenation: the cost of a call is paid once, not once per file. The rules that hold per
+        file (unique columns, unique keys, the primary key) are checked per file there; a contract with a
+        row count is always checked file by file. On any failure every file is validated on its own, so
+        each failure names its file and row exactly as `validate` does."""
+        names = self.column_names
+        together = len(frames) > 1 and self.rows is None and all(
+            f.columns.is_unique and set(names) <= set(f.columns) for _, f in frames)
+        if together:
+            out, failures = self.prepare(pd.concat([f[names] for _, f in frames], ignore_index=True), where="")
+            file = np.repeat(np.arange(len(frames)), [len(f) for _, f in frames])
+            if not failures and self._passes_per_file(out, file):
+                ends = np.cumsum([len(f) for _, f in frames])
+                return [out.iloc[end - len(f):end].set_axis(f.index) for end, (_, f) in zip(ends, frames)]
+        results: list[pd.DataFrame | ContractError] = []
+        for where, frame in frames:
+            try:
+                results.append(self.validate(frame, where))
+            except ContractError as err:
+                results.append(err)
+        return results
+
+    def _passes_per_file(self, out: pd.DataFrame, file: np.ndarray) -> bool:
+        """True when the rows of several files (`file`: the file of each row), converted by `prepare`,
+        pass every rule of `check` file by file (no failure to report)."""
+        try:
+            self._schema(out, unique=False).validate(out, lazy=True)
+        except SchemaErrors:
+            return False
+        keys = [[c.name] for c in self.columns if c.unique] + [list(u) for u in self.unique]
+        keys += [list(self.primary_key)] if self.primary_key else []
+        # a key repeated within one file: (file, *key) repeated; columns by position, so no name clashes
+        return not any(pd.DataFrame({0: file, **{i: out[c] for i, c in enumerate(key, 1)}}).duplicated().any()
+                       for key in keys)
+
+    def _schema(self, out: pd.DataFrame, unique: bool = True) -> pa.DataFrameSchema:
+        """The pandera schema of `check` for the declared columns `out` has; without the unique rules
+        when `unique` is False."""
+        present = [c for c in self.columns if c.name in out.columns]
+        return pa.DataFrameSchema(
+            {c.name: pa.Column(None, c.checks(), nullable=c.nullable, unique=c.unique and unique, required=True)
+             for c in present},
+            unique=[list(u) for u in self.unique] if unique and len(self.unique) == 1 else None,
+            strict=False,
+        )
+
     def prepare(self, df: pd.DataFrame, where: str) -> tuple[pd.DataFrame, list[dict]]:
         """The first half of `validate`: every declared column present (else ContractError at once),
         converted to its declared type, free of control characters, and the row count. Returns the
@@ -224,15 +274,8 @@ class Contract:
         columns, patterns, allowed values, ranges, lengths), unique keys and the primary key. Raises
         ContractError with `failures` (from `prepare`) and these, or returns None when there are none."""
         failures = list(failures)
-        present = [c for c in self.columns if c.name in out.columns]
-        schema = pa.DataFrameSchema(
-            {c.name: pa.Column(None, c.checks(), nullable=c.nullable, unique=c.unique, required=True)
-             for c in present},
-            unique=[list(u) for u in self.unique] if len(self.unique) == 1 else None,
-            strict=False,
-        )
         try:
-            schema.validate(out, lazy=True)
+            self._schema(out).validate(out, lazy=True)
         except SchemaErrors as err:
             failures += _pandera_failures(err, where)
         for key in self.unique if len(self.unique) > 1 else ():

@@ -163,7 +163,10 @@ class RawReader:
     """Reads raw files: verify the hash, parse with the manifest's read options, validate the contract.
 
     Each file is read once per reader; `read()` returns a frame of the declared columns with an index
-    equal to the 1-based line (or sheet row) number, so errors point at the row to open.
+    equal to the 1-based line (or sheet row) number, so errors point at the row to open. The files that
+    share one contract (read.contract: one file per state and year) are read and validated together
+    on the first `read` of one of them (`Contract.validate_many`: the same frames and errors as one by one);
+    each file's own error is raised by the `read` of that file.
     """
 
     def __init__(self, root: Path, manifest: Manifest | None = None,
@@ -176,22 +179,39 @@ class RawReader:
         self.used: list[str] = []
 
     def read(self, source_id: str) -> pd.DataFrame:
-        if source_id in self._failed:
-            raise self._failed[source_id]
-        if source_id not in self._cache:
+        if source_id not in self._cache and source_id not in self._failed:
             source = self.manifest[source_id]
             # several files of one layout (one per state and year) may share a contract: read.contract
             contract = source.read.get("contract", source_id)
             if contract not in self.contracts:
                 raise SourceError(f"source {source_id!r} has no contract schema/raw/{contract}.yaml")
-            try:
-                frame = read_file(verify(source, self.root), source.read)
-                self._cache[source_id] = self.contracts[contract].validate(frame, where=source.path)
-            except (ContractError, SourceError) as err:
-                self._failed[source_id] = err
-                raise
+            ids = [source_id]
+            if "contract" in source.read:
+                done = {source_id, *self._cache, *self._failed}
+                ids += [s.id for s in self.manifest if s.read.get("contract") == contract and s.id not in done]
+            self._read_together(self.contracts[contract], ids)
+        if source_id in self._failed:
+            raise self._failed[source_id]
+        if source_id not in self.used:  # in the order they were asked for, not read together
             self.used.append(source_id)
-        return self._cache[source_id].copy()
+        return self._cache[source_id].copy(deep=False)  # copy-on-write: changes to it never reach the cache
+
+    def _read_together(self, contract: Contract, ids: list[str]) -> None:
+        """Read, verify and validate the files `ids` that share `contract`; each one's frame goes to the
+        cache, or its error (SourceError, ContractError) to `_failed`."""
+        frames = []
+        for sid in ids:
+            source = self.manifest[sid]
+            try:
+                frames.append((sid, source.path, read_file(verify(source, self.root), source.read)))
+            except SourceError as err:
+                self._failed[sid] = err
+        results = contract.validate_many([(where, frame) for _, where, frame in frames])
+        for (sid, _, _), result in zip(frames, results):
+            if isinstance(result, ContractError):
+                self._failed[sid] = result
+            else:
+                self._cache[sid] = result
 
 
 def read_file(path: Path, options: dict) -> pd.DataFrame:
