@@ -32,27 +32,33 @@ PREFIX = "bls_state_m"
 YEARS = (2024, 2025)
 SOURCES = tuple(f"{PREFIX}{year}_{fips}" for year in YEARS for fips in sorted(USPS))
 
-def tidy(frame: pd.DataFrame, year: int, source_id: str) -> pd.DataFrame:
+def check_fips(frame: pd.DataFrame, source_id: str) -> None:
     fips = frame["fips"].iloc[0]
     expected = source_id.rsplit("_", 1)[1]
     if fips != expected or frame["fips"].nunique() != 1:
         raise ValueError(f"{source_id}: the file is for FIPS {fips}, its manifest id says {expected}")
+
+
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the state files, each with its `source_id` -> `state_labor` rows (in the same order)."""
     return pd.DataFrame({
-        "state": USPS[fips], "year": year, "oews_code": frame["code"], "title": frame["title"].str.strip(),
+        "state": frame["fips"].map(USPS), "year": frame["source_id"].str[len(PREFIX):len(PREFIX) + 4].astype(int),
+        "oews_code": frame["code"], "title": frame["title"].str.strip(),
         "employment": frame["emp"].astype("Int64"), "jobs_per_1000": frame["j1k"],
         "location_quotient": frame["lq"], "mean_wage": frame["avg"].astype("Int64"),
         "median_wage": frame["med"].astype("Int64"), "mean_hourly_wage": frame["havg"],
-        "median_hourly_wage": frame["hmed"], "source_id": source_id,
+        "median_hourly_wage": frame["hmed"], "source_id": frame["source_id"],
     })
 
 def load(raw) -> dict[str, pd.DataFrame]:
-    parts, names = [], {}
+    frames, names = {}, {}
     for sid in SOURCES:
-        frame = raw.read(sid)
-        year = int(sid[len(PREFIX):len(PREFIX) + 4])
-        parts.append(tidy(frame, year, sid))
+        frame = frames[sid] = raw.read(sid)
+        check_fips(frame, sid)
         names[frame["fips"].iloc[0]] = frame["name"].iloc[0]
-    labor = pd.concat(parts, ignore_index=True).sort_values(["state", "year", "oews_code"], ignore_index=True)
+    # one pass over the rows of every file, not one per file
+    rows = pd.concat([frame.assign(source_id=sid) for sid, frame in frames.items()], ignore_index=True)
+    labor = tidy(rows).sort_values(["state", "year", "oews_code"], ignore_index=True)
     states = pd.DataFrame({"state": [USPS[f] for f in sorted(USPS)], "fips": sorted(USPS),
                            "name": [names[f] for f in sorted(USPS)]})
     return {"state_labor": labor, "states": states.sort_values("state", ignore_index=True)}
