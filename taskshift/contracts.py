@@ -83,7 +83,7 @@ class Column:
     def checks(self) -> list[pa.Check]:
         checks = []
         if self.pattern is not None:
-            regex = f"(?:{self.pattern})\\Z"  # the rule reads as pandera's own str_matches check
+            regex = self.regex()  # the rule reads as pandera's own str_matches check
             checks.append(pa.Check(_matches(re.compile(regex)), name=f"pattern {self.pattern}", error=f"str_matches('{regex}')"))
         if self.isin is not None:
             checks.append(pa.Check.isin(list(self.isin), name=f"one of {list(self.isin)}"))
@@ -97,6 +97,32 @@ class Column:
             n = self.length
             checks.append(pa.Check(lambda s: s.map(len) == n, name=f"{n} bytes"))
         return checks
+
+    def regex(self) -> str:
+        return f"(?:{self.pattern})\\Z"
+
+    def holds(self, s: pd.Series, unique: bool = True) -> bool:
+        """True when `s` passes every rule that `check` gives pandera for this column (not null, unique
+        unless `unique` is False, and `checks`), computed directly: pandera's cost per check is paid only for
+        a column that fails (it then finds and words the failures). False when in doubt (a value a rule
+        cannot compare)."""
+        values = s.dropna()
+        try:
+            if (not self.nullable and len(values) < len(s)) or (unique and self.unique and s.duplicated().any()):
+                return False
+            if self.pattern is not None and not _matches(re.compile(self.regex()))(values).all():
+                return False
+            if self.isin is not None and not values.isin(list(self.isin)).all():
+                return False
+            if self.min is not None and not (values >= self.min).all():
+                return False
+            if self.max is not None and not (values <= self.max).all():
+                return False
+            if self.min_length is not None and not (values.str.len() >= self.min_length).all():
+                return False
+            return self.length is None or bool((values.map(len) == self.length).all())
+        except Exception:  # noqa: BLE001 - in doubt: pandera decides
+            return False
 
     def sql(self) -> str:
         return f'"{self.name}" {TYPES[self.type]}' + ("" if self.nullable else " NOT NULL")
@@ -219,15 +245,20 @@ class Contract:
     def _passes_per_file(self, out: pd.DataFrame, file: np.ndarray) -> bool:
         """True when the rows of several files (`file`: the file of each row), converted by `prepare`,
         pass every rule of `check` file by file (no failure to report)."""
-        try:
-            self._schema(out, unique=False).validate(out, lazy=True)
-        except SchemaErrors:
+        if not self._holds(out, unique=False):
             return False
         keys = [[c.name] for c in self.columns if c.unique] + [list(u) for u in self.unique]
         keys += [list(self.primary_key)] if self.primary_key else []
         # a key repeated within one file: (file, *key) repeated; columns by position, so no name clashes
         return not any(pd.DataFrame({0: file, **{i: out[c] for i, c in enumerate(key, 1)}}).duplicated().any()
                        for key in keys)
+
+    def _holds(self, out: pd.DataFrame, unique: bool = True) -> bool:
+        """True when `out` passes the pandera schema of `check` (`_schema`), found without pandera
+        (`Column.holds`, and the one unique key); without the unique rules when `unique` is False."""
+        if not all(c.holds(out[c.name], unique) for c in self.columns if c.name in out.columns):
+            return False
+        return not (unique and len(self.unique) == 1 and out.duplicated(list(self.unique[0])).any())
 
     def _schema(self, out: pd.DataFrame, unique: bool = True) -> pa.DataFrameSchema:
         """The pandera schema of `check` for the declared columns `out` has; without the unique rules
@@ -275,7 +306,8 @@ class Contract:
         ContractError with `failures` (from `prepare`) and these, or returns None when there are none."""
         failures = list(failures)
         try:
-            self._schema(out).validate(out, lazy=True)
+            if not self._holds(out):  # pandera only for a table that fails: it finds and words the failures
+                self._schema(out).validate(out, lazy=True)
         except SchemaErrors as err:
             failures += _pandera_failures(err, where)
         for key in self.unique if len(self.unique) > 1 else ():
