@@ -78,8 +78,12 @@ def wage_flag(o: pd.DataFrame) -> pd.Series:
     return joined.where(joined != "", None)
 
 
-def tidy_oews(o: pd.DataFrame) -> pd.DataFrame:
+def tidy_oews(o: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """OEWS rows -> one row per code (per code and value of the column `by`: the sector's rows of the
+    by-sector file), wage flags as in labor_stats; the index is that of the row kept."""
+    keys = [by, "code"] if by else ["code"]
     out = pd.DataFrame({
+        **({by: o[by]} if by else {}),
         "code": o["OCC_CODE"],
         "title": o["OCC_TITLE"].str.strip(),
         "o_group": o["O_GROUP"],
@@ -93,11 +97,15 @@ def tidy_oews(o: pd.DataFrame) -> pd.DataFrame:
     })
     # A code printed as both broad and detailed (an aggregate) must carry the same estimates; keep
     # one row, at the detailed level where it is used.
-    dup = out[out.duplicated("code", keep=False)]
-    if dup.drop(columns="o_group").drop_duplicates().duplicated("code").any():
+    dup = out[out.duplicated(keys, keep=False)]
+    distinct = dup.drop(columns="o_group").drop_duplicates()
+    disagree = distinct.duplicated(keys)
+    if disagree.any():
+        if by:  # named for the first of the `by` values (sectors) with such codes
+            dup = dup[dup[by] == distinct.loc[disagree, by].min()]
         raise ValueError(f"OEWS rows of one code disagree: {sorted(set(dup['code']))}")
     out["rank"] = out["o_group"].map(LEVEL_ORDER.index)
-    out = out.sort_values("rank").drop_duplicates("code", keep="last").drop(columns="rank")
+    out = out.sort_values("rank").drop_duplicates(keys, keep="last").drop(columns="rank")
     return out
 
 

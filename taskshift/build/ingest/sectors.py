@@ -33,12 +33,9 @@ def load(raw) -> dict[str, pd.DataFrame]:
     if missing:
         raise ValueError(f"OEWS sectors without a NAICS label: {sorted(missing)}")
 
-    parts = []
-    for naics, sector in rows.groupby("NAICS", sort=True):
-        tidy = tidy_oews(sector)  # one row per code, wage flags as in labor_stats
-        tidy["pct_of_sector"] = number(sector.loc[tidy.index, "PCT_TOTAL"])
-        parts.append(tidy.assign(naics_code=labels.loc[naics, "naics_code"]))
-    roles = pd.concat(parts, ignore_index=True).rename(columns={"code": "oews_code"})
+    roles = tidy_oews(rows, by="NAICS")  # one row per sector and code, wage flags as in labor_stats
+    roles["pct_of_sector"] = number(rows.loc[roles.index, "PCT_TOTAL"])
+    roles = roles.assign(naics_code=roles.pop("NAICS").map(labels["naics_code"])).rename(columns={"code": "oews_code"})
 
     totals = roles[roles["oews_code"] == "00-0000"].set_index("naics_code")["employment"]
     titles = rows.assign(naics_code=rows["NAICS"].map(labels["naics_code"])).groupby("naics_code")["NAICS_TITLE"].first()
