@@ -16,16 +16,15 @@ LEVELS = {"Major Group": "major", "Minor Group": "minor", "Broad Group": "broad"
 def hierarchy(structure: pd.DataFrame) -> pd.DataFrame:
     """code, level, parent_code, major_code from the structure sheet's layout."""
     rows, last = [], {}
-    for _, r in structure.iterrows():
-        filled = [col for col in LEVELS if pd.notna(r[col])]
+    for line, cells in zip(structure.index, structure[list(LEVELS)].itertuples(index=False, name=None)):
+        filled = [depth for depth, cell in enumerate(cells) if pd.notna(cell)]
         if len(filled) != 1:
-            raise ValueError(f"SOC structure row has {len(filled)} codes: {r.to_dict()}")
-        col = filled[0]
-        level = LEVELS[col]
-        depth = list(LEVELS).index(col)
-        last[level] = r[col]
+            raise ValueError(f"SOC structure row has {len(filled)} codes: {structure.loc[line].to_dict()}")
+        depth = filled[0]
+        level = list(LEVELS.values())[depth]
+        last[level] = cells[depth]
         parent = last[list(LEVELS.values())[depth - 1]] if depth else None
-        rows.append({"code": r[col], "level": level, "parent_code": parent, "major_code": last["major"]})
+        rows.append({"code": cells[depth], "level": level, "parent_code": parent, "major_code": last["major"]})
     return pd.DataFrame(rows)
 
 
