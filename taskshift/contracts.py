@@ -106,12 +106,15 @@ class Column:
         unless `unique` is False, and `checks`), computed directly: pandera's cost per check is paid only for
         a column that fails (it then finds and words the failures). False when in doubt (a value a rule
         cannot compare)."""
-        values = s.dropna()
+        missing = s.isna()
+        values = s[~missing] if missing.any() else s
         try:
             if (not self.nullable and len(values) < len(s)) or (unique and self.unique and s.duplicated().any()):
                 return False
-            if self.pattern is not None and not _matches(re.compile(self.regex()))(values).all():
-                return False
+            if self.pattern is not None:  # as `_matches`: the regex once per distinct value
+                rx = re.compile(self.regex())
+                if not all(isinstance(v, str) and rx.match(v) is not None for v in pd.unique(values)):
+                    return False
             if self.isin is not None and not values.isin(list(self.isin)).all():
                 return False
             if self.min is not None and not (values >= self.min).all():
