@@ -46,16 +46,16 @@ YEARS = {
 SOURCES = tuple(YEARS.values())
 
 
-def tidy(frame: pd.DataFrame, year: int) -> pd.DataFrame:
+def upper(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.rename(columns=str.upper)  # 2019 uses lower-case headers, later years upper-case
     for col in ("ANNUAL", "HOURLY"):
         if col not in frame:
             frame[col] = None
-    out = tidy_oews(frame)
-    out.insert(0, "year", year)
-    return out.sort_values("code", ignore_index=True)
+    return frame
 
 
 def load(raw) -> dict[str, pd.DataFrame]:
-    parts = [tidy(raw.read(source_id), year) for year, source_id in sorted(YEARS.items())]
-    return {"oews_history": pd.concat(parts, ignore_index=True)}
+    # one tidy_oews over the rows of every year (per year and code), not one per year
+    rows = pd.concat([upper(raw.read(source_id)).assign(year=year) for year, source_id in sorted(YEARS.items())],
+                     ignore_index=True)
+    return {"oews_history": tidy_oews(rows, by="year").sort_values(["year", "code"], ignore_index=True)}
