@@ -38,9 +38,9 @@ ENV_WORKERS = "TASKSHIFT_BUILD_WORKERS"
 #: Rough seconds of each ingest module (read + validate + load) on the reference machine: the pool is
 #: handed the longest first so the two workers finish close together. Unknown modules count as 0.
 INGEST_COST = {
-    "oews_state": 3.5, "onet": 1.6, "sectors": 1.5, "microsoft": 1.3, "indeed": 1.2, "eloundou": 0.7,
-    "oews_history": 0.9, "aijobs": 0.6, "daioe": 0.4, "ilo": 0.4, "soc": 0.4, "oews": 0.4, "anthropic": 0.3,
-    "crosswalks": 0.3, "onet_history": 0.2,
+    "oews_state": 2.6, "sectors": 1.6, "microsoft": 1.4, "onet": 1.3, "indeed": 1.1, "eloundou": 1.0,
+    "oews_history": 0.9, "oews": 0.6, "aijobs": 0.55, "daioe": 0.4, "ilo": 0.35, "crosswalks": 0.25,
+    "anthropic": 0.2, "onet_history": 0.2, "soc": 0.15, "felten": 0.15,
 }
 
 
