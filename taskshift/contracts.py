@@ -11,17 +11,21 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 try:  # pandas' own Arrow (its string columns): optional, as for pandas; without it the pure Python paths run
     import pyarrow as pa_arrow
     import pyarrow.compute as pc
 except ImportError:  # pragma: no cover - the wheel's minimal install
     pa_arrow = pc = None
-from pandera.errors import SchemaErrors
 
 from taskshift.resources import schema_files, yaml_files
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+    from pandera.errors import SchemaErrors
 
 TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "blob": "BLOB"}
 EXAMPLES = 3  # failing values shown per (column, rule)
@@ -81,6 +85,8 @@ class Column:
         return cls(name=name, **spec)
 
     def checks(self) -> list[pa.Check]:
+        import pandera.pandas as pa  # only for a table that fails (`Contract.check`): a clean build never loads it
+
         checks = []
         if self.pattern is not None:
             regex = self.regex()  # the rule reads as pandera's own str_matches check
@@ -102,14 +108,14 @@ class Column:
         return f"(?:{self.pattern})\\Z"
 
     def holds(self, s: pd.Series, unique: bool = True) -> bool:
-        """True when `s` passes every rule that `check` gives pandera for this column (not null, unique
-        unless `unique` is False, and `checks`), computed directly: pandera's cost per check is paid only for
-        a column that fails (it then finds and words the failures). False when in doubt (a value a rule
-        cannot compare)."""
+        """True when `s` passes every rule that `check` gives pandera for this column (not null; unique
+        among the values present, as pandera counts, unless `unique` is False; `checks`), computed
+        directly: pandera's cost per check is paid only for a column that fails (it then finds and words
+        the failures). False when in doubt (a value a rule cannot compare)."""
         missing = s.isna()
         values = s[~missing] if missing.any() else s
         try:
-            if (not self.nullable and len(values) < len(s)) or (unique and self.unique and s.duplicated().any()):
+            if (not self.nullable and len(values) < len(s)) or (unique and self.unique and values.duplicated().any()):
                 return False
             if self.pattern is not None:  # as `_matches`: the regex once per distinct value
                 rx = re.compile(self.regex())
@@ -267,6 +273,8 @@ class Contract:
         """The pandera schema of `check` for the declared columns `out` has; without the unique rules
         when `unique` is False."""
         present = [c for c in self.columns if c.name in out.columns]
+        import pandera.pandas as pa  # only for a table that fails (`check`): a clean build never loads it
+
         return pa.DataFrameSchema(
             {c.name: pa.Column(None, c.checks(), nullable=c.nullable, unique=c.unique and unique, required=True)
              for c in present},
@@ -308,11 +316,13 @@ class Contract:
         columns, patterns, allowed values, ranges, lengths), unique keys and the primary key. Raises
         ContractError with `failures` (from `prepare`) and these, or returns None when there are none."""
         failures = list(failures)
-        try:
-            if not self._holds(out):  # pandera only for a table that fails: it finds and words the failures
+        if not self._holds(out):  # pandera only for a table that fails: it finds and words the failures
+            from pandera.errors import SchemaErrors
+
+            try:
                 self._schema(out).validate(out, lazy=True)
-        except SchemaErrors as err:
-            failures += _pandera_failures(err, where)
+            except SchemaErrors as err:
+                failures += _pandera_failures(err, where)
         for key in self.unique if len(self.unique) > 1 else ():
             dup = out.duplicated(list(key), keep=False)
             if dup.any():
