@@ -77,7 +77,8 @@ def normalise(text) -> pd.Series:
     s = pd.Series(text, dtype=object)
     values = s.tolist()
     if all(isinstance(v, str) for v in values):  # the usual case: one pass in Python, no pandas string machinery
-        return pd.Series([_NOT_KEY.sub("", v.lower()) for v in values], index=s.index, dtype=object)
+        keys = {v: _NOT_KEY.sub("", v.lower()) for v in set(values)}  # each distinct text once (lists repeat them)
+        return pd.Series([keys[v] for v in values], index=s.index, dtype=object)
     return s.str.lower().str.replace(_NOT_KEY.pattern, "", regex=True)
 
 
