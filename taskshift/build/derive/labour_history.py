@@ -241,23 +241,26 @@ def add_bridges(changes: pd.DataFrame, members: pd.DataFrame, unit_change: pd.Da
     return out
 
 
-def _summary(panel: pd.DataFrame, since_all: pd.DataFrame, cpi: pd.Series, unit_codes: set) -> dict:
+def _summary(panel: dict, since_all: dict, cpi: pd.Series) -> dict:
+    """The figures of one bin. `panel` and `since_all` map each column (n_roles, employment_<year>,
+    mean_wage_<year>; for the panel also `unit`: 1 for a bridge unit) to the bin's rows, as float arrays
+    (NaN: not published)."""
     w = {
-        "codes": int(len(panel)),
+        "codes": int(len(panel["n_roles"])),
         "roles": int(panel["n_roles"].sum()),
         "shared_codes": int((panel["n_roles"] > 1).sum()),
-        "bridged_units": int(panel.index.isin(unit_codes).sum()),
-        f"employment_{Y0}": int(panel[f"employment_{Y0}"].sum()),
-        f"employment_{Y1}": int(panel[f"employment_{Y1}"].sum()),
-        f"employment_{Y2}": int(panel[f"employment_{Y2}"].sum()),
+        "bridged_units": int(panel["unit"].sum()),
+        f"employment_{Y0}": int(np.nansum(panel[f"employment_{Y0}"])),
+        f"employment_{Y1}": int(np.nansum(panel[f"employment_{Y1}"])),
+        f"employment_{Y2}": int(np.nansum(panel[f"employment_{Y2}"])),
         "employment_change_before_pct": scoring.pooled_change_pct(panel[f"employment_{Y0}"], panel[f"employment_{Y1}"]),
         "employment_change_since_pct": scoring.pooled_change_pct(panel[f"employment_{Y1}"], panel[f"employment_{Y2}"]),
         "mean_wage_change_before_pct": scoring.weighted_change_pct(panel[f"mean_wage_{Y0}"], panel[f"mean_wage_{Y1}"],
                                                                    panel[f"employment_{Y0}"]),
         "mean_wage_change_since_pct": scoring.weighted_change_pct(panel[f"mean_wage_{Y1}"], panel[f"mean_wage_{Y2}"],
                                                                   panel[f"employment_{Y1}"]),
-        "wage_codes": int((panel[[f"mean_wage_{y}" for y in (Y0, Y1, Y2)]].notna().all(axis=1)).sum()),
-        "codes_since": int(len(since_all)),
+        "wage_codes": int(np.logical_and.reduce([~np.isnan(panel[f"mean_wage_{y}"]) for y in (Y0, Y1, Y2)]).sum()),
+        "codes_since": int(len(since_all["n_roles"])),
         "employment_change_since_all_pct": scoring.pooled_change_pct(since_all[f"employment_{Y1}"],
                                                                      since_all[f"employment_{Y2}"]),
     }
@@ -297,11 +300,18 @@ def showing_up(changes: pd.DataFrame, exposure_by_code: pd.DataFrame, measures: 
         unit_codes = set(complete.index)
     index = cpi.set_index("year")["value"].astype("float64")
     rows = []
+    # the columns _summary reads, as arrays: each bin takes its rows of these (not of every measure's percentile)
+    figures = ["n_roles"] + [f"{kind}_{y}" for kind in ("employment", "mean_wage") for y in (Y0, Y1, Y2)]
+    panel_figures = {c: np.asarray(panel[c], dtype="float64") for c in figures}
+    panel_figures["unit"] = panel.index.isin(unit_codes).astype("float64")
+    det_figures = {c: np.asarray(det[c], dtype="float64") for c in figures}
 
     def add(grouping, measure_id, evidence, bin_, order, lower, upper, in_bin_panel, in_bin_since):
+        in_panel, in_since = np.asarray(in_bin_panel, dtype=bool), np.asarray(in_bin_since, dtype=bool)
         rows.append({"grouping": grouping, "group_id": measure_id or grouping, "measure_id": measure_id, "evidence": evidence, "bin": bin_,
                      "bin_order": order, "lower": lower, "upper": upper,
-                     **_summary(panel[in_bin_panel], det[in_bin_since], index, unit_codes)})
+                     **_summary({c: a[in_panel] for c, a in panel_figures.items()},
+                                {c: a[in_since] for c, a in det_figures.items()}, index)})
 
     bands = [("low", 0.0, scoring.CONSENSUS_LEVELS[0]), ("medium", scoring.CONSENSUS_LEVELS[0], scoring.CONSENSUS_LEVELS[1]),
              ("high", scoring.CONSENSUS_LEVELS[1], 100.0)]
