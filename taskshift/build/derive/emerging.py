@@ -86,8 +86,12 @@ def evidence(titles: pd.DataFrame, roles_near: pd.DataFrame, curated_ev: pd.Data
              survey: pd.DataFrame | None, tasks: pd.DataFrame, onet_roles: pd.DataFrame) -> pd.DataFrame:
     problems = []
     rows = []
+    known = set(titles["title_key"])
+    survey_years: dict[str, list] = {}  # survey job title -> its rows (one per work year), in file order
+    for y in ([] if survey is None else survey.itertuples(index=False)):
+        survey_years.setdefault(y.job_title, []).append(y)
     for line, r in curated_ev.iterrows():
-        if r["title_key"] not in set(titles["title_key"]):
+        if r["title_key"] not in known:
             problems.append(f"dataset/curated/emerging_title_evidence.csv: row {line}: unknown title_key {r['title_key']!r}")
             continue
         if r["kind"] == "article":
@@ -96,10 +100,10 @@ def evidence(titles: pd.DataFrame, roles_near: pd.DataFrame, curated_ev: pd.Data
         elif r["kind"] == "aijobs":
             if survey is None:
                 continue  # survey not read in this build
-            years = survey[survey["job_title"] == r["name"]]
-            if years.empty:
+            years = survey_years.get(r["name"], [])
+            if not years:
                 problems.append(f"dataset/curated/emerging_title_evidence.csv: row {line}: {r['name']!r} is not a job title of the aijobs.net survey")
-            for y in years.itertuples(index=False):
+            for y in years:
                 rows.append({"title_key": r["title_key"], "kind": "aijobs", "name": r["name"], "detail": None,
                              "work_year": y.work_year, "respondents": y.respondents,
                              "median_salary_usd": y.median_salary_usd, "source": r["source"]})
@@ -173,12 +177,23 @@ def technology_free(text: str) -> list[str]:
     return [w for w in stem_words(text) if w not in TECHNOLOGY_WORDS]
 
 
+_TOKENS = re.compile(r"[a-z0-9]+")
+
+
 def _fold(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", str(text).lower()))
+    return " ".join(_TOKENS.findall(str(text).lower()))
+
+
+def official_titles(titles: pd.DataFrame) -> pd.DataFrame:
+    """The O*NET titles (`titles` rows not of kind emerging) with `folded`, the title as `_fold` gives it
+    (each distinct title folded once)."""
+    onet = titles[titles["kind"] != "emerging"]
+    folded = {t: _fold(t) for t in set(onet["title"])}
+    return onet.assign(folded=onet["title"].map(folded))
 
 
 def nearest_roles(titles: pd.DataFrame, title_tasks: pd.DataFrame, onet_tasks: pd.DataFrame,
-                  onet_roles: pd.DataFrame, onet_titles: pd.DataFrame, names: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  onet_roles: pd.DataFrame, official: pd.DataFrame, names: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The nearest O*NET roles of each emerging title, with the task pairs that justify them.
 
     task_overlap of a role = sqrt(document similarity x task coverage): the TF-IDF cosine of the
@@ -189,6 +204,8 @@ def nearest_roles(titles: pd.DataFrame, title_tasks: pd.DataFrame, onet_tasks: p
 
     A title with no O*NET title and no role above MIN_TASK_OVERLAP keeps its closest role, with method
     weak_task_overlap (O*NET has no occupation for that work).
+
+    `official`: the O*NET titles with their folded form (`official_titles`).
 
     Returns (roles, tasks): roles has title_key, role_code, rank, method (onet_title | task_overlap | weak_task_overlap),
     task_overlap, matched_tasks, onet_title, reason, source; tasks is the curated task list with its
@@ -220,7 +237,8 @@ def nearest_roles(titles: pd.DataFrame, title_tasks: pd.DataFrame, onet_tasks: p
         first = np.r_[0, np.flatnonzero(np.diff(ri[order])) + 1]
         per_role[k, ri[order[first]]] = sims[k, order[first]]
         arg[k, ri[order[first]]] = order[first]
-    onet = onet_titles[onet_titles["kind"] != "emerging"].assign(folded=lambda f: f["title"].map(_fold))
+    # the O*NET titles named like some emerging title: each title's own search below runs on these few
+    onet = official[official["folded"].isin({_fold(n) for n in names["name"]})]
     rows = []
     groups = list(title_tasks.groupby("title_key", sort=True))
     # one query per title (its tasks together) against the role documents, all titles in one call
@@ -267,9 +285,11 @@ def nearest_roles(titles: pd.DataFrame, title_tasks: pd.DataFrame, onet_tasks: p
     return out, tasks_out
 
 
-def evidence_level(titles: pd.DataFrame, ev: pd.DataFrame, onet_titles: pd.DataFrame) -> pd.DataFrame:
-    """survey (aijobs.net respondents > 0), official (O*NET lists the title or a survey name of it), else anecdotal."""
-    onet = onet_titles[onet_titles["kind"] != "emerging"].assign(folded=lambda f: f["title"].map(_fold))
+def evidence_level(titles: pd.DataFrame, ev: pd.DataFrame, official: pd.DataFrame) -> pd.DataFrame:
+    """survey (aijobs.net respondents > 0), official (O*NET lists the title or a survey name of it), else anecdotal.
+    `official`: the O*NET titles with their folded form (`official_titles`)."""
+    named = {_fold(n) for n in titles["title"]} | {_fold(n) for n in ev.loc[ev["kind"] == "aijobs", "name"]}
+    onet = official[official["folded"].isin(named)]  # each title's own search below runs on these few
     out = []
     for t in titles.itertuples(index=False):
         names = {_fold(t.title)} | {_fold(n) for n in ev.loc[(ev["title_key"] == t.title_key)
@@ -299,7 +319,8 @@ def derive(ctx) -> None:
     # O*NET title evidence: the title itself (not the survey titles pooled under it: "Computer Vision
     # Engineer" is pooled under Machine Learning Engineer, but O*NET files it under hardware engineers)
     names = titles[["title_key", "title"]].rename(columns={"title": "name"})
-    near, task_table = nearest_roles(titles, title_tasks, ctx.frames["tasks"], ctx.frames["roles"], ctx.frames["titles"], names)
+    official = official_titles(ctx.frames["titles"])
+    near, task_table = nearest_roles(titles, title_tasks, ctx.frames["tasks"], ctx.frames["roles"], official, names)
     _problem([f"emerging title {k!r}: no O*NET title and no role with a task overlap >= {MIN_TASK_OVERLAP:g} "
               "(describe its tasks in dataset/curated/emerging_title_tasks.csv)" for k in sorted(keys - set(near["title_key"]))])
     tasks = ai_emerging_tasks(ctx.frames["emerging_tasks"])
@@ -335,7 +356,7 @@ def derive(ctx) -> None:
         titles[f"survey_median_salary_usd_{SURVEY_YEAR}"] = None
     titles["onet_emerging_tasks"] = titles["title_key"].map(
         ev[ev["kind"] == "onet_emerging_task"].groupby("title_key").size()).fillna(0).astype(int)
-    level = evidence_level(titles, ev, ctx.frames["titles"])
+    level = evidence_level(titles, ev, official)
     titles["evidence_level"] = level["evidence_level"].to_numpy()
     titles["evidence_count"] = pd.array(level["evidence_count"].to_numpy(), dtype="Int64")
     titles["evidence_note"] = level["evidence_note"].to_numpy()
