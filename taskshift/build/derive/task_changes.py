@@ -136,7 +136,7 @@ def list_changes(h: pd.DataFrame, tasks: pd.DataFrame, matcher: task_match.TaskM
     out["retyped"] = (out["old_task_type"].notna() & out["new_type"].notna()
                       & (out["old_task_type"] != out["new_type"])).astype("int64")
     # the role a removed task of a 2019 list belonged to is its own occupation (if the spine has it)
-    removed = (out["change"] == "removed") & (out["code_system"] == "onetsoc2019") & out["old_code"].isin(tasks["role_code"])
+    removed = (out["change"] == "removed") & (out["code_system"] == "onetsoc2019") & out["old_code"].isin(tasks["role_code"].unique())
     out.loc[removed, "role_code"] = out.loc[removed, "old_code"]
     # keep the old statement only where it differs from the spine task's
     out.loc[out["change"] == "unchanged", "old_statement"] = None
@@ -185,7 +185,7 @@ def summarise(changes: pd.DataFrame, frames, successors: pd.DataFrame) -> pd.Dat
     ch = changes.reset_index(drop=True).assign(row=lambda f: np.arange(len(f)))
     # each row's roles: its spine role; else (removed) the successors of its old occupation; Microsoft: the
     # roles of the OEWS code
-    task_rows = ch[ch["unit"] == "task"]
+    task_rows = ch.loc[ch["unit"] == "task", ["row", "role_code", "old_code", "code_system"]]
     direct = task_rows.loc[task_rows["role_code"].notna(), ["row", "role_code"]]
     orphan = task_rows.loc[task_rows["role_code"].isna() & (task_rows["code_system"] == "onetsoc2010"), ["row", "old_code"]]
     via = orphan.merge(successors, left_on="old_code", right_on="from_code")[["row", "to_code"]].rename(
@@ -242,8 +242,8 @@ def derive(ctx) -> None:
         return
     matcher = task_match.shared(ctx)
     successors = _successor_frame(frames)
-    tasks = frames["tasks"].assign(key=lambda f: task_match.normalise(f["statement"]).to_numpy())
-    history = history.assign(key=task_match.normalise(history["statement"]).to_numpy())
+    tasks = frames["tasks"].assign(key=lambda f: task_match.normalise(f["statement"], matcher.keys).to_numpy())
+    history = history.assign(key=task_match.normalise(history["statement"], matcher.keys).to_numpy())
     usage = frames.get("task_usage")
     parts = []
     for list_id in LISTS:
@@ -253,7 +253,7 @@ def derive(ctx) -> None:
         h = h.copy()
         if list_id == "anthropic_onet_task_statements":
             share = (pd.Series(dtype="float64") if usage is None else
-                     usage.drop_duplicates("task_name").assign(key=lambda f: task_match.normalise(f["task_name"]).to_numpy())
+                     usage.drop_duplicates("task_name").assign(key=lambda f: task_match.normalise(f["task_name"], matcher.keys).to_numpy())
                      .groupby("key")["share"].sum())
             h["weight"] = h["key"].map(share).fillna(0.0).to_numpy()
         parts.append(list_changes(h, tasks, matcher, successors))

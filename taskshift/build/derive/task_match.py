@@ -72,12 +72,15 @@ REVIEW_COLUMNS = ["review_id", "statement", "old_role_code", "old_task_id", "tas
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 
-def normalise(text) -> pd.Series:
-    """Lower-case and keep only a-z and 0-9: the key statements are matched on exactly."""
+def normalise(text, memo: dict | None = None) -> pd.Series:
+    """Lower-case and keep only a-z and 0-9: the key statements are matched on exactly. `memo` (text -> key,
+    e.g. `TaskMatcher.keys`): keys made before, reused; the texts it lacks are added to it."""
     s = pd.Series(text, dtype=object)
     values = s.tolist()
     if all(isinstance(v, str) for v in values):  # the usual case: one pass in Python, no pandas string machinery
-        keys = {v: _NOT_KEY.sub("", v.lower()) for v in set(values)}  # each distinct text once (lists repeat them)
+        keys = {} if memo is None else memo
+        for v in set(values).difference(keys):  # each distinct text once (task lists repeat them)
+            keys[v] = _NOT_KEY.sub("", v.lower())
         return pd.Series([keys[v] for v in values], index=s.index, dtype=object)
     return s.str.lower().str.replace(_NOT_KEY.pattern, "", regex=True)
 
@@ -118,6 +121,9 @@ class TaskMatcher:
     reword_min_any: float = REWORD_MIN_ANY
     reviews: pd.DataFrame | None = None
     _by_key: dict = field(init=False, repr=False)
+    #: statement -> key (`normalise`) of every statement the matcher has normalised: steps that normalise the
+    #: same task lists pass it to `normalise` as its memo
+    keys: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         t = self.tasks[["task_id", "role_code", "statement"]].sort_values("task_id", ignore_index=True)
@@ -125,7 +131,7 @@ class TaskMatcher:
         self._roles = t["role_code"].to_numpy(dtype=object)
         self._statements = t["statement"].to_numpy(dtype=object)
         self._pos = {int(i): k for k, i in enumerate(self._ids)}
-        keys = normalise(t["statement"])
+        keys = normalise(t["statement"], self.keys)
         self._by_key = _positions(keys.tolist())
         self._role_rows = {r: np.asarray(g) for r, g in _positions(self._roles.tolist()).items()}
         words = [scoring.content_words(s) for s in self._statements]
@@ -136,7 +142,7 @@ class TaskMatcher:
                 postings.setdefault(w, []).append(k)
         self._postings = {w: np.asarray(v, dtype="int64") for w, v in postings.items()}
 
-        h = self.history.assign(key=normalise(self.history["statement"]).to_numpy())
+        h = self.history.assign(key=normalise(self.history["statement"], self.keys).to_numpy())
         h = h.sort_values(["key", "list_id", "occupation_code", "task_id"], kind="stable")
         self._history: dict[str, list[tuple]] = {}
         for row in zip(*(h[c].tolist() for c in ("key", "list_id", "code_system", "occupation_code", "task_id"))):
@@ -147,7 +153,7 @@ class TaskMatcher:
         self._reviewed: dict[str, list[tuple[int, str]]] = {}
         self._rejected: dict[str, int] = {}
         if self.reviews is not None:
-            r = self.reviews.assign(key=normalise(self.reviews["statement"]).to_numpy())
+            r = self.reviews.assign(key=normalise(self.reviews["statement"], self.keys).to_numpy())
             for key, decision, tid, old_role, old_tid, note in zip(r["key"], r["decision"], r["task_id"], r["old_role_code"],
                                                                    r["old_task_id"], r["note"]):
                 k = self._pos.get(int(tid))
@@ -177,7 +183,7 @@ class TaskMatcher:
     # --- matching -----------------------------------------------------------------------------
     def match_one(self, text: str, key: str | None = None, reviewed: bool = True) -> list[dict]:
         """The rows of one statement (see `match`); `reviewed=False`: the automatic steps alone."""
-        key = normalise([text]).iloc[0] if key is None else key
+        key = normalise([text], self.keys).iloc[0] if key is None else key
         rows = self._by_key.get(key)
         if rows:
             return [self._row(text, key, k, "text", 1.0, "normalised text equal") for k in rows]
@@ -268,7 +274,7 @@ class TaskMatcher:
         """One row per (text, matched task), in input order; an unmatched text gives one row with a
         null task_id. `n_tasks`: how many tasks the text matched (0 if none)."""
         texts = pd.Series(texts, dtype=object)
-        rows = [row for text, key in zip(texts, normalise(texts)) for row in self.match_one(text, key)]
+        rows = [row for text, key in zip(texts, normalise(texts, self.keys)) for row in self.match_one(text, key)]
         out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "n_tasks"])
         out["task_id"] = out["task_id"].astype("Int64")
         n = out.groupby("text", sort=False)["task_id"].transform("count")
