@@ -928,21 +928,31 @@ def top_overlap(x, y, share: float) -> tuple[float, float, int, int]:
       other when the two have the same size), NaN if both are empty;
     - kappa = Cohen's kappa of the two in/out classifications (0 = chance agreement, 1 = identical).
     """
+    return top_overlaps(x, y, (share,))[0]
+
+
+def top_overlaps(x, y, shares) -> list[tuple[float, float, int, int]]:
+    """`top_overlap` for each of `shares`, the two measures ranked once."""
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
     both = ~np.isnan(x) & ~np.isnan(y)
     if both.sum() < 2:
-        return float("nan"), float("nan"), 0, 0
-    cut = 100.0 * (1.0 - share)
-    a = percentile_rank(pd.Series(x[both])).to_numpy() >= cut
-    b = percentile_rank(pd.Series(y[both])).to_numpy() >= cut
-    na, nb, inter, n = int(a.sum()), int(b.sum()), int((a & b).sum()), int(both.sum())
-    overlap = inter / ((na + nb) / 2.0) if na + nb else float("nan")
-    po = float((a == b).mean())
-    pa, pb = na / n, nb / n
-    pe = pa * pb + (1 - pa) * (1 - pb)
-    kappa = (po - pe) / (1.0 - pe) if pe < 1.0 else float("nan")
-    return overlap, kappa, na, nb
+        return [(float("nan"), float("nan"), 0, 0) for _ in shares]
+    rank_x = percentile_rank(pd.Series(x[both])).to_numpy()
+    rank_y = percentile_rank(pd.Series(y[both])).to_numpy()
+    out = []
+    for share in shares:
+        cut = 100.0 * (1.0 - share)
+        a = rank_x >= cut
+        b = rank_y >= cut
+        na, nb, inter, n = int(a.sum()), int(b.sum()), int((a & b).sum()), int(both.sum())
+        overlap = inter / ((na + nb) / 2.0) if na + nb else float("nan")
+        po = float((a == b).mean())
+        pa, pb = na / n, nb / n
+        pe = pa * pb + (1 - pa) * (1 - pb)
+        kappa = (po - pe) / (1.0 - pe) if pe < 1.0 else float("nan")
+        out.append((overlap, kappa, na, nb))
+    return out
 
 
 # --- published headline figures (the published_figures table) ------------------------------------

@@ -185,8 +185,7 @@ def pair_agreement(exposure: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for a, b in zip(pairs["measure_a"], pairs["measure_b"]):
         x, y = wide[a].to_numpy(dtype="float64"), wide[b].to_numpy(dtype="float64")
-        dec, _, _, _ = scoring.top_overlap(x, y, 0.10)
-        quart, kappa, _, _ = scoring.top_overlap(x, y, 0.25)
+        (dec, _, _, _), (quart, kappa, _, _) = scoring.top_overlaps(x, y, (0.10, 0.25))
         rows.append({"measure_a": a, "measure_b": b, "top_decile_overlap": dec,
                      "top_quartile_overlap": quart, "top_quartile_kappa": kappa})
     return pd.DataFrame(rows, columns=["measure_a", "measure_b", "top_decile_overlap", "top_quartile_overlap", "top_quartile_kappa"])
