@@ -165,7 +165,7 @@ def microsoft_changes(links: pd.DataFrame, frames) -> pd.DataFrame:
              .drop_duplicates().rename(columns={"labor_code": "old_code"}))
     ms = links.rename(columns={"soc": "old_code", "iwa": "iwa_id"})
     both = ms.merge(spine, on=["old_code", "iwa_id"], how="outer", indicator=True)
-    both = both[both["old_code"].isin(set(ms["old_code"]))]
+    both = both[both["old_code"].isin(ms["old_code"].unique())]
     change = both["_merge"].map({"both": "unchanged", "left_only": "removed", "right_only": "added"})
     evidence = change.map({
         "unchanged": "a 30.2 task of the code's roles links (Tasks to DWAs) to the IWA",
@@ -193,7 +193,7 @@ def summarise(changes: pd.DataFrame, frames, successors: pd.DataFrame) -> pd.Dat
     iwa = ch.loc[ch["unit"] == "iwa", ["row", "old_code"]].merge(roles.dropna(), left_on="old_code", right_on="labor_code")
     iwa = iwa[["row", "code"]].rename(columns={"code": "role_code"})
     member = pd.concat([direct, via, iwa], ignore_index=True).drop_duplicates()
-    member = member[member["role_code"].isin(set(roles["code"]))]
+    member = member[member["role_code"].isin(roles["code"].unique())]
     m = member.merge(ch[["row", "list_id", "unit", "change", "retyped", "weight"]], on="row")
     counts = pd.crosstab([m["role_code"], m["list_id"]], m["change"]).reindex(columns=list(CHANGES), fill_value=0)
     g = m.groupby(["role_code", "list_id"])
@@ -226,7 +226,7 @@ def carry_eloundou(changes: pd.DataFrame, frames) -> pd.DataFrame:
     if values is None:
         return pd.DataFrame()
     te = frames["task_exposure"]
-    labelled = set(te.loc[te["measure_id"].isin(set(values["measure_id"])), "task_id"])
+    labelled = set(te.loc[te["measure_id"].isin(values["measure_id"].unique()), "task_id"])
     rep = changes[(changes["list_id"] == "eloundou_full_labelset") & (changes["change"] == "replaced")]
     rep = rep[~rep["task_id"].astype("int64").isin(labelled)]
     rep = rep.sort_values(["task_id", "similarity", "old_task_id"], ascending=[True, False, True]).drop_duplicates("task_id")
