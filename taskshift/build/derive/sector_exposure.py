@@ -24,6 +24,7 @@ Felten's AIIE, published for industries, stays at its own level in `industry_exp
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from taskshift.build import curated
@@ -61,19 +62,25 @@ def sector_exposure(sectors: pd.DataFrame, sector_roles: pd.DataFrame, code_scor
     detailed = sector_roles.loc[sector_roles["o_group"] == "detailed", ["naics_code", "oews_code", "employment"]]
     totals = sectors.set_index("naics_code")["employment"].astype("float64")
     thresholds = exposure[exposure["exposed"] == 1].groupby("measure_id")["score"].min()
+    # every measure's rows are `detailed`'s, in its order: each row's sector as a number (sectors in sorted
+    # order, so the sums come out in the same order as by code), made once
+    sector, codes_of = pd.factorize(detailed["naics_code"], sort=True)
+    codes_of = np.asarray(codes_of, dtype=object)
+    sector_totals = pd.Series(totals.reindex(codes_of).to_numpy(), index=np.arange(len(codes_of)))
+    employment = detailed["employment"].to_numpy(dtype="float64", na_value=np.nan)
     parts = []
     for measure_id, codes in code_scores.groupby("measure_id", sort=True):
         rows = detailed.merge(codes[["oews_code", "score", "percentile", "exposed_fraction"]], on="oews_code", how="left")
-        employment = rows["employment"].astype("float64")
-        agg = scoring.employment_weighted(rows["score"], employment, rows["naics_code"], totals=totals)
-        pct = scoring.employment_weighted(rows["percentile"], employment, rows["naics_code"])
-        share = scoring.employment_weighted(rows["exposed_fraction"], employment, rows["naics_code"])
+        agg = scoring.employment_weighted(rows["score"], employment, sector, totals=sector_totals)
+        pct = scoring.employment_weighted(rows["percentile"], employment, sector)
+        share = scoring.employment_weighted(rows["exposed_fraction"], employment, sector)
         agg["exposed_share"] = share["score"]
         agg["exposed_employment"] = share["score"].fillna(0.0) * share["scored_employment"]
-        n_codes = rows[rows["score"].notna() & rows["employment"].notna()].groupby("naics_code").size()
-        out = agg.rename_axis("naics_code").reset_index()
-        out["mean_percentile"] = out["naics_code"].map(pct["score"])
-        out["n_codes"] = out["naics_code"].map(n_codes).fillna(0).astype(int)
+        n_codes = pd.Series(sector[rows["score"].notna().to_numpy() & ~np.isnan(employment)]).value_counts()
+        out = agg.rename_axis("sector").reset_index()
+        out.insert(0, "naics_code", codes_of[out.pop("sector")])
+        out["mean_percentile"] = pct["score"].reindex(agg.index).to_numpy()
+        out["n_codes"] = n_codes.reindex(agg.index).fillna(0).astype(int).to_numpy()
         out["measure_id"] = measure_id
         out["threshold"] = float(thresholds[measure_id])
         out["employment"] = out["naics_code"].map(totals).astype("Int64")
