@@ -124,6 +124,9 @@ class TaskMatcher:
     #: statement -> key (`normalise`) of every statement the matcher has normalised: steps that normalise the
     #: same task lists pass it to `normalise` as its memo
     keys: dict = field(default_factory=dict, init=False, repr=False)
+    #: (text, key) -> the rows `match` gave it: sources that publish the same statements (Anthropic's task usage
+    #: and collaboration files) are matched once per matcher
+    _matched: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         t = self.tasks[["task_id", "role_code", "statement"]].sort_values("task_id", ignore_index=True)
@@ -274,7 +277,11 @@ class TaskMatcher:
         """One row per (text, matched task), in input order; an unmatched text gives one row with a
         null task_id. `n_tasks`: how many tasks the text matched (0 if none)."""
         texts = pd.Series(texts, dtype=object)
-        rows = [row for text, key in zip(texts, normalise(texts, self.keys)) for row in self.match_one(text, key)]
+        rows = []
+        for text, key in zip(texts, normalise(texts, self.keys)):
+            if (text, key) not in self._matched:
+                self._matched[text, key] = self.match_one(text, key)
+            rows += self._matched[text, key]
         out = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "n_tasks"])
         out["task_id"] = out["task_id"].astype("Int64")
         n = out.groupby("text", sort=False)["task_id"].transform("count")
