@@ -427,23 +427,35 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
     SIGTERM or SIGHUP), check it, then rename it into place; OS and disk errors become OutputError.
     `checks`: the worker checking the tables meanwhile (`prepare_tables`), or None: its problems stop
     the write (BuildError) as soon as it has them, and the file replaces `out` only when it has none."""
-    # The table digests are computed in a worker process while this one writes the rows; it is started
-    # before the temporary file exists, so it never holds that file's lock.
+    # The table digests are computed in a worker process while this one writes the rows, and the largest
+    # tables are written into a staging file by another (`stage_rows`); both are started before the
+    # temporary database exists, so neither holds that file's lock.
     digests = call_in_child(table_digests, tables, contracts) if workers() > 1 else None
+    staged = staged_tables(tables, contracts)
+    stage = stager = None
+    fd = stage_fd = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        if staged:
+            stage_fd, stage_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".stage.tmp")
+            stage = Path(stage_name)
+            hold_fd(stage_fd)
+            stager = call_in_child(stage_rows, {name: tables[name] for name in staged}, contracts, stage)
         fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     except OSError as err:
-        for child in (digests, checks):
+        for child in (digests, checks, stager):
             if child is not None:
                 child.cancel()
+        if stage is not None:
+            stage.unlink(missing_ok=True)
+            os.close(stage_fd)
         raise output_error(err, out.parent, "write into") from None
     tmp = Path(tmp_name)
     hold_fd(fd)
     try:
         with on_signals():
             try:
-                _write(tables, contracts, tmp, digests, checks)
+                _write(tables, contracts, tmp, digests, checks, (stage, stager) if staged else None)
             except sqlite3.IntegrityError:  # a key or NOT NULL the checks find too, naming column and rows
                 _raise_failed(checks, wait=True)
                 raise
@@ -452,7 +464,7 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
             tmp.chmod(0o644)  # mkstemp makes it private; a database is for reading
             os.replace(tmp, out)
     except BaseException as err:
-        for child in (digests, checks):
+        for child in (digests, checks, stager):
             if child is not None:
                 child.cancel()
         tmp.unlink(missing_ok=True)
@@ -461,6 +473,52 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
         raise
     finally:
         os.close(fd)
+        if stage is not None:
+            stage.unlink(missing_ok=True)
+            os.close(stage_fd)
+
+
+#: Share of all the cells (rows x columns) written through the staging file: the largest tables, by size.
+STAGED_SHARE = 0.5
+
+
+def staged_tables(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract]) -> list[str]:
+    """The tables `stage_rows` writes: the largest (rows x columns) until they hold STAGED_SHARE of all
+    cells (never `metadata`, which the write finishes). Decided by the tables' sizes alone, so a build
+    in one process writes the same file as one in two."""
+    sizes = sorted(((len(tables[n]) * len(contracts[n].columns), n) for n in tables if n != "metadata"), reverse=True)
+    total, chosen, cells = sum(size for size, _ in sizes), [], 0
+    for size, name in sizes:
+        if cells >= STAGED_SHARE * total:
+            break
+        chosen.append(name)
+        cells += size
+    return sorted(chosen)
+
+
+def stage_rows(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path) -> None:
+    """The rows of `tables` (no indexes but the keys) into a new SQLite file at `path` (empty), for
+    `_write` to copy in SQLite (INSERT ... SELECT) instead of binding every value from Python: run in a
+    worker while the build writes the other tables (in the build itself when it runs in one process)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("page_size = 4096", "journal_mode = OFF", "synchronous = OFF", f"cache_size = -{CACHE_KIB}"):
+            conn.execute(f"PRAGMA {pragma}")
+        conn.execute("BEGIN")
+        for name in table_order(contracts):
+            if name in tables:
+                _insert(conn, name, contracts[name], tables[name])
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _insert(conn: sqlite3.Connection, name: str, contract: Contract, table: pd.DataFrame) -> None:
+    """CREATE TABLE and its rows (executemany): no indexes but its keys."""
+    conn.execute(contract.ddl()[0])
+    cols = contract.column_names
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    conn.executemany(f'INSERT INTO "{name}" ({quoted}) VALUES ({", ".join("?" for _ in cols)})', _rows(table[cols]))
 
 
 def table_digests(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract]) -> dict[str, dict]:
@@ -484,41 +542,49 @@ def _raise_failed(checks, wait: bool) -> None:
 
 
 def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path, digests=None,
-           checks=None) -> None:
-    """One transaction: per table (foreign-key order) CREATE TABLE, its rows (executemany), then its
-    indexes (built once over the loaded rows rather than kept up to date row by row); the table
-    digests of the frames written (`digests`: a `parallel.Child` computing `table_digests` meanwhile,
-    or None: computed here); then full-text indexes and ANALYZE.
-    VACUUM only when something left free pages (a fresh file written in one pass has none).
-    `checks` (see `write_database`) is looked at after each table: a failure stops the write."""
+           checks=None, staged=None) -> None:
+    """Per table (foreign-key order) CREATE TABLE, its rows (executemany), then its indexes (built once
+    over the loaded rows rather than kept up to date row by row), in one transaction; then, in a second,
+    the tables `stage_rows` wrote (`staged`: (staging file, the worker writing it), or None), copied in
+    their turn (foreign-key order) by INSERT ... SELECT, with their indexes; the table digests of the
+    frames written (`digests`: a `parallel.Child` computing `table_digests` meanwhile, or None: computed
+    here); then full-text indexes and ANALYZE. VACUUM only when something left free pages (a fresh file
+    written in one pass has none). `checks` (see `write_database`) is looked at after each table: a
+    failure stops the write."""
+    stage, stager = staged or (None, None)
+    copied = set(staged_tables(tables, contracts)) if staged else set()
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA page_size = 4096")
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        conn.execute("BEGIN")
+        for pragma in ("page_size = 4096", "journal_mode = OFF", "synchronous = OFF", f"cache_size = -{CACHE_KIB}"):
+            conn.execute(f"PRAGMA {pragma}")
         order = [n for n in table_order(contracts) if n in tables]
         here = {}
-        for name in order:
-            contract = contracts[name]
-            create_table, *create_indexes = contract.ddl()
-            conn.execute(create_table)
-            cols = contract.column_names
-            rows = _rows(tables[name][cols])
-            placeholders = ", ".join("?" for _ in cols)
-            quoted = ", ".join(f'"{c}"' for c in cols)
-            conn.executemany(f'INSERT INTO "{name}" ({quoted}) VALUES ({placeholders})', rows)
-            for statement in create_indexes:
+        conn.execute("BEGIN")
+        for name in [n for n in order if n not in copied]:
+            _insert(conn, name, contracts[name], tables[name])
+            for statement in contracts[name].ddl()[1:]:
                 conn.execute(statement)
-            if digests is None:
-                here[name] = frame_digest(tables[name], contract.columns)
             _raise_failed(checks, wait=False)  # a failed check stops the write now
+        conn.execute("COMMIT")
+        if copied:
+            stager.result()  # the staging file is complete (or its error is raised here)
+            conn.execute("ATTACH DATABASE ? AS stage", (str(stage),))
+            conn.execute("BEGIN")
+            for name in [n for n in order if n in copied]:
+                create_table, *create_indexes = contracts[name].ddl()
+                conn.execute(create_table)
+                conn.execute(f'INSERT INTO main."{name}" SELECT * FROM stage."{name}"')
+                for statement in create_indexes:
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+            conn.execute("DETACH DATABASE stage")
+        _raise_failed(checks, wait=False)
+        if digests is None:
+            here = table_digests(tables, contracts)
         if "metadata" in tables:  # what each table holds, for `taskshift verify` of a database on its own
             digest = digests.result() if digests is not None else here
             conn.execute('INSERT INTO "metadata" ("key", "value", "description") VALUES (?, ?, ?)',
                          (DIGEST_KEY, json.dumps(dict(sorted(digest.items())), sort_keys=True), DIGEST_DESCRIPTION))
-        conn.execute("COMMIT")
         db = sqlite_utils.Database(conn)
         for name in order:
             if contracts[name].fts:
