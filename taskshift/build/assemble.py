@@ -49,7 +49,8 @@ DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
 #: Derive steps that run in a worker process when the build may use two (taskshift.build.parallel):
 #: step -> (the step after which it starts, all it reads being final then; the step before which it is
 #: joined, or None: joined at "validate tables", the worker validating the tables it made). Their place
-#: in DERIVE_STEPS is kept in the progress lines; the output is the same as a serial build's.
+#: in DERIVE_STEPS is kept in the progress lines; the output is the same as a serial build's. Steps that
+#: start after the same step and are joined at the same place run one after the other in one worker.
 BACKGROUND_STEPS = {
     "harmonise": ("roles", "collaboration"),  # beside task_usage and task_changes
     "isco": ("consensus", None), "states": ("consensus", None), "embeddings": ("emerging", None),
@@ -174,9 +175,10 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
     try:
         for step in DERIVE_STEPS:
             short = step.rsplit('.', 1)[-1]
-            for name, (_, join_before) in BACKGROUND_STEPS.items():
-                if join_before == short and name in background:
-                    background.pop(name).join(ctx)
+            for task in _unique({n: t for n, t in background.items() if BACKGROUND_STEPS[n][1] == short}):
+                task.join(ctx)
+                for name in [n for n, t in background.items() if t is task]:
+                    del background[name]
             before = {k: len(v) for k, v in ctx.frames.items()}
             with progress.step(f"derive {short}") as info:
                 if short in background:
@@ -189,21 +191,27 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
                 ctx.timings[step] = time.perf_counter() - started
                 made = {k: len(v) for k, v in ctx.frames.items() if before.get(k) != len(v) or k not in before}
                 info["detail"] = ", ".join(f"{k} {count(n)}" for k, n in sorted(made.items())) or "no new rows"
+            # the steps that start here and are joined at the same place run in one worker, one after the
+            # other: a third process on two cores slows every process more than it saves
+            starting: dict[str | None, list[str]] = {}
             for name, (start, join_before) in BACKGROUND_STEPS.items():
                 if start == short and parallel:
-                    check = None if join_before else (
-                        lambda table, frame: validate_table(table, frame, contracts.get(table)))
-                    background[name] = Background(ctx, f"taskshift.build.derive.{name}", check)
+                    starting.setdefault(join_before, []).append(name)
+            for join_before, names in starting.items():
+                check = None if join_before else (
+                    lambda table, frame: validate_table(table, frame, contracts.get(table)))
+                task = Background(ctx, [f"taskshift.build.derive.{n}" for n in names], check)
+                background.update({n: task for n in names})
 
         ctx.frames["sources"] = sources_frame(ctx.manifest, used)
         started = time.perf_counter()
         with progress.step("validate tables", f"{len(contracts)} contracts") as info:
             if parallel:  # converted here; the checks run in a worker while the rows are written
-                tables, checks = prepare_tables(ctx, contracts, list(background.values()))
+                tables, checks = prepare_tables(ctx, contracts, _unique(background))
                 info["detail"] = (f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows "
                                   "converted; checks and foreign keys beside the write")
             else:
-                tables, checks = validate_tables(ctx, contracts, list(background.values())), None
+                tables, checks = validate_tables(ctx, contracts, _unique(background)), None
                 info["detail"] = f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows, foreign keys"
     finally:
         for task in background.values():
@@ -220,6 +228,11 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
         info["detail"] = f"{len(tables)} tables, {Path(out).stat().st_size / 1e6:,.1f} MB"
     ctx.timings["write"] = time.perf_counter() - started
     return ctx
+
+
+def _unique(background: dict[str, Background]) -> list[Background]:
+    """The workers of `background` (step -> its worker; steps that share one worker share the object)."""
+    return list({id(task): task for task in background.values()}.values())
 
 
 def validate_table(name: str, frame: pd.DataFrame, contract: Contract | None) -> tuple[pd.DataFrame | None, list[str]]:

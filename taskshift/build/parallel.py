@@ -339,6 +339,21 @@ def _run_step(ctx, step: str, validate):
     return checked, removed, notes, sorted(frames.read), seconds
 
 
+def _run_steps(ctx, steps: list[str], validate):
+    """`_run_step` of each step in turn, in one process (each sees what the ones before it made): their
+    frames, removals and notes together, what they read from the parent, and each one's seconds."""
+    parent = set(ctx.frames)
+    checked, removed, notes, read, seconds = {}, set(), {}, set(), {}
+    for step in steps:
+        made, gone, noted, seen, seconds[step] = _run_step(ctx, step, validate)
+        ctx.frames = dict(dict.items(ctx.frames))  # the next step records its own reads
+        read.update(k for k in seen if k in parent and k not in checked)
+        checked.update(made)
+        removed.update(gone)
+        notes.update(noted)
+    return checked, sorted(removed), notes, sorted(read), seconds
+
+
 class Background:
     """A derive step started now in a forked child on a copy of `ctx`. With `validate(name, frame)` ->
     (table or None, problems), the child also validates the tables it made (for a step joined at
@@ -347,10 +362,11 @@ class Background:
     checking that the frames it read are still the parent's and that the parent did not change a frame
     the step wrote or removed; it returns (table or None, problems) by frame name."""
 
-    def __init__(self, ctx, step: str, validate=None):
-        self.step = step
+    def __init__(self, ctx, step: str | list[str], validate=None):
+        self.steps = [step] if isinstance(step, str) else list(step)  # several: one after the other
+        self.step = ", ".join(self.steps)
         self.snapshot = dict(ctx.frames)
-        self.child = Child(_run_step, ctx, step, validate)
+        self.child = Child(_run_steps, ctx, self.steps, validate)
 
     def join(self, ctx) -> dict[str, tuple]:
         checked, removed, notes, read, seconds = self.child.result()
@@ -365,7 +381,7 @@ class Background:
         for name in removed:
             ctx.frames.pop(name, None)
         ctx.metadata.update(notes)
-        ctx.timings[self.step] = seconds
+        ctx.timings.update(seconds)
         return checked
 
     def ready(self) -> bool:
