@@ -53,8 +53,8 @@ DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
 #: start after the same step and are joined at the same place run one after the other in one worker.
 BACKGROUND_STEPS = {
     "harmonise": ("roles", "collaboration"),  # beside task_usage and task_changes
-    "isco": ("consensus", None), "states": ("consensus", None), "embeddings": ("emerging", None),
-}
+    "states": ("consensus", None), "embeddings": ("emerging", None),
+}  # isco runs in the main chain: in the background it made the background the longer side, the main chain waiting
 # outlook reads the consensus, role_collaboration (observed automation), the postings and the OEWS changes
 # (labour_history); pathways reads role_outlook.
 
