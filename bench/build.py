@@ -9,8 +9,8 @@ spent beyond reading its inputs (validation, derivation, SQLite writing, FTS, VA
 from __future__ import annotations
 
 import argparse
-import re
 import gc
+import re
 import statistics
 import tempfile
 import time

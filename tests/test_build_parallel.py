@@ -125,20 +125,3 @@ def test_checks_beside_the_write_stop_it_and_keep_the_previous_database(tmp_path
     assert all(part in said for part in expected), said
     assert out.read_bytes() == b"the previous database"
     assert [p.name for p in tmp_path.iterdir()] == ["taskshift.db"]  # no temporary file left
-
-
-def test_two_background_steps_in_one_worker_give_the_serial_result(step, monkeypatch):
-    """Steps started at the same place run one after the other in one worker: the second sees the first's
-    frames, and the join takes over both steps' frames, removals, notes and times."""
-    second = types.ModuleType("fake_derive_step_2")
-
-    def derive(ctx):
-        ctx.frames["c"] = ctx.frames["b"].assign(x=lambda f: f["x"] + 1)  # made by the first step
-
-    second.derive = derive
-    monkeypatch.setitem(sys.modules, second.__name__, second)
-    ctx = Ctx({"a": pd.DataFrame({"x": [1, 2, 3]}), "scratch": pd.DataFrame()})
-    task = parallel.Background(ctx, [step, second.__name__])
-    task.join(ctx)
-    assert ctx.frames["c"]["x"].tolist() == [3, 5, 7] and "scratch" not in ctx.frames
-    assert {step, second.__name__} <= set(ctx.timings) and ctx.metadata["b_rows"] == ("3", "rows of b")

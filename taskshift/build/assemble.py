@@ -49,8 +49,7 @@ DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
 #: Derive steps that run in a worker process when the build may use two (taskshift.build.parallel):
 #: step -> (the step after which it starts, all it reads being final then; the step before which it is
 #: joined, or None: joined at "validate tables", the worker validating the tables it made). Their place
-#: in DERIVE_STEPS is kept in the progress lines; the output is the same as a serial build's. Steps that
-#: start after the same step and are joined at the same place run one after the other in one worker.
+#: in DERIVE_STEPS is kept in the progress lines; the output is the same as a serial build's.
 BACKGROUND_STEPS = {
     "harmonise": ("roles", "collaboration"),  # beside task_usage and task_changes
     "states": ("consensus", None), "embeddings": ("emerging", None),
@@ -175,10 +174,9 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
     try:
         for step in DERIVE_STEPS:
             short = step.rsplit('.', 1)[-1]
-            for task in _unique({n: t for n, t in background.items() if BACKGROUND_STEPS[n][1] == short}):
-                task.join(ctx)
-                for name in [n for n, t in background.items() if t is task]:
-                    del background[name]
+            for name, (_, join_before) in BACKGROUND_STEPS.items():
+                if join_before == short and name in background:
+                    background.pop(name).join(ctx)
             before = {k: len(v) for k, v in ctx.frames.items()}
             with progress.step(f"derive {short}") as info:
                 if short in background:
@@ -191,27 +189,21 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
                 ctx.timings[step] = time.perf_counter() - started
                 made = {k: len(v) for k, v in ctx.frames.items() if before.get(k) != len(v) or k not in before}
                 info["detail"] = ", ".join(f"{k} {count(n)}" for k, n in sorted(made.items())) or "no new rows"
-            # the steps that start here and are joined at the same place run in one worker, one after the
-            # other: a third process on two cores slows every process more than it saves
-            starting: dict[str | None, list[str]] = {}
             for name, (start, join_before) in BACKGROUND_STEPS.items():
                 if start == short and parallel:
-                    starting.setdefault(join_before, []).append(name)
-            for join_before, names in starting.items():
-                check = None if join_before else (
-                    lambda table, frame: validate_table(table, frame, contracts.get(table)))
-                task = Background(ctx, [f"taskshift.build.derive.{n}" for n in names], check)
-                background.update({n: task for n in names})
+                    check = None if join_before else (
+                        lambda table, frame: validate_table(table, frame, contracts.get(table)))
+                    background[name] = Background(ctx, f"taskshift.build.derive.{name}", check)
 
         ctx.frames["sources"] = sources_frame(ctx.manifest, used)
         started = time.perf_counter()
         with progress.step("validate tables", f"{len(contracts)} contracts") as info:
             if parallel:  # converted here; the checks run in a worker while the rows are written
-                tables, checks = prepare_tables(ctx, contracts, _unique(background))
+                tables, checks = prepare_tables(ctx, contracts, list(background.values()))
                 info["detail"] = (f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows "
                                   "converted; checks and foreign keys beside the write")
             else:
-                tables, checks = validate_tables(ctx, contracts, _unique(background)), None
+                tables, checks = validate_tables(ctx, contracts, list(background.values())), None
                 info["detail"] = f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows, foreign keys"
     finally:
         for task in background.values():
@@ -228,11 +220,6 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
         info["detail"] = f"{len(tables)} tables, {Path(out).stat().st_size / 1e6:,.1f} MB"
     ctx.timings["write"] = time.perf_counter() - started
     return ctx
-
-
-def _unique(background: dict[str, Background]) -> list[Background]:
-    """The workers of `background` (step -> its worker; steps that share one worker share the object)."""
-    return list({id(task): task for task in background.values()}.values())
 
 
 def validate_table(name: str, frame: pd.DataFrame, contract: Contract | None) -> tuple[pd.DataFrame | None, list[str]]:
@@ -468,7 +455,7 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
     try:
         with on_signals():
             try:
-                _write(tables, contracts, tmp, digests, checks, (stage, stager) if staged else None)
+                _write(tables, contracts, tmp, digests, checks, (staged, stage, stager) if staged else None)
             except sqlite3.IntegrityError:  # a key or NOT NULL the checks find too, naming column and rows
                 _raise_failed(checks, wait=True)
                 raise
@@ -513,10 +500,8 @@ def stage_rows(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], 
     """The rows of `tables` (no indexes but the keys) into a new SQLite file at `path` (empty), for
     `_write` to copy in SQLite (INSERT ... SELECT) instead of binding every value from Python: run in a
     worker while the build writes the other tables (in the build itself when it runs in one process)."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = _connect_new(path)
     try:
-        for pragma in ("page_size = 4096", "journal_mode = OFF", "synchronous = OFF", f"cache_size = -{CACHE_KIB}"):
-            conn.execute(f"PRAGMA {pragma}")
         conn.execute("BEGIN")
         for name in table_order(contracts):
             if name in tables:
@@ -524,6 +509,15 @@ def stage_rows(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], 
         conn.execute("COMMIT")
     finally:
         conn.close()
+
+
+def _connect_new(path: Path) -> sqlite3.Connection:
+    """A connection for writing a fresh file no one else reads yet: no journal, no fsync, and a page cache
+    the whole database fits in (CACHE_KIB)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("page_size = 4096", "journal_mode = OFF", "synchronous = OFF", f"cache_size = -{CACHE_KIB}"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
 
 
 def _insert(conn: sqlite3.Connection, name: str, contract: Contract, table: pd.DataFrame) -> None:
@@ -558,18 +552,16 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
            checks=None, staged=None) -> None:
     """Per table (foreign-key order) CREATE TABLE, its rows (executemany), then its indexes (built once
     over the loaded rows rather than kept up to date row by row), in one transaction; then, in a second,
-    the tables `stage_rows` wrote (`staged`: (staging file, the worker writing it), or None), copied in
+    the tables `stage_rows` wrote (`staged`: (their names, the staging file, the worker writing it), or None), copied in
     their turn (foreign-key order) by INSERT ... SELECT, with their indexes; the table digests of the
     frames written (`digests`: a `parallel.Child` computing `table_digests` meanwhile, or None: computed
     here); then full-text indexes and ANALYZE. VACUUM only when something left free pages (a fresh file
     written in one pass has none). `checks` (see `write_database`) is looked at after each table: a
     failure stops the write."""
-    stage, stager = staged or (None, None)
-    copied = set(staged_tables(tables, contracts)) if staged else set()
-    conn = sqlite3.connect(path, isolation_level=None)
+    names, stage, stager = staged or ((), None, None)
+    copied = set(names)
+    conn = _connect_new(path)
     try:
-        for pragma in ("page_size = 4096", "journal_mode = OFF", "synchronous = OFF", f"cache_size = -{CACHE_KIB}"):
-            conn.execute(f"PRAGMA {pragma}")
         order = [n for n in table_order(contracts) if n in tables]
         here = {}
         conn.execute("BEGIN")

@@ -99,18 +99,10 @@ def idle_cores(seconds: float = 0.1) -> float:
 
 
 def warm_up(modules: list[str]) -> None:
-    """What every worker would otherwise do again after it is forked, done once in the parent before the
-    first fork: import the build's step modules, and validate a two-row frame, which imports pandera's
-    checks (they import `hypothesis`, ~0.3 s) and loads the Arrow kernels the contracts use."""
-    from taskshift.contracts import Contract
-
+    """Import the build's step modules once in the parent before the first fork, so that no worker
+    imports them again."""
     for module in modules:
         importlib.import_module(module)
-    sample = Contract.from_yaml("warm_up", "table", {"primary_key": "code", "columns": {
-        "code": {"type": "text", "pattern": "[a-z]+", "min_length": 1}, "n": {"type": "integer", "min": 0, "max": 9},
-        "share": {"type": "real", "nullable": True}, "kind": {"type": "text", "isin": ["a", "b"]}}})
-    sample.validate(pd.DataFrame({"code": ["ab", "cd"], "n": ["1", "2"], "share": ["0.5", None], "kind": ["a", "b"]},
-                                 dtype="str"), where="warm-up")
 
 
 # --- ingest ------------------------------------------------------------------------------------------
@@ -339,21 +331,6 @@ def _run_step(ctx, step: str, validate):
     return checked, removed, notes, sorted(frames.read), seconds
 
 
-def _run_steps(ctx, steps: list[str], validate):
-    """`_run_step` of each step in turn, in one process (each sees what the ones before it made): their
-    frames, removals and notes together, what they read from the parent, and each one's seconds."""
-    parent = set(ctx.frames)
-    checked, removed, notes, read, seconds = {}, set(), {}, set(), {}
-    for step in steps:
-        made, gone, noted, seen, seconds[step] = _run_step(ctx, step, validate)
-        ctx.frames = dict(dict.items(ctx.frames))  # the next step records its own reads
-        read.update(k for k in seen if k in parent and k not in checked)
-        checked.update(made)
-        removed.update(gone)
-        notes.update(noted)
-    return checked, sorted(removed), notes, sorted(read), seconds
-
-
 class Background:
     """A derive step started now in a forked child on a copy of `ctx`. With `validate(name, frame)` ->
     (table or None, problems), the child also validates the tables it made (for a step joined at
@@ -362,11 +339,10 @@ class Background:
     checking that the frames it read are still the parent's and that the parent did not change a frame
     the step wrote or removed; it returns (table or None, problems) by frame name."""
 
-    def __init__(self, ctx, step: str | list[str], validate=None):
-        self.steps = [step] if isinstance(step, str) else list(step)  # several: one after the other
-        self.step = ", ".join(self.steps)
+    def __init__(self, ctx, step: str, validate=None):
+        self.step = step
         self.snapshot = dict(ctx.frames)
-        self.child = Child(_run_steps, ctx, self.steps, validate)
+        self.child = Child(_run_step, ctx, step, validate)
 
     def join(self, ctx) -> dict[str, tuple]:
         checked, removed, notes, read, seconds = self.child.result()
@@ -381,7 +357,7 @@ class Background:
         for name in removed:
             ctx.frames.pop(name, None)
         ctx.metadata.update(notes)
-        ctx.timings.update(seconds)
+        ctx.timings[self.step] = seconds
         return checked
 
     def ready(self) -> bool:
