@@ -44,15 +44,15 @@ INGEST_MODULES = (
 # Steps that derive tables from the ingested frames, in order (each in its own module).
 DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
     "roles", "task_usage", "task_changes", "harmonise", "collaboration", "measures", "sector_exposure", "consensus", "isco",
-    "published", "emerging", "title_aliases", "postings", "labour_history", "outlook", "pathways", "disagreement", "embeddings",
-    "states"))
+    "published", "emerging", "title_aliases", "postings", "labour_history", "outlook", "pathways", "disagreement",
+    "task_embeddings", "title_embeddings", "states"))
 #: Derive steps that run in a worker process when the build may use two (taskshift.build.parallel):
 #: step -> (the step after which it starts, all it reads being final then; the step before which it is
 #: joined, or None: joined at "validate tables", the worker validating the tables it made). Their place
 #: in DERIVE_STEPS is kept in the progress lines; the output is the same as a serial build's.
 BACKGROUND_STEPS = {
     "harmonise": ("roles", "collaboration"),  # beside task_usage and task_changes
-    "states": ("consensus", None), "embeddings": ("emerging", None),
+    "task_embeddings": ("task_changes", None), "states": ("isco", None), "title_embeddings": ("emerging", None),
 }  # isco runs in the main chain: in the background it made the background the longer side, the main chain waiting
 # outlook reads the consensus, role_collaboration (observed automation), the postings and the OEWS changes
 # (labour_history); pathways reads role_outlook.

@@ -1,5 +1,8 @@
 """Embed every task statement and every job title once, at build time: `task_embeddings` and
-`title_embeddings` (a request then embeds only its own text).
+`title_embeddings` (a request then embeds only its own text). Two derive steps share this module's
+helpers: `task_embeddings` needs only the ingested task statements, so a build in two processes runs it
+early beside the main chain; `title_embeddings` needs the emerging titles (`emerging` adds them to
+`titles`), so it runs after that step.
 
 The model is `taskshift.embedding` (WordLlama l2_supercat, pinned, read from its installed wheel).
 Vectors are L2-normalised and stored as little-endian float16 blobs: 256 dimensions for task
@@ -38,18 +41,16 @@ def title_vectors(encoder: embedding.Encoder, titles: pd.DataFrame, dim: int = T
     return pd.DataFrame({"title": keys, "vector": embedding.to_blobs(vectors)})
 
 
-def derive(ctx) -> None:
-    encoder = embedding.load()
-    tasks = task_vectors(encoder, ctx.frames["tasks"])
-    titles = title_vectors(encoder, ctx.frames["titles"])
-    ctx.frames["task_embeddings"] = tasks
-    ctx.frames["title_embeddings"] = titles
+def note_tasks(ctx, encoder: embedding.Encoder, tasks: pd.DataFrame) -> None:
     ctx.note("embedding_model", encoder.info,
              "the text-embedding model behind task_embeddings, title_embeddings and semantic matching "
              "(package and version pinned; sha256 of its weights and tokenizer files)")
     ctx.note("task_embeddings", {"rows": len(tasks), "dim": embedding.DIM, "dtype": "float16 little-endian",
                                  "sha256": embedding.checksum(tasks["vector"])},
              "task statement vectors: count, dimensions, storage, sha256 of the blobs in task_id order")
+
+
+def note_titles(ctx, titles: pd.DataFrame) -> None:
     ctx.note("title_embeddings", {"rows": len(titles), "dim": TITLE_DIM, "dtype": "float16 little-endian",
                                   "sha256": embedding.checksum(titles["vector"])},
              "job title vectors (first dimensions of the model, re-normalised): count, dimensions, storage, "
