@@ -497,15 +497,18 @@ def staged_tables(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract
 
 
 def stage_rows(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path) -> None:
-    """The rows of `tables` (no indexes but the keys) into a new SQLite file at `path` (empty), for
-    `_write` to copy in SQLite (INSERT ... SELECT) instead of binding every value from Python: run in a
-    worker while the build writes the other tables (in the build itself when it runs in one process)."""
+    """The rows of `tables` and their indexes into a new SQLite file at `path` (empty), for `_write` to
+    copy in SQLite (INSERT ... SELECT, which copies the indexes' entries too, as they are) instead of
+    binding every value from Python: run in a worker while the build writes the other tables (in the
+    build itself when it runs in one process)."""
     conn = _connect_new(path)
     try:
         conn.execute("BEGIN")
         for name in table_order(contracts):
             if name in tables:
                 _insert(conn, name, contracts[name], tables[name])
+                for statement in contracts[name].ddl()[1:]:
+                    conn.execute(statement)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -551,11 +554,12 @@ def _raise_failed(checks, wait: bool) -> None:
 def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path, digests=None,
            checks=None, staged=None) -> None:
     """Per table (foreign-key order) CREATE TABLE, its rows (executemany), then its indexes (built once
-    over the loaded rows rather than kept up to date row by row), in one transaction; then, in a second,
-    the tables `stage_rows` wrote (`staged`: (their names, the staging file, the worker writing it), or None), copied in
-    their turn (foreign-key order) by INSERT ... SELECT, with their indexes; the table digests of the
-    frames written (`digests`: a `parallel.Child` computing `table_digests` meanwhile, or None: computed
-    here); then full-text indexes and ANALYZE. VACUUM only when something left free pages (a fresh file
+    over the loaded rows rather than kept up to date row by row), in one transaction, and their full-text
+    indexes; then, in a second transaction, the tables `stage_rows` wrote (`staged`: (their names, the
+    staging file, the worker writing it), or None), copied in their turn (foreign-key order) by INSERT ...
+    SELECT with their indexes, and their full-text indexes; the table digests of the frames written
+    (`digests`: a `parallel.Child` computing `table_digests` meanwhile, or None: computed here); then
+    ANALYZE. VACUUM only when something left free pages (a fresh file
     written in one pass has none). `checks` (see `write_database`) is looked at after each table: a
     failure stops the write."""
     names, stage, stager = staged or ((), None, None)
@@ -571,18 +575,25 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
                 conn.execute(statement)
             _raise_failed(checks, wait=False)  # a failed check stops the write now
         conn.execute("COMMIT")
+        db = sqlite_utils.Database(conn)
+
+        def full_text(names: list[str]) -> None:
+            for name in names:
+                if contracts[name].fts:
+                    db[name].enable_fts(list(contracts[name].fts), tokenize="porter", create_triggers=False)
+
+        full_text([n for n in order if n not in copied])  # while the staging file is still being written
         if copied:
             stager.result()  # the staging file is complete (or its error is raised here)
             conn.execute("ATTACH DATABASE ? AS stage", (str(stage),))
             conn.execute("BEGIN")
             for name in [n for n in order if n in copied]:
-                create_table, *create_indexes = contracts[name].ddl()
-                conn.execute(create_table)
+                for statement in contracts[name].ddl():  # the table and its (empty) indexes, as in the stage:
+                    conn.execute(statement)              # SQLite then copies rows and index entries as they are
                 conn.execute(f'INSERT INTO main."{name}" SELECT * FROM stage."{name}"')
-                for statement in create_indexes:
-                    conn.execute(statement)
             conn.execute("COMMIT")
             conn.execute("DETACH DATABASE stage")
+            full_text([n for n in order if n in copied])
         _raise_failed(checks, wait=False)
         if digests is None:
             here = table_digests(tables, contracts)
@@ -590,10 +601,6 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
             digest = digests.result() if digests is not None else here
             conn.execute('INSERT INTO "metadata" ("key", "value", "description") VALUES (?, ?, ?)',
                          (DIGEST_KEY, json.dumps(dict(sorted(digest.items())), sort_keys=True), DIGEST_DESCRIPTION))
-        db = sqlite_utils.Database(conn)
-        for name in order:
-            if contracts[name].fts:
-                db[name].enable_fts(list(contracts[name].fts), tokenize="porter", create_triggers=False)
         conn.execute("ANALYZE")
         if conn.execute("PRAGMA freelist_count").fetchone()[0]:
             conn.execute("VACUUM")

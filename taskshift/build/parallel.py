@@ -1,10 +1,13 @@
 """Use both cores: the build's independent work in forked worker processes (#12, build speed).
 
-- `ingest_all`: the ingest modules in a pool of `workers()` processes. Each worker reads, verifies
-  and validates one module's raw files and turns them into frames (`ingest_module`), as the serial
-  build did; the results are merged in the fixed `INGEST_MODULES` order, so the frames, the progress
-  lines, every contract failure (file, row, column, rule) and the error a build stops with are those
-  of a serial run. The longest modules are handed out first.
+- `ingest_all`: the ingest modules shared by the build itself and a pool of `workers()` - 1 processes.
+  Each reads, verifies and validates one module's raw files and turns them into frames
+  (`ingest_module`), as the serial build did; the results are merged in the fixed `INGEST_MODULES`
+  order, so the frames, the progress lines, every contract failure (file, row, column, rule) and the
+  error a build stops with are those of a serial run. The build ingests the modules with the largest
+  frames itself (`INGEST_HERE`: a worker's frames come back as a pickle, ~0.3 s each way for 20 MB);
+  the pool is handed the longest of the others first, and the build takes back the shortest ones the
+  pool has not started yet when it is done with its own.
 - `Background`: one derive step run in a forked child on a copy of the build context, while the
   parent goes on with the steps after it; joined (its new tables and metadata notes taken over)
   before the output tables are validated. A step may run there only when what it reads is final
@@ -149,21 +152,49 @@ def ingest_module(name: str, sources_dir, manifest) -> ModuleResult:
     return result
 
 
+#: The ingest modules the build runs itself when it uses more than one process: those whose frames are
+#: largest (each 5-20 MB as a pickle), about half of all the ingest work (INGEST_COST), so the build and
+#: its worker finish close together.
+INGEST_HERE = ("onet", "anthropic", "daioe", "eloundou", "oews_state")
+
+
 def ingest_all(names: list[str], sources_dir, manifest):
-    """Yield a `ModuleResult` per module name, in the order given, computed by `workers()` processes.
-    An exception a worker raised is raised when its module's turn comes."""
+    """Yield a `ModuleResult` per module name, in the order given, computed by this process and
+    `workers()` - 1 others (INGEST_HERE here, the rest in the pool, less those still waiting there when
+    this process is done with its own: it runs them too, shortest first). An exception raised while a module
+    was read (here or in a worker) is raised when its module's turn comes."""
     n = min(workers(), len(names))
-    if n <= 1:
+    here = [name for name in names if name in INGEST_HERE] if n > 1 else []
+    there = [name for name in names if name not in here]
+    if n <= 1 or not here or not there:
         for name in names:
             yield ingest_module(name, sources_dir, manifest)
         return
-    executor = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+    executor = ProcessPoolExecutor(max_workers=n - 1, mp_context=multiprocessing.get_context("fork"))
     try:
-        by_cost = sorted(names, key=lambda m: (-INGEST_COST.get(m, 0.0), names.index(m)))
+        by_cost = sorted(there, key=lambda m: (-INGEST_COST.get(m, 0.0), names.index(m)))
         with FORK_LOCK:  # the workers are forked on the first submit
             futures = {name: executor.submit(ingest_module, name, sources_dir, manifest) for name in by_cost}
+        done: dict[str, ModuleResult | Exception] = {}
+
+        def run_here(name: str) -> None:
+            try:
+                done[name] = ingest_module(name, sources_dir, manifest)
+            except Exception as err:  # noqa: BLE001 - raised when its turn comes, as a serial build would
+                done[name] = err
+
+        for name in here:  # all of them first: meanwhile the pool works through the others
+            run_here(name)
+        for name in reversed(by_cost):  # then the shortest the pool has not started (it takes the longest first)
+            if futures[name].cancel():
+                run_here(name)
         for name in names:
-            yield futures[name].result()
+            if name not in done:
+                yield futures[name].result()
+            elif isinstance(done[name], Exception):
+                raise done[name]
+            else:
+                yield done.pop(name)
     finally:
         # a failed or abandoned build does not wait for the modules nobody will look at
         executor.shutdown(wait=True, cancel_futures=True)
