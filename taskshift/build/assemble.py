@@ -29,7 +29,7 @@ from taskshift.build.output import (OutputError, check_output_file,  # noqa: F40
                                     clean_stale, is_io_error, lock_fd as hold_fd, on_signals, output_error,
                                     temp_db_pattern)
 from taskshift.build.progress import Progress, count, frames_detail
-from taskshift.build.parallel import (Background, call_in_child, fixed_workers, ingest_all, warm_up,
+from taskshift.build.parallel import (Background, call_in_child, fixed_workers, ingest_all, load_shared, warm_up,
                                       with_traceback_text, workers)
 from taskshift.build.sources import (Manifest, RawReader, SourceError,  # noqa: F401 (RawReader: re-exported)
                                      load_manifest, unverified_report, verify)
@@ -134,7 +134,8 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
     if workers() > 1:
         warm_up([module.__name__ for _, module in modules] + list(DERIVE_STEPS))
     used: list[str] = []
-    results = ingest_all([name for name, _ in modules], ctx.sources_dir, ctx.manifest)
+    results = ingest_all([name for name, _ in modules], ctx.sources_dir, ctx.manifest,
+                         meanwhile=lambda: load_shared(list(DERIVE_STEPS)))
     try:
         for name, module in modules:
             with progress.step(f"ingest {name}") as info:
@@ -427,10 +428,8 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
     SIGTERM or SIGHUP), check it, then rename it into place; OS and disk errors become OutputError.
     `checks`: the worker checking the tables meanwhile (`prepare_tables`), or None: its problems stop
     the write (BuildError) as soon as it has them, and the file replaces `out` only when it has none."""
-    # The table digests are computed in a worker process while this one writes the rows, and the largest
-    # tables are written into a staging file by another (`stage_rows`); both are started before the
-    # temporary database exists, so neither holds that file's lock.
-    digests = call_in_child(table_digests, tables, contracts) if workers() > 1 else None
+    # The largest tables are written into a staging file by a worker process (`stage_rows`), started
+    # before the temporary database exists, so it does not hold that file's lock.
     staged = staged_tables(tables, contracts)
     stage = stager = None
     fd = stage_fd = None
@@ -443,7 +442,7 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
             stager = call_in_child(stage_rows, {name: tables[name] for name in staged}, contracts, stage)
         fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     except OSError as err:
-        for child in (digests, checks, stager):
+        for child in (checks, stager):
             if child is not None:
                 child.cancel()
         if stage is not None:
@@ -455,7 +454,7 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
     try:
         with on_signals():
             try:
-                _write(tables, contracts, tmp, digests, checks, (staged, stage, stager) if staged else None)
+                _write(tables, contracts, tmp, checks, (staged, stage, stager) if staged else None)
             except sqlite3.IntegrityError:  # a key or NOT NULL the checks find too, naming column and rows
                 _raise_failed(checks, wait=True)
                 raise
@@ -464,7 +463,7 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
             tmp.chmod(0o644)  # mkstemp makes it private; a database is for reading
             os.replace(tmp, out)
     except BaseException as err:
-        for child in (digests, checks, stager):
+        for child in (checks, stager):
             if child is not None:
                 child.cancel()
         tmp.unlink(missing_ok=True)
@@ -551,23 +550,23 @@ def _raise_failed(checks, wait: bool) -> None:
             raise BuildError(problems)
 
 
-def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path, digests=None,
+def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path,
            checks=None, staged=None) -> None:
     """Per table (foreign-key order) CREATE TABLE, its rows (executemany), then its indexes (built once
     over the loaded rows rather than kept up to date row by row), in one transaction, and their full-text
     indexes; then, in a second transaction, the tables `stage_rows` wrote (`staged`: (their names, the
     staging file, the worker writing it), or None), copied in their turn (foreign-key order) by INSERT ...
     SELECT with their indexes, and their full-text indexes; the table digests of the frames written
-    (`digests`: a `parallel.Child` computing `table_digests` meanwhile, or None: computed here); then
-    ANALYZE. VACUUM only when something left free pages (a fresh file
+    (`table_digests`: with two processes, in a worker started when the staging file is complete, so that
+    it runs beside the copy rather than beside the two writers); then ANALYZE. VACUUM only when something left free pages (a fresh file
     written in one pass has none). `checks` (see `write_database`) is looked at after each table: a
     failure stops the write."""
     names, stage, stager = staged or ((), None, None)
     copied = set(names)
+    digests = None
     conn = _connect_new(path)
     try:
         order = [n for n in table_order(contracts) if n in tables]
-        here = {}
         conn.execute("BEGIN")
         for name in [n for n in order if n not in copied]:
             _insert(conn, name, contracts[name], tables[name])
@@ -585,6 +584,9 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
         full_text([n for n in order if n not in copied])  # while the staging file is still being written
         if copied:
             stager.result()  # the staging file is complete (or its error is raised here)
+        if workers() > 1:
+            digests = call_in_child(table_digests, tables, contracts)
+        if copied:
             conn.execute("ATTACH DATABASE ? AS stage", (str(stage),))
             conn.execute("BEGIN")
             for name in [n for n in order if n in copied]:
@@ -595,15 +597,17 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
             conn.execute("DETACH DATABASE stage")
             full_text([n for n in order if n in copied])
         _raise_failed(checks, wait=False)
-        if digests is None:
-            here = table_digests(tables, contracts)
         if "metadata" in tables:  # what each table holds, for `taskshift verify` of a database on its own
-            digest = digests.result() if digests is not None else here
+            digest = digests.result() if digests is not None else table_digests(tables, contracts)
             conn.execute('INSERT INTO "metadata" ("key", "value", "description") VALUES (?, ?, ?)',
                          (DIGEST_KEY, json.dumps(dict(sorted(digest.items())), sort_keys=True), DIGEST_DESCRIPTION))
         conn.execute("ANALYZE")
         if conn.execute("PRAGMA freelist_count").fetchone()[0]:
             conn.execute("VACUUM")
+    except BaseException:
+        if digests is not None:
+            digests.cancel()
+        raise
     finally:
         conn.close()
 

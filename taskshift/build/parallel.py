@@ -108,6 +108,20 @@ def warm_up(modules: list[str]) -> None:
         importlib.import_module(module)
 
 
+def load_shared(modules: list[str]) -> None:
+    """Run the `shared()` of each step module that has one: what the step loads in any process that runs
+    it (the embedding model), loaded once here so that the workers forked later share it instead of
+    each loading its own. The build calls it while its first worker ingests (`ingest_all`'s `meanwhile`).
+    A failure is left for the step itself to raise when its turn comes, as in a build in one process."""
+    for module in modules:
+        shared = getattr(importlib.import_module(module), "shared", None)
+        if shared is not None:
+            try:
+                shared()
+            except Exception:  # noqa: BLE001 - the step raises it again, in its place
+                pass
+
+
 # --- ingest ------------------------------------------------------------------------------------------
 @dataclass
 class ModuleResult:
@@ -158,11 +172,12 @@ def ingest_module(name: str, sources_dir, manifest) -> ModuleResult:
 INGEST_HERE = ("onet", "anthropic", "daioe", "eloundou", "oews_state")
 
 
-def ingest_all(names: list[str], sources_dir, manifest):
+def ingest_all(names: list[str], sources_dir, manifest, meanwhile=None):
     """Yield a `ModuleResult` per module name, in the order given, computed by this process and
     `workers()` - 1 others (INGEST_HERE here, the rest in the pool, less those still waiting there when
     this process is done with its own: it runs them too, shortest first). An exception raised while a module
-    was read (here or in a worker) is raised when its module's turn comes."""
+    was read (here or in a worker) is raised when its module's turn comes. `meanwhile()`, if given, runs
+    here once the pool has started (with one process: not at all)."""
     n = min(workers(), len(names))
     here = [name for name in names if name in INGEST_HERE] if n > 1 else []
     there = [name for name in names if name not in here]
@@ -183,6 +198,8 @@ def ingest_all(names: list[str], sources_dir, manifest):
             except Exception as err:  # noqa: BLE001 - raised when its turn comes, as a serial build would
                 done[name] = err
 
+        if meanwhile is not None:
+            meanwhile()
         for name in here:  # all of them first: meanwhile the pool works through the others
             run_here(name)
         for name in reversed(by_cost):  # then the shortest the pool has not started (it takes the longest first)

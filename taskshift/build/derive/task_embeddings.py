@@ -5,6 +5,11 @@ from taskshift import embedding
 from taskshift.build.derive.embeddings import note_tasks, task_vectors
 
 
+def shared() -> None:
+    """The model, loaded once by a build that forks workers (`parallel.load_shared`): they share it."""
+    embedding.load()
+
+
 def derive(ctx) -> None:
     encoder = embedding.load()
     tasks = task_vectors(encoder, ctx.frames["tasks"])
