@@ -172,6 +172,7 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
     contracts = table_contracts()
     background: dict[str, Background] = {}  # derive steps running in a worker process (BACKGROUND_STEPS)
     parallel = workers() > 1
+    staging = Staging(Path(out)) if parallel else None  # started as soon as its tables are converted
     try:
         for step in DERIVE_STEPS:
             short = step.rsplit('.', 1)[-1]
@@ -200,26 +201,38 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
         started = time.perf_counter()
         with progress.step("validate tables", f"{len(contracts)} contracts") as info:
             if parallel:  # converted here; the checks run in a worker while the rows are written
-                tables, checks = prepare_tables(ctx, contracts, list(background.values()))
+                tables, checks = prepare_tables(ctx, contracts, list(background.values()), staging)
                 info["detail"] = (f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows "
                                   "converted; checks and foreign keys beside the write")
             else:
                 tables, checks = validate_tables(ctx, contracts, list(background.values())), None
                 info["detail"] = f"{len(tables)} tables, {count(sum(len(t) for t in tables.values()))} rows, foreign keys"
+    except BaseException:
+        if staging is not None:
+            staging.close()
+        raise
     finally:
         for task in background.values():
             task.cancel()  # the build stopped early: no worker outlives it
     ctx.timings["validate.tables"] = time.perf_counter() - started
-    describe_build(ctx, used)
-    ctx.frames["metadata"] = pd.DataFrame(
-        [(k, v, d) for k, (v, d) in sorted(ctx.metadata.items())], columns=["key", "value", "description"])
-    tables["metadata"] = contracts["metadata"].validate(ctx.frames["metadata"], where="table metadata")
+    try:
+        describe_build(ctx, used)
+        ctx.frames["metadata"] = pd.DataFrame(
+            [(k, v, d) for k, (v, d) in sorted(ctx.metadata.items())], columns=["key", "value", "description"])
+        tables["metadata"] = contracts["metadata"].validate(ctx.frames["metadata"], where="table metadata")
 
-    started = time.perf_counter()
-    with progress.step("write SQLite", "rows, FTS, ANALYZE, VACUUM, checks") as info:
-        write_database(tables, contracts, Path(out), checks)
-        info["detail"] = f"{len(tables)} tables, {Path(out).stat().st_size / 1e6:,.1f} MB"
-    ctx.timings["write"] = time.perf_counter() - started
+        started = time.perf_counter()
+        with progress.step("write SQLite", "rows, FTS, ANALYZE, VACUUM, checks") as info:
+            write_database(tables, contracts, Path(out), checks, staging)
+            info["detail"] = f"{len(tables)} tables, {Path(out).stat().st_size / 1e6:,.1f} MB"
+        ctx.timings["write"] = time.perf_counter() - started
+    except BaseException:
+        if checks is not None:
+            checks.cancel()
+        raise
+    finally:
+        if staging is not None:
+            staging.close()
     return ctx
 
 
@@ -255,24 +268,39 @@ def validate_tables(ctx: BuildContext, contracts: dict[str, Contract], backgroun
     return tables
 
 
-def prepare_tables(ctx: BuildContext, contracts: dict[str, Contract], background=()):
+def prepare_tables(ctx: BuildContext, contracts: dict[str, Contract], background=(), staging: Staging | None = None):
     """`validate_tables` in two halves, for a build with two processes: here every output frame is
     converted to its contract's types (`Contract.prepare`) and sorted, which is what the write needs;
     the rest of the checks (`Contract.check`) and the foreign keys run in a forked worker
     (`check_tables`) while the rows are written, and `write_database` raises their failures before the
     database replaces anything. Returns (tables, that worker). When a conversion already failed, the
-    checks run here and the build stops with every failure, as `validate_tables` does."""
-    checked = _collect(ctx, contracts, background, prepare_table)
+    checks run here and the build stops with every failure, as `validate_tables` does. `staging`: the
+    STAGED_TABLES are converted first and `staging.start`ed at once, so a worker writes them while the
+    others are converted (unless one of them failed: the build stops anyway)."""
+    tables: dict[str, pd.DataFrame] = {}
+
+    def ready(name: str, table: pd.DataFrame) -> pd.DataFrame:  # converted here: sorted as the write takes it
+        if name not in tables:
+            contract = contracts[name]
+            tables[name] = table.sort_values(list(contract.sort), kind="stable", ignore_index=True) if contract.sort else table
+        return tables[name]
+
+    def stage(converted: dict[str, tuple]) -> None:
+        # only when every staged table is there already (one a background step makes is not, yet: then the
+        # write starts the staging, with the same tables), and converted without a failure
+        staged = {name: converted.get(name) for name in STAGED_TABLES if name in contracts}
+        if staging is not None and all(c is not None and isinstance(c[1], _Prepared) and not c[1].failures
+                                       for c in staged.values()):
+            staging.start({name: ready(name, table) for name, (table, _) in staged.items()}, contracts)
+
+    checked = _collect(ctx, contracts, background, prepare_table, first=(STAGED_TABLES, stage))
     problems = _missing_tables(ctx, contracts, checked)
     prepared: dict[str, tuple[pd.DataFrame, list[dict]]] = {}  # made here: converted, unsorted, and failures
-    tables: dict[str, pd.DataFrame] = {}
     for name in sorted(checked):
         table, failures = checked[name]
         if isinstance(failures, _Prepared):  # converted here; checked below or in the worker
             prepared[name] = (table, failures.failures)
-            contract = contracts[name]
-            tables[name] = (table.sort_values(list(contract.sort), kind="stable", ignore_index=True)
-                            if contract.sort else table)
+            ready(name, table)
         else:  # validated by its background worker, or it has no contract
             problems += failures
             if table is not None:
@@ -324,9 +352,10 @@ def check_tables(prepared: dict[str, tuple[pd.DataFrame, list[dict]]], tables: d
     return problems + foreign_key_problems({k: v for k, v in tables.items() if k not in failed}, contracts)
 
 
-def _collect(ctx: BuildContext, contracts: dict[str, Contract], background, convert) -> dict[str, tuple]:
+def _collect(ctx: BuildContext, contracts: dict[str, Contract], background, convert, first=((), None)) -> dict[str, tuple]:
     """`convert(name, frame, contract)` of every output frame that has a contract, by name; the steps still
-    running in `background` are joined on the way (they validated the tables they made)."""
+    running in `background` are joined on the way (they validated the tables they made). `first`: (names,
+    then): those frames are converted before the others, then `then(converted so far)` is called."""
     checked: dict[str, tuple] = {}
     pending = list(background)
 
@@ -334,6 +363,12 @@ def _collect(ctx: BuildContext, contracts: dict[str, Contract], background, conv
         pending.remove(task)
         checked.update({k: v for k, v in task.join(ctx).items() if k in contracts})
 
+    names, then = first
+    for name in names:
+        if name in contracts and name in ctx.frames and name not in checked:
+            checked[name] = convert(name, ctx.frames[name], contracts[name])
+    if then is not None:
+        then(checked)
     for name in sorted(contracts):
         for task in [t for t in pending if t.ready()]:
             join(task)
@@ -423,38 +458,41 @@ def describe_build(ctx: BuildContext, used: list[str]) -> None:
 
 
 def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], out: Path,
-                   checks=None) -> None:
+                   checks=None, staging: "Staging | None" = None) -> None:
     """Write to a temporary file beside `out` (locked while this build runs, removed on any error, Ctrl-C,
     SIGTERM or SIGHUP), check it, then rename it into place; OS and disk errors become OutputError.
     `checks`: the worker checking the tables meanwhile (`prepare_tables`), or None: its problems stop
-    the write (BuildError) as soon as it has them, and the file replaces `out` only when it has none."""
-    # The largest tables are written into a staging file by a worker process (`stage_rows`), started
-    # before the temporary database exists, so it does not hold that file's lock.
-    staged = staged_tables(tables, contracts)
-    stage = stager = None
-    fd = stage_fd = None
+    the write (BuildError) as soon as it has them, and the file replaces `out` only when it has none.
+    `staging`: a `Staging` (`prepare_tables` may have started it already; the caller closes it), or None."""
+    own = staging is None
+    if own:
+        staging = Staging(out)
+    try:
+        if not staging.started:
+            staging.start(tables, contracts)
+        _write_database(tables, contracts, out, checks, staging)
+    except BaseException:
+        if checks is not None:
+            checks.cancel()
+        raise
+    finally:
+        if own:
+            staging.close()
+
+
+def _write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], out: Path, checks,
+                    staging: "Staging") -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        if staged:
-            stage_fd, stage_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".stage.tmp")
-            stage = Path(stage_name)
-            hold_fd(stage_fd)
-            stager = call_in_child(stage_rows, {name: tables[name] for name in staged}, contracts, stage)
         fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     except OSError as err:
-        for child in (checks, stager):
-            if child is not None:
-                child.cancel()
-        if stage is not None:
-            stage.unlink(missing_ok=True)
-            os.close(stage_fd)
         raise output_error(err, out.parent, "write into") from None
     tmp = Path(tmp_name)
     hold_fd(fd)
     try:
         with on_signals():
             try:
-                _write(tables, contracts, tmp, checks, (staged, stage, stager) if staged else None)
+                _write(tables, contracts, tmp, checks, staging)
             except sqlite3.IntegrityError:  # a key or NOT NULL the checks find too, naming column and rows
                 _raise_failed(checks, wait=True)
                 raise
@@ -463,36 +501,56 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
             tmp.chmod(0o644)  # mkstemp makes it private; a database is for reading
             os.replace(tmp, out)
     except BaseException as err:
-        for child in (checks, stager):
-            if child is not None:
-                child.cancel()
         tmp.unlink(missing_ok=True)
         if isinstance(err, OSError) or (isinstance(err, sqlite3.Error) and is_io_error(err)):
             raise output_error(err, out) from None
         raise
     finally:
         os.close(fd)
-        if stage is not None:
-            stage.unlink(missing_ok=True)
-            os.close(stage_fd)
 
 
-#: Share of all the cells (rows x columns) written through the staging file: the largest tables, by size.
-STAGED_SHARE = 0.5
+#: The tables a worker writes into a staging file while the build writes the others (`stage_rows`), and
+#: SQLite then copies in: the largest, about half of all the cells (rows x columns), all made by ingest or
+#: the main chain, so the build converts them first and the worker starts while it converts the rest
+#: (`prepare_tables`). A fixed list, so a build in one process writes the same file as one in two.
+STAGED_TABLES = ("exposure_by_year", "state_labor", "task_exposure", "titles", "transitions")
 
 
-def staged_tables(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract]) -> list[str]:
-    """The tables `stage_rows` writes: the largest (rows x columns) until they hold STAGED_SHARE of all
-    cells (never `metadata`, which the write finishes). Decided by the tables' sizes alone, so a build
-    in one process writes the same file as one in two."""
-    sizes = sorted(((len(tables[n]) * len(contracts[n].columns), n) for n in tables if n != "metadata"), reverse=True)
-    total, chosen, cells = sum(size for size, _ in sizes), [], 0
-    for size, name in sizes:
-        if cells >= STAGED_SHARE * total:
-            break
-        chosen.append(name)
-        cells += size
-    return sorted(chosen)
+class Staging:
+    """The staging file beside `out` and the worker writing the STAGED_TABLES into it (`stage_rows`; in
+    the build itself with one process). The staging file is created before the temporary database, so
+    the worker does not hold that file's lock. `close` stops the worker if it still runs and removes the file."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.names: list[str] = []
+        self.started = False
+        self.path: Path | None = None
+        self.child = None
+        self._fd: int | None = None
+
+    def start(self, tables: dict[str, pd.DataFrame], contracts: dict[str, Contract]) -> None:
+        """Start writing the STAGED_TABLES among `tables` (converted and sorted, as the write takes them)."""
+        self.started = True
+        self.names = sorted(n for n in STAGED_TABLES if n in tables)
+        if not self.names:
+            return
+        try:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            self._fd, name = tempfile.mkstemp(dir=self.out.parent, prefix=f".{self.out.name}.", suffix=".stage.tmp")
+        except OSError as err:
+            raise output_error(err, self.out.parent, "write into") from None
+        self.path = Path(name)
+        hold_fd(self._fd)
+        self.child = call_in_child(stage_rows, {n: tables[n] for n in self.names}, contracts, self.path)
+
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.cancel()  # nothing when it has finished
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self._fd)
+            self.path = None
 
 
 def stage_rows(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path) -> None:
@@ -551,18 +609,17 @@ def _raise_failed(checks, wait: bool) -> None:
 
 
 def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path,
-           checks=None, staged=None) -> None:
+           checks=None, staging: Staging | None = None) -> None:
     """Per table (foreign-key order) CREATE TABLE, its rows (executemany), then its indexes (built once
     over the loaded rows rather than kept up to date row by row), in one transaction, and their full-text
-    indexes; then, in a second transaction, the tables `stage_rows` wrote (`staged`: (their names, the
-    staging file, the worker writing it), or None), copied in their turn (foreign-key order) by INSERT ...
+    indexes; then, in a second transaction, the tables `stage_rows` wrote (`staging`, or None), copied in
+    their turn (foreign-key order) by INSERT ...
     SELECT with their indexes, and their full-text indexes; the table digests of the frames written
     (`table_digests`: with two processes, in a worker started when the staging file is complete, so that
     it runs beside the copy rather than beside the two writers); then ANALYZE. VACUUM only when something left free pages (a fresh file
     written in one pass has none). `checks` (see `write_database`) is looked at after each table: a
     failure stops the write."""
-    names, stage, stager = staged or ((), None, None)
-    copied = set(names)
+    copied = set(staging.names) if staging is not None else set()
     digests = None
     conn = _connect_new(path)
     try:
@@ -583,11 +640,11 @@ def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path
 
         full_text([n for n in order if n not in copied])  # while the staging file is still being written
         if copied:
-            stager.result()  # the staging file is complete (or its error is raised here)
+            staging.child.result()  # the staging file is complete (or its error is raised here)
         if workers() > 1:
             digests = call_in_child(table_digests, tables, contracts)
         if copied:
-            conn.execute("ATTACH DATABASE ? AS stage", (str(stage),))
+            conn.execute("ATTACH DATABASE ? AS stage", (str(staging.path),))
             conn.execute("BEGIN")
             for name in [n for n in order if n in copied]:
                 for statement in contracts[name].ddl():  # the table and its (empty) indexes, as in the stage:
