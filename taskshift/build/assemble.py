@@ -458,7 +458,7 @@ def describe_build(ctx: BuildContext, used: list[str]) -> None:
 
 
 def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], out: Path,
-                   checks=None, staging: "Staging | None" = None) -> None:
+                   checks=None, staging: Staging | None = None) -> None:
     """Write to a temporary file beside `out` (locked while this build runs, removed on any error, Ctrl-C,
     SIGTERM or SIGHUP), check it, then rename it into place; OS and disk errors become OutputError.
     `checks`: the worker checking the tables meanwhile (`prepare_tables`), or None: its problems stop
@@ -481,7 +481,7 @@ def write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contrac
 
 
 def _write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], out: Path, checks,
-                    staging: "Staging") -> None:
+                    staging: Staging) -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
@@ -611,14 +611,13 @@ def _raise_failed(checks, wait: bool) -> None:
 def _write(tables: dict[str, pd.DataFrame], contracts: dict[str, Contract], path: Path,
            checks=None, staging: Staging | None = None) -> None:
     """Per table (foreign-key order) CREATE TABLE, its rows (executemany), then its indexes (built once
-    over the loaded rows rather than kept up to date row by row), in one transaction, and their full-text
+    over the loaded rows rather than kept up to date row by row), in one transaction, then their full-text
     indexes; then, in a second transaction, the tables `stage_rows` wrote (`staging`, or None), copied in
-    their turn (foreign-key order) by INSERT ...
-    SELECT with their indexes, and their full-text indexes; the table digests of the frames written
-    (`table_digests`: with two processes, in a worker started when the staging file is complete, so that
-    it runs beside the copy rather than beside the two writers); then ANALYZE. VACUUM only when something left free pages (a fresh file
-    written in one pass has none). `checks` (see `write_database`) is looked at after each table: a
-    failure stops the write."""
+    their turn (foreign-key order) by INSERT ... SELECT with their indexes, then their full-text indexes;
+    the table digests of the frames written (`table_digests`: with two processes, in a worker started when
+    the staging file is complete, so that it runs beside the copy rather than beside the two writers);
+    then ANALYZE. VACUUM only when something left free pages (a fresh file written in one pass has none).
+    `checks` (see `write_database`) is looked at after each table: a failure stops the write."""
     copied = set(staging.names) if staging is not None else set()
     digests = None
     conn = _connect_new(path)
