@@ -32,6 +32,9 @@ EXAMPLES = 3  # failing values shown per (column, rule)
 #: Control characters no text field may hold (C0 except tab, line feed and carriage return; DEL): a NUL
 #: or an escape code in a task statement is damage, not data.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Every byte but those of CONTROL_CHARACTERS: deleting them from a text's UTF-8 leaves its control
+#: characters (in UTF-8 a byte below 0x80 is always that ASCII character, never part of another one).
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if not CONTROL_CHARACTERS.match(chr(b)))
 
 
 class ContractError(Exception):
@@ -370,7 +373,8 @@ def control_characters(s: pd.Series) -> pd.Series | None:
         joined = "".join(filter(None, values))  # the usual column: text and None
     except TypeError:  # other values too: only the text counts
         joined = "".join(v for v in values if isinstance(v, str))
-    if not joined or not CONTROL_CHARACTERS.search(joined):  # one scan of the whole column
+    # one scan of the whole column, as bytes (a regex search of the text costs ~8x more)
+    if not joined or not joined.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL_BYTES):
         return None
     return s.map(lambda v: isinstance(v, str) and CONTROL_CHARACTERS.search(v) is not None).astype(bool)
 
@@ -413,6 +417,28 @@ def _present(s: pd.Series) -> pd.Series:
     return notna & ~s.astype("string").str.strip().eq("").fillna(False)
 
 
+#: Numbers written plainly, which Arrow and pandas' to_numeric read alike (both round a decimal to the
+#: nearest double; an integer of up to 15 digits is exact as a double); to_numeric takes more (padding,
+#: 'inf', thousands of digits, ...): a column holding any other text is left to it
+_PLAIN_NUMBER = {"real": r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$", "integer": r"^[+-]?\d{1,15}(?:\.0*)?$"}
+
+
+def _arrow_number(s: pd.Series, type_: str, present: pd.Series) -> pd.Series | None:
+    """`pd.to_numeric` of the `present` values of a column of Arrow strings (else missing), as float64,
+    parsed by Arrow (~20x faster) when every one is a plain number (_PLAIN_NUMBER); else None."""
+    arr = _arrow_text(s)
+    if arr is None:
+        return None
+    values = pc.if_else(pa_arrow.array(present.to_numpy()), arr, pa_arrow.scalar(None, arr.type))
+    if pc.all(pc.match_substring_regex(values, _PLAIN_NUMBER[type_])).as_py() is False:
+        return None
+    try:
+        number = pc.cast(values, pa_arrow.float64())
+    except pa_arrow.ArrowInvalid:  # out of a double's range: to_numeric says what it makes of it
+        return None
+    return pd.Series(number.to_numpy(zero_copy_only=False), index=s.index)
+
+
 def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
     """Convert a column to a declared type; return (converted, mask of values that would not convert)."""
     if type_ == "blob":  # bytes as they are; anything else does not convert
@@ -441,7 +467,9 @@ def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
             type_ == "real" and pd.api.types.is_float_dtype(s.dtype)):
         # already numbers of the declared kind (most derived columns): nothing to parse, nothing can fail
         return s.astype("Int64" if type_ == "integer" else "float64"), pd.Series(False, index=s.index)
-    number = pd.to_numeric(s.where(present), errors="coerce")
+    number = _arrow_number(s, type_, present)
+    if number is None:
+        number = pd.to_numeric(s.where(present), errors="coerce")
     bad = present & number.isna()
     if type_ == "integer":
         fractional = number.notna() & (number != np.floor(number.fillna(0)))
