@@ -389,7 +389,7 @@ def _arrow_text(s: pd.Series):
 def _arrow_present(arr) -> np.ndarray:
     """Not missing and not blank (Arrow's whitespace is Python's: see `_present`), as a numpy mask."""
     kept = pc.and_kleene(pc.is_valid(arr), pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0))
-    return np.asarray(kept.fill_null(False).to_numpy(), dtype=bool)
+    return np.asarray(kept.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _present(s: pd.Series) -> pd.Series:
@@ -400,21 +400,21 @@ def _present(s: pd.Series) -> pd.Series:
     arr = _arrow_text(s)
     if arr is not None:
         return pd.Series(_arrow_present(arr), index=s.index)
-    notna = s.notna()
     if pd.api.types.is_object_dtype(s.dtype):
         # Python's whitespace is Arrow's (utf8_trim_whitespace), character for character (every code point
-        # checked): a column of text and missing values is checked by Arrow in one pass
+        # checked): a column of text and missing values is checked by Arrow in one pass (Arrow's nulls are
+        # pandas' missing values: None, NaN, NA, NaT)
         try:
             if pa_arrow is None:
                 raise TypeError("no pyarrow")
             arr = pa_arrow.array(s.to_numpy(), type=pa_arrow.large_string(), from_pandas=True)
         except (TypeError, ValueError, UnicodeError) + ((pa_arrow.ArrowException,) if pa_arrow else ()):  # one by one
+            notna = s.notna()
             blank = [ok and (v == "" or v.isspace() if isinstance(v, str) else not str(v).strip())
                      for v, ok in zip(s.tolist(), notna.tolist())]
             return notna & ~pd.Series(blank, index=s.index, dtype=bool)
-        blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0).fill_null(False)
-        return notna & ~pd.Series(blank.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
-    return notna & ~s.astype("string").str.strip().eq("").fillna(False)
+        return pd.Series(_arrow_present(arr), index=s.index)
+    return s.notna() & ~s.astype("string").str.strip().eq("").fillna(False)
 
 
 #: Numbers written plainly, which Arrow and pandas' to_numeric read alike (both round a decimal to the
@@ -457,12 +457,13 @@ def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
             if isinstance(v, float) and v.is_integer():
                 return str(int(v))  # codes that a spreadsheet stored as numbers: 31.0 -> "31"
             return str(v)
-        kept = s.where(present)
+        everywhere = bool(present.all())
+        kept = s if everywhere else s.where(present)
         if pd.api.types.infer_dtype(kept, skipna=True) in ("string", "empty"):
             converted = kept.astype(object)  # already strings (every CSV/TSV column): no per-value call
         else:
             converted = kept.map(text, na_action="ignore").astype(object)
-        return converted.where(present, None), pd.Series(False, index=s.index)
+        return converted if everywhere else converted.where(present, None), pd.Series(False, index=s.index)
     if type_ in ("integer", "real") and pd.api.types.is_integer_dtype(s.dtype) or (
             type_ == "real" and pd.api.types.is_float_dtype(s.dtype)):
         # already numbers of the declared kind (most derived columns): nothing to parse, nothing can fail
