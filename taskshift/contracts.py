@@ -303,7 +303,7 @@ class Contract:
                 failures.append(_failure(where, col.name, f"type {col.type}", df[col.name][bad]))
         out = pd.DataFrame(converted, index=df.index)
         for col in present:
-            if col.type == "text":
+            if col.type == "text" and not _free_of_control_bytes(df[col.name]):
                 bad = control_characters(out[col.name])
                 if bad is not None:
                     failures.append(_failure(where, col.name, "no control characters", out[col.name][bad]))
@@ -377,6 +377,21 @@ def control_characters(s: pd.Series) -> pd.Series | None:
     if not joined or not joined.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL_BYTES):
         return None
     return s.map(lambda v: isinstance(v, str) and CONTROL_CHARACTERS.search(v) is not None).astype(bool)
+
+
+def _free_of_control_bytes(s: pd.Series) -> bool:
+    """True when `s` is a column of Arrow strings whose UTF-8 bytes hold no control character (one scan of
+    the bytes behind it, which hold every text `coerce` keeps of it); False otherwise, or when unsure."""
+    arr = _arrow_text(s)
+    if arr is None:
+        return False
+    for chunk in arr.chunks:
+        _, offsets, data = chunk.buffers()
+        width = np.int64 if pa_arrow.types.is_large_string(chunk.type) else np.int32
+        ends = np.frombuffer(offsets, dtype=width)[[chunk.offset, chunk.offset + len(chunk)]] if len(chunk) else (0, 0)
+        if data is not None and memoryview(data)[ends[0]:ends[1]].tobytes().translate(None, _NOT_CONTROL_BYTES):
+            return False
+    return True
 
 
 def _arrow_text(s: pd.Series):
