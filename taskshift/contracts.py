@@ -454,6 +454,13 @@ def _arrow_number(s: pd.Series, type_: str, present: pd.Series) -> pd.Series | N
     return pd.Series(number.to_numpy(zero_copy_only=False), index=s.index)
 
 
+def _cell_text(v) -> str | None:
+    """A value as text, None when blank (only whitespace); codes that a spreadsheet stored as numbers
+    as they are written: 31.0 -> "31"."""
+    text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+    return text if text.strip() else None
+
+
 def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
     """Convert a column to a declared type; return (converted, mask of values that would not convert)."""
     if type_ == "blob":  # bytes as they are; anything else does not convert
@@ -466,18 +473,14 @@ def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
         keep = _arrow_present(arr)
         values = pc.if_else(pa_arrow.array(keep), arr, pa_arrow.scalar(None, arr.type)).to_numpy()
         return pd.Series(values, index=s.index, dtype=object), pd.Series(False, index=s.index)
+    if type_ == "text" and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        # not only strings (spreadsheet cells: text and numbers): each value converted, or found blank, in one pass
+        converted = [_cell_text(v) if ok else None for v, ok in zip(s.tolist(), s.notna().tolist())]
+        return pd.Series(converted, index=s.index, dtype=object), pd.Series(False, index=s.index)
     present = _present(s)
-    if type_ == "text":
-        def text(v):
-            if isinstance(v, float) and v.is_integer():
-                return str(int(v))  # codes that a spreadsheet stored as numbers: 31.0 -> "31"
-            return str(v)
+    if type_ == "text":  # already strings (every CSV/TSV column): no per-value call
         everywhere = bool(present.all())
-        kept = s if everywhere else s.where(present)
-        if pd.api.types.infer_dtype(kept, skipna=True) in ("string", "empty"):
-            converted = kept.astype(object)  # already strings (every CSV/TSV column): no per-value call
-        else:
-            converted = kept.map(text, na_action="ignore").astype(object)
+        converted = s.astype(object)
         return converted if everywhere else converted.where(present, None), pd.Series(False, index=s.index)
     if type_ in ("integer", "real") and pd.api.types.is_integer_dtype(s.dtype) or (
             type_ == "real" and pd.api.types.is_float_dtype(s.dtype)):
