@@ -78,15 +78,19 @@ def iwa_values(raw) -> pd.DataFrame:
 def soc_links(raw) -> pd.DataFrame:
     """Long SOC-IWA links with weights: columns soc, iwa, weight (one row per soc_to_iwas link)."""
     links = raw.read("microsoft_soc_to_iwas").rename(columns={"SOC Code": "soc", "IWA": "iwa"})
-    wide = raw.read("microsoft_soc_iwa_weights")
-    weights = wide.melt(id_vars="SOC Code", var_name="iwa", value_name="weight").rename(columns={"SOC Code": "soc"})
-    merged = links.merge(weights, on=["soc", "iwa"], how="left", validate="one_to_one")
-    if merged["weight"].isna().any():
+    wide = raw.read("microsoft_soc_iwa_weights").set_index("SOC Code")  # one row per SOC code (contract)
+    weights = wide.to_numpy(dtype="float64")
+    # each link's cell of the wide table (its SOC code's row, its IWA's column); the links are unique (contract)
+    row, col = wide.index.get_indexer(links["soc"]), wide.columns.get_indexer(links["iwa"])
+    found = (row >= 0) & (col >= 0)
+    weight = np.where(found, weights[row, col], np.nan)
+    if np.isnan(weight).any():
         raise ValueError("microsoft: a soc_to_iwas link has no weight column in soc_iwa_weights")
-    linked = weights[weights["weight"] > 0].merge(links, on=["soc", "iwa"], how="left", indicator=True)
-    if (linked["_merge"] == "left_only").any():
+    linked = np.zeros(weights.shape, dtype=bool)
+    linked[row, col] = True
+    if ((weights > 0) & ~linked).any():
         raise ValueError("microsoft: soc_iwa_weights has positive weights on IWAs not in soc_to_iwas")
-    return merged[["soc", "iwa", "weight"]].reset_index(drop=True)
+    return links[["soc", "iwa"]].assign(weight=weight).reset_index(drop=True)
 
 
 def role_scores(activity: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
