@@ -490,9 +490,11 @@ def coerce(s: pd.Series, type_: str) -> tuple[pd.Series, pd.Series]:
     if number is None:
         number = pd.to_numeric(s.where(present), errors="coerce")
     bad = present & number.isna()
-    if type_ == "integer":
-        fractional = number.notna() & (number != np.floor(number.fillna(0)))
-        bad |= fractional
+    if type_ == "integer":  # a whole number SQLite stores as INTEGER: finite, no fraction, within 64 bits
+        as_float = number.astype("float64")
+        fits = as_float.isna() | (np.isfinite(as_float) & (as_float == np.floor(as_float.fillna(0)))
+                                  & (as_float.abs() < 2.0 ** 63))
+        bad |= ~fits
         number = number.where(~bad).astype("Int64")
     else:
         number = number.astype("float64")

@@ -112,3 +112,16 @@ def test_every_failure_is_listed_in_one_run(sources_copy, previous_db):
     replace_file(sources_copy, ZONES, "".join(zones))
     message = failing_build(sources_copy, previous_db, "onet_30_2_occupation_data", "onet_30_2_job_zones")
     assert "'11-30X1.00'" in message and "column 'Job Zone' rule greater_than_or_equal_to(1)" in message
+
+
+def test_an_integer_that_is_infinite_or_too_big_is_a_contract_failure(sources_copy, previous_db):
+    """Not a crash in the conversion: the row, the column and the rule, like any other bad value."""
+    text = lines(sources_copy, ZONES)
+    for line, value in ((2, "inf"), (4, "99999999999999999999999")):
+        fields = text[line].split("\t")
+        fields[1] = value
+        text[line] = "\t".join(fields)
+    replace_file(sources_copy, ZONES, "".join(text))
+    message = failing_build(sources_copy, previous_db, "onet_30_2_job_zones")
+    assert ("onet_30_2/Job Zones.txt: column 'Job Zone' rule type integer failed (2 failing; "
+            "e.g. row 3: 'inf', row 5: '99999999999999999999999')") in message
