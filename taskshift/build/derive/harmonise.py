@@ -336,17 +336,21 @@ def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.Data
         if key not in routes:
             routes[key] = routed_links(system, xw, scored["link_code"], fit, candidates[system])
         for derivation, links in routes[key]:
-            # a link code standing for several published codes shares its weight among them
             joined = links.merge(scored, on="link_code")
-            shared = joined.groupby(["role_code", "unit", "link_code"])["native_code"].transform("size")
-            joined["weight"] = joined["weight"] / shared
-            joined.loc[shared > 1, "weight_basis"] += "; equal over published codes standing for one code"
-            per_native = (joined.groupby(["role_code", "native_code"], sort=True)
-                          .agg(weight=("weight", "sum"), score=("score", "first"), coverage=("coverage", "first"),
-                               weight_basis=("weight_basis", "first"))
-                          .reset_index())
-            frames.append(summarise(per_native, measure_id, system, derivation))
-    result = pd.concat(frames, ignore_index=True)
+            # `part`: this (measure, code system, derivation) in loop order; summarised in one pass below
+            frames.append(joined.assign(part=len(frames), measure_id=measure_id, native_system=system,
+                                        derivation=derivation))
+    joined = pd.concat(frames, ignore_index=True)
+    # a link code standing for several published codes shares its weight among them
+    shared = joined.groupby(["part", "role_code", "unit", "link_code"])["native_code"].transform("size")
+    joined["weight"] = joined["weight"] / shared
+    joined.loc[shared > 1, "weight_basis"] += "; equal over published codes standing for one code"
+    per_native = (joined.groupby(["part", "role_code", "native_code"], sort=True)
+                  .agg(weight=("weight", "sum"), score=("score", "first"), coverage=("coverage", "first"),
+                       weight_basis=("weight_basis", "first"), measure_id=("measure_id", "first"),
+                       native_system=("native_system", "first"), derivation=("derivation", "first"))
+                  .reset_index())
+    result = summarise(per_native)
     result["score"] = scoring.snap_ties(result["score"], result["measure_id"])
     result["percentile"] = scoring.percentile_rank(result["score"], result["measure_id"])
     columns = ["role_code", "measure_id", "score", "percentile", "coverage", "derivation",
@@ -354,31 +358,31 @@ def role_exposure(native: pd.DataFrame, roles: pd.DataFrame, crosswalks: pd.Data
     return result[columns].sort_values(["measure_id", "role_code"], ignore_index=True)
 
 
-def summarise(per_native: pd.DataFrame, measure_id: str, system: str, derivation: str) -> pd.DataFrame:
-    """One row per role from its (native_code, weight, score) rows."""
-    per_native = per_native.sort_values(["role_code", "native_code"], ignore_index=True)
+def summarise(per_native: pd.DataFrame) -> pd.DataFrame:
+    """One row per (part, role) from its (native_code, weight, score) rows; a part is one measure's
+    derivation (columns measure_id, native_system, derivation), rows ordered by part, then role."""
+    per_native = per_native.sort_values(["part", "role_code", "native_code"], ignore_index=True)
     per_native["coverage"] = pd.to_numeric(per_native["coverage"]).astype("float64")  # None -> NaN: a numeric mean
-    roles = per_native["role_code"]
-    n = roles.map(roles.value_counts())
-    per_native["w"] = per_native["weight"] / per_native["weight"].groupby(roles).transform("sum")
-    score = scoring.weighted_mean(per_native["score"], per_native["w"], roles)["score"]
-    coverage = scoring.weighted_mean(per_native["coverage"], per_native["w"], roles)["score"]
-    first = per_native.drop_duplicates("role_code").set_index("role_code")
-    out = pd.DataFrame({"score": score, "coverage": coverage, "native_codes": first["native_code"],
-                        "native_weights": "1", "n_native": roles.value_counts(), "weight_basis": first["weight_basis"]})
+    # one integer per (part, role), increasing in that order
+    key = per_native.groupby(["part", "role_code"], sort=True).ngroup()
+    n = key.map(key.value_counts())
+    per_native["w"] = per_native["weight"] / per_native["weight"].groupby(key).transform("sum")
+    score = scoring.weighted_mean(per_native["score"], per_native["w"], key)["score"]
+    coverage = scoring.weighted_mean(per_native["coverage"], per_native["w"], key)["score"]
+    first = per_native.assign(key=key).drop_duplicates("key").set_index("key")
+    out = pd.DataFrame({"role_code": first["role_code"], "score": score, "coverage": coverage,
+                        "native_codes": first["native_code"], "native_weights": "1", "n_native": key.value_counts(),
+                        "weight_basis": first["weight_basis"], "derivation": first["derivation"],
+                        "measure_id": first["measure_id"], "native_system": first["native_system"]})
     multi = per_native[n > 1]
     if len(multi):
-        g = multi.assign(wtext=[f"{x:.4g}" for x in multi["w"]]).groupby("role_code", sort=True)
+        g = multi.assign(wtext=[f"{x:.4g}" for x in multi["w"]]).groupby(key[n > 1], sort=True)
         out.loc[g.groups.keys(), "native_codes"] = g["native_code"].agg(",".join)
         out.loc[g.groups.keys(), "native_weights"] = g["wtext"].agg(",".join)
-    out = out.rename_axis("role_code").reset_index()
+    out = out.reset_index(drop=True)
     one = out["n_native"] == 1
     out.loc[one, "weight_basis"] = "one native code"
-    if derivation in ("native", "broadcast"):
-        out.loc[~one, "weight_basis"] = "equal"
-    out["derivation"] = derivation
-    out["measure_id"] = measure_id
-    out["native_system"] = system
+    out.loc[~one & out["derivation"].isin(["native", "broadcast"]), "weight_basis"] = "equal"
     return out
 
 
