@@ -109,7 +109,7 @@ def state_exposure(labor: pd.DataFrame, cov: pd.DataFrame, code_scores: pd.DataF
     employment = labor["employment"].astype("float64").to_numpy()
     lookup = CodeLookup(labor["oews_code"])
     pair_lookup = CodeLookup(pairs["oews_code"])
-    parts = []
+    parts, fractions = [], {}
     for measure_id, codes in code_scores.groupby("measure_id", sort=True):
         by_code = codes.set_index(codes["oews_code"].astype(object))
         score, pct, frac = (lookup.take(by_code[c]) for c in ("score", "percentile", "exposed_fraction"))
@@ -129,10 +129,11 @@ def state_exposure(labor: pd.DataFrame, cov: pd.DataFrame, code_scores: pd.DataF
         out["employment"] = totals.round().astype("Int64").to_numpy()
         out["measure_id"] = measure_id
         out["threshold"] = float(thresholds[measure_id]) if measure_id in thresholds.index else np.nan
-        out["rank"] = out.groupby("year")["score"].rank(method="min", ascending=False).astype("Int64")
-        out = out.merge(exposed_change(pairs, pair_lookup.take(by_code["exposed_fraction"]), years), on=["state", "year"], how="left")
+        fractions[measure_id] = pair_lookup.take(by_code["exposed_fraction"])
         parts.append(out)
     result = pd.concat(parts, ignore_index=True)
+    result["rank"] = result.groupby(["measure_id", "year"])["score"].rank(method="min", ascending=False).astype("Int64")
+    result = result.merge(exposed_changes(pairs, fractions, years), on=["measure_id", "state", "year"], how="left")
     for col in ("scored_employment", "exposed_employment"):
         result[col] = result[col].round().astype("Int64")
     columns = ["state", "year", "measure_id", "score", "mean_percentile", "rank", "coverage", "employment",
@@ -170,21 +171,28 @@ def exposed_change(pairs: pd.DataFrame, fraction, years: list) -> pd.DataFrame:
     """For each state, the change from the first to the last year of the employment in exposed roles
     (code employment x its exposed `fraction`) and in unexposed roles (x 1 - fraction), over the codes with
     a fraction and a published employment in both years (`matched_pairs`). One row per state, on the last year."""
-    cols = ["state", "year", "exposed_change_pct", "unexposed_change_pct", "change_codes"]
-    if len(years) < 2 or not len(pairs):
-        return pd.DataFrame(columns=cols)
     f = (pairs["oews_code"].map(fraction) if isinstance(fraction, pd.Series) else pd.Series(fraction)).to_numpy(dtype="float64")
-    keep = ~np.isnan(f)
-    p = pairs[keep]
-    f = f[keep]
-    parts = pd.DataFrame({"state": p["state"].to_numpy(), "x0": p["e0"].to_numpy() * f, "x1": p["e1"].to_numpy() * f,
-                          "u0": p["e0"].to_numpy() * (1 - f), "u1": p["e1"].to_numpy() * (1 - f)})
-    grouped = parts.groupby("state", sort=True)
+    return exposed_changes(pairs, {None: f}, years).drop(columns="measure_id")
+
+
+def exposed_changes(pairs: pd.DataFrame, fractions: dict, years: list) -> pd.DataFrame:
+    """`exposed_change` for several measures at once: `fractions` maps a measure id to the exposed fraction
+    of each row of `pairs`; one row per (measure_id, state) where the state has a code with a fraction."""
+    cols = ["measure_id", "state", "year", "exposed_change_pct", "unexposed_change_pct", "change_codes"]
+    if len(years) < 2 or not len(pairs) or not fractions:
+        return pd.DataFrame(columns=cols)
+    f = np.column_stack([np.asarray(v, dtype="float64") for v in fractions.values()])  # pairs x measures, NaN: none
+    state, states = pd.factorize(pairs["state"], sort=True)
+    measure, row = np.nonzero(~np.isnan(f.T))  # the (measure, pair row) with a fraction, measure by measure
+    f, e0, e1 = f[row, measure], pairs["e0"].to_numpy()[row], pairs["e1"].to_numpy()[row]
+    grouped = pd.DataFrame({"x0": e0 * f, "x1": e1 * f, "u0": e0 * (1 - f), "u1": e1 * (1 - f)}).groupby(
+        measure * len(states) + state[row], sort=True)  # one group per (measure, state)
     sums, n = grouped.sum(), grouped.size()
-    return pd.DataFrame({"state": sums.index, "year": int(years[-1]),
+    return pd.DataFrame({"measure_id": np.array(list(fractions), dtype=object)[sums.index // len(states)],
+                         "state": np.asarray(states, dtype=object)[sums.index % len(states)], "year": int(years[-1]),
                          "exposed_change_pct": scoring.index_change_pct(sums["x1"], sums["x0"]),
                          "unexposed_change_pct": scoring.index_change_pct(sums["u1"], sums["u0"]),
-                         "change_codes": n.to_numpy()}).reset_index(drop=True)[cols]
+                         "change_codes": n.to_numpy()})[cols]
 
 
 def code_consensus(roles: pd.DataFrame, role_cons: pd.DataFrame) -> pd.DataFrame:
