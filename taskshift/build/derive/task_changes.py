@@ -195,7 +195,8 @@ def summarise(changes: pd.DataFrame, frames, successors: pd.DataFrame) -> pd.Dat
     member = pd.concat([direct, via, iwa], ignore_index=True).drop_duplicates()
     member = member[member["role_code"].isin(roles["code"].unique())]
     m = member.merge(ch[["row", "list_id", "unit", "change", "retyped", "weight"]], on="row")
-    counts = pd.crosstab([m["role_code"], m["list_id"]], m["change"]).reindex(columns=list(CHANGES), fill_value=0)
+    counts = (m.groupby(["role_code", "list_id", "change"]).size().unstack("change", fill_value=0)
+              .reindex(columns=list(CHANGES), fill_value=0))
     g = m.groupby(["role_code", "list_id"])
     out = counts.reset_index()
     keys = pd.MultiIndex.from_frame(out[["role_code", "list_id"]])
