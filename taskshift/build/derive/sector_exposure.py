@@ -70,13 +70,14 @@ def sector_exposure(sectors: pd.DataFrame, sector_roles: pd.DataFrame, code_scor
     employment = detailed["employment"].to_numpy(dtype="float64", na_value=np.nan)
     parts = []
     for measure_id, codes in code_scores.groupby("measure_id", sort=True):
-        rows = detailed.merge(codes[["oews_code", "score", "percentile", "exposed_fraction"]], on="oews_code", how="left")
+        at = pd.Index(codes["oews_code"]).get_indexer(detailed["oews_code"])  # -1: the code has no score (NaN below)
+        rows = {c: np.append(codes[c].to_numpy(dtype="float64"), np.nan)[at] for c in ("score", "percentile", "exposed_fraction")}
         agg = scoring.employment_weighted(rows["score"], employment, sector, totals=sector_totals)
         pct = scoring.employment_weighted(rows["percentile"], employment, sector)
         share = scoring.employment_weighted(rows["exposed_fraction"], employment, sector)
         agg["exposed_share"] = share["score"]
         agg["exposed_employment"] = share["score"].fillna(0.0) * share["scored_employment"]
-        n_codes = pd.Series(sector[rows["score"].notna().to_numpy() & ~np.isnan(employment)]).value_counts()
+        n_codes = pd.Series(sector[~np.isnan(rows["score"]) & ~np.isnan(employment)]).value_counts()
         out = agg.rename_axis("sector").reset_index()
         out.insert(0, "naics_code", codes_of[out.pop("sector")])
         out["mean_percentile"] = pct["score"].reindex(agg.index).to_numpy()
