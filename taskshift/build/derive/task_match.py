@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,15 @@ REVIEW_COLUMNS = ["review_id", "statement", "old_role_code", "old_task_id", "tas
 
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
+_NOT_KEY_BYTES = bytes(c for c in range(256) if not (ord("a") <= c <= ord("z") or ord("0") <= c <= ord("9")))
+
+
+def _key(text: str) -> str:
+    """`text` lower-cased with all but a-z and 0-9 left out (an ASCII text by bytes.translate, ~3x faster)."""
+    text = text.lower()
+    if text.isascii():
+        return text.encode("ascii").translate(None, _NOT_KEY_BYTES).decode("ascii")
+    return _NOT_KEY.sub("", text)
 
 
 def normalise(text, memo: dict | None = None) -> pd.Series:
@@ -80,7 +90,7 @@ def normalise(text, memo: dict | None = None) -> pd.Series:
     if all(isinstance(v, str) for v in values):  # the usual case: one pass in Python, no pandas string machinery
         keys = {} if memo is None else memo
         for v in set(values).difference(keys):  # each distinct text once (task lists repeat them)
-            keys[v] = _NOT_KEY.sub("", v.lower())
+            keys[v] = _key(v)
         return pd.Series([keys[v] for v in values], index=s.index, dtype=object)
     return s.str.lower().str.replace(_NOT_KEY.pattern, "", regex=True)
 
@@ -96,9 +106,9 @@ def _positions(keys: list) -> dict:
     return out
 
 
-@dataclass(frozen=True)
-class _Occurrence:
-    """A statement in a task history list: which list, code system, occupation, Task ID."""
+class _Occurrence(NamedTuple):
+    """A statement in a task history list: which list, code system, occupation, Task ID (a named tuple:
+    ~57k are made per build)."""
     list_id: str
     code_system: str
     occupation_code: str
@@ -148,9 +158,9 @@ class TaskMatcher:
         h = self.history.assign(key=normalise(self.history["statement"], self.keys).to_numpy())
         h = h.sort_values(["key", "list_id", "occupation_code", "task_id"], kind="stable")
         self._history: dict[str, list[tuple]] = {}
-        for row in zip(*(h[c].tolist() for c in ("key", "list_id", "code_system", "occupation_code", "task_id"))):
-            self._history.setdefault(row[0], []).append(
-                _Occurrence(row[1], row[2], row[3], int(row[4])))
+        for key, list_id, system, occupation, task_id in zip(
+                *(h[c].tolist() for c in ("key", "list_id", "code_system", "occupation_code", "task_id"))):
+            self._history.setdefault(key, []).append(_Occurrence(list_id, system, occupation, int(task_id)))
         succ = self.successors.groupby("from_code")["to_code"].agg(lambda s: sorted(set(s)))
         self._successors = succ.to_dict()
         self._reviewed: dict[str, list[tuple[int, str]]] = {}
