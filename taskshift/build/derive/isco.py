@@ -88,9 +88,12 @@ def unit_links(frames: dict) -> tuple[pd.DataFrame, dict[str, str], harmonise.Cr
     links = pd.concat(parts, ignore_index=True)
     out = (links.sort_values(["role_code", "link_code", "unit"])
            .groupby(["role_code", "link_code"], sort=True)
-           .agg(link_share=("weight", "sum"), soc2010_codes=("unit", lambda u: ",".join(sorted(set(u)))),
-                derivation=("derivation", "first"), weight_basis=("weight_basis", "first"))
+           .agg(link_share=("weight", "sum"), derivation=("derivation", "first"), weight_basis=("weight_basis", "first"))
            .reset_index().rename(columns={"link_code": "isco_code"}))
+    units_of: dict[tuple[str, str], set[str]] = {}  # the SOC 2010 codes of each (role, unit group) link
+    for key, unit in zip(zip(links["role_code"], links["link_code"]), links["unit"]):
+        units_of.setdefault(key, set()).add(unit)
+    out.insert(3, "soc2010_codes", [",".join(sorted(units_of[key])) for key in zip(out["role_code"], out["isco_code"])])
     # evidence of each link: how well the unit group's ILO tasks fit the role's O*NET tasks (research builds)
     out["task_fit"] = np.nan if fit is None else fit(out.rename(columns={"isco_code": "link_code"})).to_numpy()
     titles = frames["roles"].set_index("code")["title"]
@@ -111,11 +114,13 @@ def group_roles(links: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
         f = links.assign(isco_code=links["isco_code"].str[:d])
         g = (f.sort_values(["isco_code", "role_code"])
              .groupby(["isco_code", "role_code"], sort=True)
-             .agg(link_share=("link_share", "sum"),
-                  soc2010_codes=("soc2010_codes", lambda s: ",".join(sorted({c for x in s for c in x.split(",")}))),
-                  derivation=("derivation", "first"), weight_basis=("weight_basis", "first"),
-                  task_fit=("task_fit", "first"))
+             .agg(link_share=("link_share", "sum"), derivation=("derivation", "first"),
+                  weight_basis=("weight_basis", "first"), task_fit=("task_fit", "first"))
              .reset_index())
+        soc: dict[tuple[str, str], set[str]] = {}  # the SOC 2010 codes of the group's unit-group links
+        for key, codes in zip(zip(f["isco_code"], f["role_code"]), f["soc2010_codes"]):
+            soc.setdefault(key, set()).update(codes.split(","))
+        g["soc2010_codes"] = [",".join(sorted(soc[key])) for key in zip(g["isco_code"], g["role_code"])]
         if d < 4:  # a fit is between a unit group and a role
             g["task_fit"] = np.nan
         frames.append(g.assign(digits=d))
