@@ -188,8 +188,9 @@ def official_titles(titles: pd.DataFrame) -> pd.DataFrame:
     """The O*NET titles (`titles` rows not of kind emerging) with `folded`, the title as `_fold` gives it
     (each distinct title folded once)."""
     onet = titles[titles["kind"] != "emerging"]
-    folded = {t: _fold(t) for t in set(onet["title"])}
-    return onet.assign(folded=onet["title"].map(folded))
+    titles = onet["title"].tolist()
+    folded = {t: _fold(t) for t in set(titles)}
+    return onet.assign(folded=[folded.get(t) for t in titles])
 
 
 def nearest_roles(titles: pd.DataFrame, title_tasks: pd.DataFrame, onet_tasks: pd.DataFrame,
