@@ -46,14 +46,21 @@ DERIVE_STEPS = tuple(f"taskshift.build.derive.{step}" for step in (
     "roles", "task_usage", "task_changes", "harmonise", "collaboration", "measures", "sector_exposure", "consensus", "isco",
     "published", "emerging", "title_aliases", "postings", "labour_history", "outlook", "pathways", "disagreement",
     "task_embeddings", "title_embeddings", "states"))
-#: Derive steps that run in a worker process when the build may use two (taskshift.build.parallel):
-#: step -> (the step after which it starts, all it reads being final then; the step before which it is
-#: joined, or None: joined at "validate tables", the worker validating the tables it made). Their place
-#: in DERIVE_STEPS is kept in the progress lines; the output is the same as a serial build's.
-BACKGROUND_STEPS = {
-    "harmonise": ("roles", "collaboration"),  # beside task_usage and task_changes
-    "task_embeddings": ("task_changes", None), "states": ("isco", None), "title_embeddings": ("emerging", None),
-}  # isco runs in the main chain: in the background it made the background the longer side, the main chain waiting
+#: Derive steps that run in a worker process when the build may use two (taskshift.build.parallel), in the
+#: order they start: (steps, after, joined before). The steps of one entry run one after the other in one
+#: worker (each sees what the ones before it made); an entry starts once the step `after` is done and the
+#: entry before it has finished (a third process on two cores slows every process), or at the latest
+#: when the main chain ends, and is joined before the step `joined before` (None: at "validate tables",
+#: the worker validating the tables it made). Their place in DERIVE_STEPS is kept in the progress lines,
+#: and the output is the same as a serial build's: a step here reads nothing the main chain makes
+#: meanwhile (the join checks it). The two sides are kept even: harmonise and emerging (which needs only
+#: harmonise and roles) beside task_usage and task_changes (which share the task matcher with
+#: collaboration); then the embeddings and states beside the steps after collaboration.
+BACKGROUND = (
+    (("harmonise", "emerging"), "roles", "collaboration"),
+    (("task_embeddings", "title_embeddings"), "collaboration", None),
+    (("states",), "consensus", None),
+)
 # outlook reads the consensus, role_collaboration (observed automation), the postings and the OEWS changes
 # (labour_history); pathways reads role_outlook.
 
@@ -170,32 +177,46 @@ def _build(sources_dir: Path, out: Path, *, release: bool, manifest: Manifest | 
     ctx.sources_read = sorted(used)
 
     contracts = table_contracts()
-    background: dict[str, Background] = {}  # derive steps running in a worker process (BACKGROUND_STEPS)
     parallel = workers() > 1
+    queue = list(BACKGROUND) if parallel else []  # not started yet, in order
+    background: dict[tuple, Background] = {}  # started, not joined yet, by entry
+    where = {step: (after, joined) for steps, after, joined in queue for step in steps}
+    done: set[str] = set()
+
+    def start(entry) -> None:
+        steps, _, joined = entry
+        queue.remove(entry)
+        check = None if joined else (lambda table, frame: validate_table(table, frame, contracts.get(table)))
+        background[entry] = Background(ctx, [f"taskshift.build.derive.{s}" for s in steps], check)
+
+    def start_next() -> None:  # the next entry, once its step is done and the one before it has finished
+        if queue and queue[0][1] in done and all(task.ready() for task in background.values()):
+            start(queue[0])
+
     staging = Staging(Path(out)) if parallel else None  # started as soon as its tables are converted
     try:
         for step in DERIVE_STEPS:
             short = step.rsplit('.', 1)[-1]
-            for name, (_, join_before) in BACKGROUND_STEPS.items():
-                if join_before == short and name in background:
-                    background.pop(name).join(ctx)
+            for entry in [e for e in queue if e[2] == short]:  # needed now: started now if it has not been
+                start(entry)
+            for entry in [e for e in background if e[2] == short]:
+                background.pop(entry).join(ctx)
+            start_next()
             before = {k: len(v) for k, v in ctx.frames.items()}
             with progress.step(f"derive {short}") as info:
-                if short in background:
-                    start, join_before = BACKGROUND_STEPS[short]
-                    info["detail"] = (f"in a worker process since {start}; joined before "
-                                      f"{join_before or 'validate'}")
+                if short in where:
+                    after, joined = where[short]
+                    info["detail"] = f"in a worker process since {after}; joined before {joined or 'validate'}"
                     continue
                 started = time.perf_counter()
                 importlib.import_module(step).derive(ctx)
                 ctx.timings[step] = time.perf_counter() - started
                 made = {k: len(v) for k, v in ctx.frames.items() if before.get(k) != len(v) or k not in before}
                 info["detail"] = ", ".join(f"{k} {count(n)}" for k, n in sorted(made.items())) or "no new rows"
-            for name, (start, join_before) in BACKGROUND_STEPS.items():
-                if start == short and parallel:
-                    check = None if join_before else (
-                        lambda table, frame: validate_table(table, frame, contracts.get(table)))
-                    background[name] = Background(ctx, f"taskshift.build.derive.{name}", check)
+            done.add(short)
+            start_next()
+        for entry in list(queue):  # the main chain is done: the rest start now
+            start(entry)
 
         ctx.frames["sources"] = sources_frame(ctx.manifest, used)
         started = time.perf_counter()

@@ -8,11 +8,11 @@
   frames itself (`INGEST_HERE`: a worker's frames come back as a pickle, ~0.3 s each way for 20 MB);
   the pool is handed the longest of the others first, and the build takes back the shortest ones the
   pool has not started yet when it is done with its own.
-- `Background`: one derive step run in a forked child on a copy of the build context, while the
-  parent goes on with the steps after it; joined (its new tables and metadata notes taken over)
-  before the output tables are validated. A step may run there only when what it reads is final
-  when it starts: `Background.join` checks that no frame it read was replaced since, and that the
-  parent did not replace a frame the step wrote.
+- `Background`: derive steps run one after the other in a forked child on a copy of the build
+  context, while the parent goes on with the steps after them; joined (their new tables and metadata
+  notes taken over) before the first step that reads them, or before the output tables are validated.
+  A step may run there only when what it reads is final when it starts: `Background.join` checks that
+  no frame it read was replaced since, and that the parent did not replace a frame the step wrote.
 - `call_in_child`: one function in a forked child, its result sent back (a pickle over a pipe).
 
 Everything here uses the fork start method (the children see the parent's memory as it was, nothing is
@@ -379,18 +379,35 @@ def _run_step(ctx, step: str, validate):
     return checked, removed, notes, sorted(frames.read), seconds
 
 
-class Background:
-    """A derive step started now in a forked child on a copy of `ctx`. With `validate(name, frame)` ->
-    (table or None, problems), the child also validates the tables it made (for a step joined at
-    "validate tables"); without, it returns them as made (for a step joined before a later step).
-    `join(ctx)` takes its frames, removals and notes over into `ctx` (and records its time), after
-    checking that the frames it read are still the parent's and that the parent did not change a frame
-    the step wrote or removed; it returns (table or None, problems) by frame name."""
+def _run_steps(ctx, steps: list[str], validate):
+    """`_run_step` of each step in turn, in one process (each sees what the ones before it made, and the
+    objects they shared in `ctx.cache`): their frames, removals and notes together, what they read from
+    the parent, and each one's seconds."""
+    parent = set(ctx.frames)
+    checked, removed, notes, read, seconds = {}, set(), {}, set(), {}
+    for step in steps:
+        made, gone, noted, seen, seconds[step] = _run_step(ctx, step, validate)
+        ctx.frames = dict(dict.items(ctx.frames))  # the next step records its own reads
+        read.update(k for k in seen if k in parent and k not in checked)
+        checked.update(made)
+        removed.update(gone)
+        notes.update(noted)
+    return checked, sorted(removed), notes, sorted(read), seconds
 
-    def __init__(self, ctx, step: str, validate=None):
-        self.step = step
+
+class Background:
+    """Derive steps started now, one after the other, in a forked child on a copy of `ctx`. With
+    `validate(name, frame)` -> (table or None, problems), the child also validates the tables they made
+    (for steps joined at "validate tables"); without, it returns them as made (for steps joined before a
+    later step). `join(ctx)` takes their frames, removals and notes over into `ctx` (and records their
+    times), after checking that the frames they read are still the parent's and that the parent did not
+    change a frame they wrote or removed; it returns (table or None, problems) by frame name."""
+
+    def __init__(self, ctx, steps: str | list[str], validate=None):
+        self.steps = [steps] if isinstance(steps, str) else list(steps)
+        self.step = ", ".join(self.steps)
         self.snapshot = dict(ctx.frames)
-        self.child = Child(_run_step, ctx, step, validate)
+        self.child = Child(_run_steps, ctx, self.steps, validate)
 
     def join(self, ctx) -> dict[str, tuple]:
         checked, removed, notes, read, seconds = self.child.result()
@@ -398,14 +415,14 @@ class Background:
         if changed:
             raise RuntimeError(
                 f"derive step {self.step} ran in a worker process, but the steps the build ran meanwhile changed "
-                f"{', '.join(changed)}: start it later (taskshift.build.assemble.BACKGROUND_STEPS)")
+                f"{', '.join(changed)}: start it later (taskshift.build.assemble.BACKGROUND)")
         for name, (table, _) in checked.items():
             if table is not None:
                 ctx.frames[name] = table
         for name in removed:
             ctx.frames.pop(name, None)
         ctx.metadata.update(notes)
-        ctx.timings[self.step] = seconds
+        ctx.timings.update(seconds)
         return checked
 
     def ready(self) -> bool:
