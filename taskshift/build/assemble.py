@@ -531,10 +531,13 @@ def _write_database(tables: dict[str, pd.DataFrame], contracts: dict[str, Contra
 
 
 #: The tables a worker writes into a staging file while the build writes the others (`stage_rows`), and
-#: SQLite then copies in: the largest, about half of all the cells (rows x columns), all made by ingest or
-#: the main chain, so the build converts them first and the worker starts while it converts the rest
-#: (`prepare_tables`). A fixed list, so a build in one process writes the same file as one in two.
-STAGED_TABLES = ("exposure_by_year", "state_labor", "task_exposure", "titles", "transitions")
+#: SQLite then copies in: large tables, ~60% of all the cells (rows x columns; the worker starts first),
+#: mostly without a full-text index (the build makes those of its own tables while the worker still
+#: writes; state_labor's is made after the copy), all made by ingest or the main chain, so the build converts them first and the worker starts while it
+#: converts the rest (`prepare_tables`). A fixed list, so a build in one process writes the same file as
+#: one in two.
+STAGED_TABLES = ("exposure_by_year", "oews_series", "role_exposure", "sector_roles", "state_labor", "task_exposure",
+                 "task_list_changes", "transitions")
 
 
 class Staging:
