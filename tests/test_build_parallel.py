@@ -76,6 +76,36 @@ def test_a_background_step_refuses_an_input_changed_after_it_started(step):
     assert "b" not in ctx.frames
 
 
+@pytest.fixture()
+def next_step(monkeypatch):
+    """A second derive step module: reads `b` (what `step` makes) and the parent's `a`, writes `c`."""
+    module = types.ModuleType("fake_next_step")
+
+    def derive(ctx):
+        ctx.frames["c"] = pd.DataFrame({"x": ctx.frames["b"]["x"] + ctx.frames["a"]["x"]})
+
+    module.derive = derive
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    return module.__name__
+
+
+def test_background_steps_in_one_worker_see_what_the_ones_before_made(step, next_step):
+    ctx = Ctx({"a": pd.DataFrame({"x": [1, 2, 3]}), "scratch": pd.DataFrame()})
+    task = parallel.Background(ctx, [step, next_step])
+    task.join(ctx)
+    assert ctx.frames["c"]["x"].tolist() == [3, 6, 9] and ctx.frames["b"]["x"].tolist() == [2, 4, 6]
+    assert step in ctx.timings and next_step in ctx.timings  # each step's own time
+
+
+def test_background_steps_in_one_worker_refuse_a_parent_input_changed_meanwhile(step, next_step):
+    ctx = Ctx({"a": pd.DataFrame({"x": [1, 2, 3]}), "scratch": pd.DataFrame()})
+    task = parallel.Background(ctx, [step, next_step])
+    ctx.frames["a"] = pd.DataFrame({"x": [5]})
+    with pytest.raises(RuntimeError, match=r"fake_derive_step, fake_next_step ran in a worker process, but .* changed a"):
+        task.join(ctx)
+    assert "c" not in ctx.frames
+
+
 def tiny_contracts():
     from taskshift.contracts import Contract
     parent = Contract.from_yaml("parent", "table", {

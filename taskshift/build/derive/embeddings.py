@@ -41,6 +41,12 @@ def title_vectors(encoder: embedding.Encoder, titles: pd.DataFrame, dim: int = T
     return pd.DataFrame({"title": keys, "vector": embedding.to_blobs(vectors)})
 
 
+def shared() -> None:
+    """The model, loaded once by a build that forks workers (`parallel.load_shared`): both embedding
+    steps' workers then share it."""
+    embedding.load()
+
+
 def note_tasks(ctx, encoder: embedding.Encoder, tasks: pd.DataFrame) -> None:
     ctx.note("embedding_model", encoder.info,
              "the text-embedding model behind task_embeddings, title_embeddings and semantic matching "

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from taskshift import embedding
-from taskshift.build.derive.embeddings import note_titles, title_vectors
-
-
-def shared() -> None:
-    """The model, loaded once by a build that forks workers (`parallel.load_shared`): they share it."""
-    embedding.load()
+from taskshift.build.derive.embeddings import note_titles, title_vectors, shared  # noqa: F401 (shared: parallel.load_shared)
 
 
 def derive(ctx) -> None:
